@@ -1,0 +1,26 @@
+// Package queue is the kiosk's domain: tickets, their states and
+// transitions, desks, and the append-only completion log, stored in Badger.
+//
+// Invariants:
+//   - Every change a caller saw succeed is committed to Badger with
+//     synchronous writes before the call returns; memory is updated only
+//     after the commit, so a failed write leaves memory as it was.
+//   - Ticket numbers count 1, 2, 3… per local day (Asia/Ho_Chi_Minh) and are
+//     never handed out twice, also across restarts; a failed write may skip a
+//     number, never repeat one.
+//   - The completion log's seq is dense: 1, 2, 3… with no gap and no repeat.
+//     Appends are serialised and the seq is taken only inside the commit.
+//   - A CCCD is at most once in the waiting/called part of today's queue.
+//   - acked_seq only grows and never passes head_seq.
+//   - The store carries a format version; a newer version than this binary
+//     understands is refused at open without touching the data.
+//
+// Transitions:
+//
+//	waiting → called → activated | failed | no_show
+//	waiting | called → cancelled (the citizen leaves)
+//	waiting → no_show; called | no_show → waiting (requeue, at the back)
+//	called → called (recall: the board calls the number again)
+//
+// This package imports no HTTP or UI code.
+package queue

@@ -1,0 +1,795 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/google/uuid"
+
+	"github.com/kyso-vn/kyso/record"
+)
+
+// Clock stamps records; the kiosk passes one that knows whether the box's
+// clock can be trusted (see package clock).
+type Clock interface {
+	Now() (time.Time, string)
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() (time.Time, string) { return time.Now(), record.ClockKiosk }
+
+// Options configure a Queue.
+type Options struct {
+	Dir           string
+	KioskID       string
+	Desks         int
+	Clock         Clock  // default: the system clock
+	EncryptionKey []byte // optional, 16/24/32 bytes
+	Round         string // stamped on records, optional
+	OnChange      func() // called after every change, outside locks
+	Logger        *slog.Logger
+}
+
+// vnZone is Vietnam's time zone; fixed because a Pi image may lack tzdata.
+var vnZone = time.FixedZone("ICT", 7*3600)
+
+// Day returns the local campaign day of t.
+func Day(t time.Time) string { return t.In(vnZone).Format("2006-01-02") }
+
+// Queue is the kiosk's queue and completion log. Safe for concurrent use.
+type Queue struct {
+	db      *badger.DB
+	opts    Options
+	log     *slog.Logger
+	changed func()
+
+	logMu sync.Mutex // serialises appends to the completion log
+
+	mu         sync.Mutex
+	day        string
+	tickets    map[string]*Ticket // today's tickets by id
+	byCCCD     map[string]string  // CCCD → id of today's active ticket, or "" while a join commits
+	nextNumber int
+	nextOrder  int64
+	desks      []DeskState
+	calls      []Call
+	callID     int64
+	rev        int64
+	head       uint64
+	acked      uint64
+	activated  int
+}
+
+// Open opens (or creates) the store in opts.Dir and restores today's queue.
+func Open(opts Options) (*Queue, error) {
+	if opts.Desks < 1 {
+		opts.Desks = 1
+	}
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	db, err := badger.Open(BadgerOptions(opts.Dir, opts.EncryptionKey))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
+	}
+	if err := checkVersion(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange}
+	if q.changed == nil {
+		q.changed = func() {}
+	}
+	if err := q.restore(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+// Close flushes and closes the store.
+func (q *Queue) Close() error { return q.db.Close() }
+
+// DB exposes the store for backups.
+func (q *Queue) DB() *badger.DB { return q.db }
+
+// now is UTC so that what is stored reads back identical.
+func (q *Queue) now() time.Time {
+	t, _ := q.opts.Clock.Now()
+	return t.UTC()
+}
+
+func (q *Queue) restore() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.db.View(func(txn *badger.Txn) error {
+		// head seq: the last record key.
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte(prefRecord)})
+		seek := append([]byte(prefRecord), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+		it.Seek(seek)
+		if it.Valid() {
+			k := it.Item().Key()
+			q.head = binaryUint64(k[len(prefRecord):])
+		}
+		it.Close()
+		if item, err := txn.Get(keyAcked); err == nil {
+			v, _ := item.ValueCopy(nil)
+			q.acked, _ = strconv.ParseUint(string(v), 10, 64)
+		}
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefActive)})
+		for it.Rewind(); it.Valid(); it.Next() {
+			q.activated++
+		}
+		it.Close()
+		return q.loadDayLocked(txn, Day(q.now()))
+	})
+}
+
+func binaryUint64(b []byte) uint64 {
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n
+}
+
+// loadDayLocked replaces the in-memory queue with the tickets stored for day.
+func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
+	q.day = day
+	q.tickets = map[string]*Ticket{}
+	q.byCCCD = map[string]string{}
+	q.nextNumber, q.nextOrder = 1, 1
+	q.desks = make([]DeskState, q.opts.Desks)
+	for i := range q.desks {
+		q.desks[i].Desk = i + 1
+	}
+	q.calls = nil
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: []byte(prefTicket + day + "/")})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		var t Ticket
+		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &t) }); err != nil {
+			return fmt.Errorf("ticket %s: %w", it.Item().Key(), err)
+		}
+		q.tickets[t.ID] = &t
+		if t.Status.Active() {
+			q.byCCCD[t.Citizen.CCCD] = t.ID
+		}
+		q.nextNumber = max(q.nextNumber, t.Number+1)
+		q.nextOrder = max(q.nextOrder, t.Order+1)
+		if t.Status == Called && t.Desk >= 1 && t.Desk <= len(q.desks) && t.CalledAt.After(q.desks[t.Desk-1].CalledAt) {
+			q.desks[t.Desk-1] = DeskState{Desk: t.Desk, Number: t.Number, CalledAt: t.CalledAt}
+		}
+	}
+	return nil
+}
+
+// rollLocked starts a new day's queue when the local date has changed.
+func (q *Queue) rollLocked(now time.Time) {
+	if d := Day(now); d != q.day {
+		err := q.db.View(func(txn *badger.Txn) error { return q.loadDayLocked(txn, d) })
+		if err != nil {
+			q.log.Error("load day", "day", d, "err", err)
+		}
+		q.rev++
+	}
+}
+
+func hashToken(tok string) string {
+	s := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(s[:])
+}
+
+// Activated reports whether this kiosk has recorded an activation for cccd.
+func (q *Queue) Activated(cccd string) (bool, error) {
+	err := q.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(activeKey(cccd))
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return true, nil
+}
+
+// Join adds a citizen at the back of today's queue. Joins commit
+// concurrently so Badger can group their fsyncs.
+func (q *Queue) Join(j Join) (Ticket, error) {
+	done, err := q.Activated(j.Citizen.CCCD)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if done {
+		return Ticket{}, ErrAlreadyActivated
+	}
+	now := q.now()
+	q.mu.Lock()
+	q.rollLocked(now)
+	if _, dup := q.byCCCD[j.Citizen.CCCD]; dup {
+		q.mu.Unlock()
+		return Ticket{}, ErrAlreadyQueued
+	}
+	q.byCCCD[j.Citizen.CCCD] = "" // reserved while the write commits
+	t := Ticket{
+		ID: uuid.NewString(), Day: q.day, Number: q.nextNumber, Order: q.nextOrder,
+		Status: Waiting, Citizen: j.Citizen, TokenHash: hashToken(j.Token),
+		ConsentAt: now, ConsentVersion: j.ConsentVersion, ConsentBy: j.ConsentBy, JoinedAt: now,
+	}
+	q.nextNumber++
+	q.nextOrder++
+	q.mu.Unlock()
+
+	if err := q.putTicket(t); err != nil {
+		q.mu.Lock()
+		if q.byCCCD[j.Citizen.CCCD] == "" {
+			delete(q.byCCCD, j.Citizen.CCCD)
+		}
+		q.mu.Unlock()
+		return Ticket{}, err
+	}
+	q.mu.Lock()
+	if t.Day == q.day {
+		q.tickets[t.ID] = &t
+		q.byCCCD[t.Citizen.CCCD] = t.ID
+		q.rev++
+	}
+	q.mu.Unlock()
+	q.changed()
+	return t, nil
+}
+
+func (q *Queue) putTicket(t Ticket) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return unavailable(q.db.Update(func(txn *badger.Txn) error { return txn.Set(ticketKey(t.Day, t.ID), b) }))
+}
+
+// Get returns one of today's tickets.
+func (q *Queue) Get(id string) (Ticket, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	t, ok := q.tickets[id]
+	if !ok {
+		return Ticket{}, ErrNotFound
+	}
+	return *t, nil
+}
+
+// Authorize returns the ticket when token is the one handed out at join.
+func (q *Queue) Authorize(id, token string) (Ticket, error) {
+	t, err := q.Get(id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(t.TokenHash), []byte(hashToken(token))) != 1 {
+		return Ticket{}, ErrNotFound // do not reveal that the id exists
+	}
+	return t, nil
+}
+
+// update applies fn to a copy of ticket id, commits it, then publishes it.
+// Volunteer actions are rare, so they commit under the lock: simple and
+// strictly ordered.
+func (q *Queue) update(id string, fn func(t *Ticket, now time.Time) error) (Ticket, error) {
+	now := q.now()
+	q.mu.Lock()
+	q.rollLocked(now)
+	cur, ok := q.tickets[id]
+	if !ok {
+		q.mu.Unlock()
+		return Ticket{}, ErrNotFound
+	}
+	next := *cur
+	if err := fn(&next, now); err != nil {
+		q.mu.Unlock()
+		return Ticket{}, err
+	}
+	if err := q.putTicket(next); err != nil {
+		q.mu.Unlock()
+		return Ticket{}, err
+	}
+	q.applyLocked(cur, next)
+	q.mu.Unlock()
+	q.changed()
+	return next, nil
+}
+
+// applyLocked publishes a committed ticket change to the in-memory indexes.
+func (q *Queue) applyLocked(cur *Ticket, next Ticket) {
+	if cur.Status.Active() && !next.Status.Active() {
+		delete(q.byCCCD, cur.Citizen.CCCD)
+	}
+	if next.Status.Active() {
+		if cur.Citizen.CCCD != next.Citizen.CCCD {
+			delete(q.byCCCD, cur.Citizen.CCCD)
+		}
+		q.byCCCD[next.Citizen.CCCD] = next.ID
+	}
+	*cur = next
+	q.rev++
+}
+
+func (q *Queue) deskOK(desk int) bool { return desk >= 1 && desk <= len(q.desks) }
+
+func (q *Queue) addCallLocked(t Ticket, now time.Time) {
+	q.callID++
+	q.calls = append(q.calls, Call{ID: q.callID, Number: t.Number, Desk: t.Desk, At: now})
+	if len(q.calls) > 10 {
+		q.calls = q.calls[len(q.calls)-10:]
+	}
+	q.desks[t.Desk-1] = DeskState{Desk: t.Desk, Number: t.Number, CalledAt: now}
+}
+
+// waitingLocked returns today's waiting tickets in line order.
+func (q *Queue) waitingLocked() []*Ticket {
+	var w []*Ticket
+	for _, t := range q.tickets {
+		if t.Status == Waiting {
+			w = append(w, t)
+		}
+	}
+	sort.Slice(w, func(i, j int) bool { return w[i].Order < w[j].Order })
+	return w
+}
+
+// CallNext calls the first waiting citizen to desk. ok is false when nobody waits.
+func (q *Queue) CallNext(desk int, volunteer string) (t Ticket, ok bool, err error) {
+	now := q.now()
+	q.mu.Lock()
+	q.rollLocked(now)
+	if !q.deskOK(desk) {
+		q.mu.Unlock()
+		return Ticket{}, false, ErrBadDesk
+	}
+	w := q.waitingLocked()
+	if len(w) == 0 {
+		q.mu.Unlock()
+		return Ticket{}, false, nil
+	}
+	cur := w[0]
+	next := *cur
+	next.Status, next.Desk, next.Volunteer, next.CalledAt = Called, desk, volunteer, now
+	if err := q.putTicket(next); err != nil {
+		q.mu.Unlock()
+		return Ticket{}, false, err
+	}
+	q.applyLocked(cur, next)
+	q.addCallLocked(next, now)
+	q.mu.Unlock()
+	q.changed()
+	return next, true, nil
+}
+
+// Recall announces a called ticket again.
+func (q *Queue) Recall(id string) (Ticket, error) {
+	t, err := q.update(id, func(t *Ticket, now time.Time) error {
+		if t.Status != Called {
+			return ErrBadState
+		}
+		return nil
+	})
+	if err != nil {
+		return t, err
+	}
+	q.mu.Lock()
+	if q.deskOK(t.Desk) {
+		q.addCallLocked(t, q.now())
+		q.rev++
+	}
+	q.mu.Unlock()
+	q.changed()
+	return t, nil
+}
+
+// NoShow marks a citizen who did not come when called.
+func (q *Queue) NoShow(id string) (Ticket, error) {
+	return q.update(id, func(t *Ticket, now time.Time) error {
+		if !t.Status.Active() {
+			return ErrBadState
+		}
+		t.Status, t.FinishedAt = NoShow, now
+		return nil
+	})
+}
+
+// Requeue puts a called or no-show citizen back at the end of the line.
+func (q *Queue) Requeue(id string) (Ticket, error) {
+	q.mu.Lock()
+	order := q.nextOrder
+	q.nextOrder++
+	t, ok := q.tickets[id]
+	if ok && t.Status == NoShow {
+		if other, dup := q.byCCCD[t.Citizen.CCCD]; dup && other != id {
+			q.mu.Unlock()
+			return Ticket{}, ErrAlreadyQueued
+		}
+	}
+	q.mu.Unlock()
+	return q.update(id, func(t *Ticket, now time.Time) error {
+		if t.Status != Called && t.Status != NoShow {
+			return ErrBadState
+		}
+		t.Status, t.Order, t.Desk, t.CalledAt, t.FinishedAt = Waiting, order, 0, time.Time{}, time.Time{}
+		return nil
+	})
+}
+
+// Cancel is the citizen leaving the queue.
+func (q *Queue) Cancel(id string) (Ticket, error) {
+	return q.update(id, func(t *Ticket, now time.Time) error {
+		if !t.Status.Active() {
+			return ErrBadState
+		}
+		t.Status, t.FinishedAt = Cancelled, now
+		return nil
+	})
+}
+
+// Correct replaces the citizen's fields on an active ticket. c must be
+// validated by the caller.
+func (q *Queue) Correct(id string, c record.Citizen) (Ticket, error) {
+	q.mu.Lock()
+	if other, dup := q.byCCCD[c.CCCD]; dup && other != id {
+		q.mu.Unlock()
+		return Ticket{}, ErrAlreadyQueued
+	}
+	q.mu.Unlock()
+	return q.update(id, func(t *Ticket, now time.Time) error {
+		if !t.Status.Active() {
+			return ErrBadState
+		}
+		t.Citizen = c
+		return nil
+	})
+}
+
+// Complete records the outcome of a called (or waiting walk-in) ticket and
+// appends a completion record with the next seq, in one commit.
+func (q *Queue) Complete(id string, c Completion) (record.Record, error) {
+	if c.Outcome != record.OutcomeActivated && c.Outcome != record.OutcomeFailed {
+		return record.Record{}, ErrBadOutcome
+	}
+	if c.Outcome == record.OutcomeFailed && !validReason(c.Reason) {
+		return record.Record{}, ErrBadOutcome
+	}
+	q.logMu.Lock()
+	defer q.logMu.Unlock()
+	now, clk := q.opts.Clock.Now()
+	now = now.UTC()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.rollLocked(now)
+	cur, ok := q.tickets[id]
+	if !ok {
+		return record.Record{}, ErrNotFound
+	}
+	if !cur.Status.Active() {
+		return record.Record{}, ErrBadState
+	}
+	next := *cur
+	if c.Corrected != nil {
+		if other, dup := q.byCCCD[c.Corrected.CCCD]; dup && other != id {
+			return record.Record{}, ErrAlreadyQueued
+		}
+		next.Citizen = *c.Corrected
+	}
+	if c.Outcome == record.OutcomeActivated {
+		done, err := q.Activated(next.Citizen.CCCD)
+		if err != nil {
+			return record.Record{}, err
+		}
+		if done {
+			return record.Record{}, ErrAlreadyActivated
+		}
+	}
+	desk := c.Desk
+	if desk == 0 {
+		desk = next.Desk
+	}
+	volunteer := c.Volunteer
+	if volunteer == "" {
+		volunteer = next.Volunteer
+	}
+	if volunteer == "" && desk > 0 {
+		volunteer = "Bàn " + strconv.Itoa(desk)
+	}
+	if next.CalledAt.IsZero() {
+		next.CalledAt = now // a walk-in completed without a call
+	}
+	next.Status, next.FinishedAt, next.Desk, next.Volunteer = Status(c.Outcome), now, desk, volunteer
+	reason := c.Reason
+	if c.Note != "" {
+		reason = reason + ": " + c.Note
+		if c.Reason == "" {
+			reason = c.Note
+		}
+	}
+	rec := record.Record{
+		ID: uuid.NewString(), KioskID: q.opts.KioskID, Seq: q.head + 1, Type: record.TypeCompletion,
+		Citizen: next.Citizen, Outcome: c.Outcome, Reason: reason, Volunteer: volunteer, Desk: desk,
+		Round: q.opts.Round, Ticket: next.Number, ConsentAt: next.ConsentAt, ConsentVersion: next.ConsentVersion,
+		ConsentBy: next.ConsentBy, RecordedAt: now.UTC(), Clock: clk, DeviceTime: c.DeviceTime,
+	}
+	next.RecordID = rec.ID
+	if err := q.appendLocked(rec, &next); err != nil {
+		return record.Record{}, err
+	}
+	q.applyLocked(cur, next)
+	go q.changed()
+	return rec, nil
+}
+
+// appendLocked commits rec (and the ticket change, when given) in one
+// transaction. Callers hold logMu, so head+1 is the next dense seq.
+func (q *Queue) appendLocked(rec record.Record, t *Ticket) error {
+	rb, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	err = q.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(recordKey(rec.Seq), rb); err != nil {
+			return err
+		}
+		if err := txn.Set(recIDKey(rec.ID), []byte(strconv.FormatUint(rec.Seq, 10))); err != nil {
+			return err
+		}
+		if rec.Outcome == record.OutcomeActivated {
+			if err := txn.Set(activeKey(rec.Citizen.CCCD), []byte(rec.ID)); err != nil {
+				return err
+			}
+		}
+		if t != nil {
+			tb, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			return txn.Set(ticketKey(t.Day, t.ID), tb)
+		}
+		return nil
+	})
+	if err != nil {
+		return unavailable(err)
+	}
+	q.head = rec.Seq
+	if rec.Outcome == record.OutcomeActivated {
+		q.activated++
+	}
+	return nil
+}
+
+// CorrectRecord appends a correction of an earlier record: the ward counts
+// the correction in place of the original.
+func (q *Queue) CorrectRecord(id string, c record.Citizen, outcome, reason, volunteer string) (record.Record, error) {
+	orig, err := q.Record(id)
+	if err != nil {
+		return record.Record{}, err
+	}
+	if outcome == "" {
+		outcome = orig.Outcome
+	}
+	if outcome != record.OutcomeActivated && outcome != record.OutcomeFailed {
+		return record.Record{}, ErrBadOutcome
+	}
+	q.logMu.Lock()
+	defer q.logMu.Unlock()
+	now, clk := q.opts.Clock.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	rec := orig
+	rec.ID, rec.Seq, rec.Type, rec.Corrects = uuid.NewString(), q.head+1, record.TypeCorrection, orig.ID
+	rec.Citizen, rec.Outcome, rec.Reason, rec.Volunteer = c, outcome, reason, volunteer
+	rec.RecordedAt, rec.Clock, rec.DeviceTime = now.UTC(), clk, nil
+	if err := q.appendLocked(rec, nil); err != nil {
+		return record.Record{}, err
+	}
+	q.rev++
+	go q.changed()
+	return rec, nil
+}
+
+// Record returns one record by id.
+func (q *Queue) Record(id string) (record.Record, error) {
+	var r record.Record
+	err := q.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(recIDKey(id))
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		seq, _ := strconv.ParseUint(string(v), 10, 64)
+		item, err = txn.Get(recordKey(seq))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &r) })
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return r, ErrNotFound
+	}
+	if err != nil {
+		return r, unavailable(err)
+	}
+	return r, nil
+}
+
+// Records returns up to limit records with seq > after, in seq order, and the head seq.
+func (q *Queue) Records(after uint64, limit int) ([]record.Record, uint64, error) {
+	if limit <= 0 || limit > 5000 {
+		limit = 5000
+	}
+	head := q.HeadSeq()
+	out := []record.Record{}
+	err := q.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte(prefRecord)})
+		defer it.Close()
+		for it.Seek(recordKey(after + 1)); it.Valid() && len(out) < limit; it.Next() {
+			var r record.Record
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
+				return err
+			}
+			if r.Seq > head {
+				break
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, head, unavailable(err)
+	}
+	return out, head, nil
+}
+
+// HeadSeq is the seq of the newest record (0 when none).
+func (q *Queue) HeadSeq() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.head
+}
+
+// AckedSeq is the highest seq the ward confirmed holding.
+func (q *Queue) AckedSeq() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.acked
+}
+
+// SetAcked advances acked_seq from a ward reply; it never moves backwards
+// and never passes the head.
+func (q *Queue) SetAcked(seq uint64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	seq = min(seq, q.head)
+	if seq <= q.acked {
+		return nil
+	}
+	err := q.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(keyAcked, []byte(strconv.FormatUint(seq, 10)))
+	})
+	if err != nil {
+		return unavailable(err)
+	}
+	q.acked = seq
+	return nil
+}
+
+// Tickets returns today's tickets in number order (waiting and called first
+// when activeOnly).
+func (q *Queue) Tickets(activeOnly bool) []Ticket {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]Ticket, 0, len(q.tickets))
+	for _, t := range q.tickets {
+		if !activeOnly || t.Status.Active() {
+			out = append(out, *t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}
+
+// Position is the 1-based place in line of a waiting ticket, else 0.
+func (q *Queue) Position(id string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, t := range q.waitingLocked() {
+		if t.ID == id {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ETAMinutes estimates the wait for a place in line from tonight's own
+// service times and the desks that are actually calling.
+func (q *Queue) ETAMinutes(position int) int {
+	if position <= 0 {
+		return 0
+	}
+	s := q.Snapshot()
+	return int(math.Ceil(float64(position) * float64(s.AvgServiceSeconds) / float64(s.ActiveDesks) / 60))
+}
+
+// DefaultServiceSeconds is the guess before tonight has its own numbers:
+// SmartCA activation takes minutes per person.
+const DefaultServiceSeconds = 300
+
+// Snapshot returns the public state of the queue.
+func (q *Queue) Snapshot() Snapshot {
+	now := q.now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := Snapshot{Rev: q.rev, Desks: append([]DeskState(nil), q.desks...), Calls: append([]Call{}, q.calls...), Next: []int{}, ActivatedTotal: q.activated}
+	w := q.waitingLocked()
+	s.Waiting = len(w)
+	for i := 0; i < len(w) && i < 8; i++ {
+		s.Next = append(s.Next, w[i].Number)
+	}
+	var total time.Duration
+	var n int
+	active := map[int]bool{}
+	for _, t := range q.tickets {
+		s.Tonight.Joined++
+		switch t.Status {
+		case Activated:
+			s.Tonight.Activated++
+		case Failed:
+			s.Tonight.Failed++
+		case NoShow:
+			s.Tonight.NoShow++
+		}
+		if (t.Status == Activated || t.Status == Failed) && !t.CalledAt.IsZero() && t.FinishedAt.After(t.CalledAt) {
+			total += t.FinishedAt.Sub(t.CalledAt)
+			n++
+		}
+		if !t.CalledAt.IsZero() && now.Sub(t.CalledAt) < 30*time.Minute && t.Desk > 0 {
+			active[t.Desk] = true
+		}
+	}
+	s.Tonight.Served = s.Tonight.Activated + s.Tonight.Failed
+	s.AvgServiceSeconds = DefaultServiceSeconds
+	if n > 0 {
+		s.AvgServiceSeconds = max(30, int(total.Seconds())/n)
+	}
+	s.ActiveDesks = max(1, len(active))
+	return s
+}
+
+// RunGC collects Badger's value log on a ticker until ctx ends.
+func (q *Queue) RunGC(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			for q.db.RunValueLogGC(0.5) == nil {
+			}
+		}
+	}
+}

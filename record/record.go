@@ -1,0 +1,119 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Record types.
+const (
+	TypeCompletion = "completion"
+	TypeCorrection = "correction"
+)
+
+// Outcomes of a completion.
+const (
+	OutcomeActivated = "activated"
+	OutcomeFailed    = "failed"
+)
+
+// Clocks that can stamp a record. A box without an RTC may boot in 1970, so
+// every record says which clock it trusted.
+const (
+	ClockKiosk  = "kiosk"  // the box's own clock, believed plausible
+	ClockWard   = "ward"   // the box's clock corrected from the ward's time
+	ClockTablet = "tablet" // the box's clock corrected from a volunteer tablet
+	ClockUnsure = "unsure" // implausible clock and nothing better known
+)
+
+// Citizen is the personal data of one completion. CCCD and Phone are
+// personal data: never log them, mask them in lists.
+type Citizen struct {
+	Name        string `json:"name"`
+	CCCD        string `json:"cccd"`
+	BirthDate   string `json:"birth_date"` // YYYY-MM-DD
+	Gender      string `json:"gender"`     // male | female
+	Phone       string `json:"phone"`      // normalised, 10 digits
+	Village     string `json:"village"`
+	Association string `json:"association,omitempty"`
+}
+
+// Record is one immutable entry of a kiosk's completion log.
+type Record struct {
+	ID             string     `json:"id"`
+	KioskID        string     `json:"kiosk_id"`
+	Seq            uint64     `json:"seq"`
+	Type           string     `json:"type"`
+	Corrects       string     `json:"corrects,omitempty"`
+	Citizen        Citizen    `json:"citizen"`
+	Outcome        string     `json:"outcome"`
+	Reason         string     `json:"reason,omitempty"`
+	Volunteer      string     `json:"volunteer"`
+	Desk           int        `json:"desk"`
+	Round          string     `json:"round,omitempty"`
+	Ticket         int        `json:"ticket,omitempty"`
+	ConsentAt      time.Time  `json:"consent_at"`
+	ConsentVersion string     `json:"consent_version,omitempty"`
+	ConsentBy      string     `json:"consent_by,omitempty"` // "citizen" (own phone) or the volunteer's name
+	RecordedAt     time.Time  `json:"recorded_at"`
+	Clock          string     `json:"clock"`
+	DeviceTime     *time.Time `json:"device_time,omitempty"`
+}
+
+// Canonical returns the bytes that identify a record's content.
+func (r Record) Canonical() []byte {
+	b, err := json.Marshal(r)
+	if err != nil {
+		// Record holds only strings, numbers and times: Marshal cannot fail.
+		panic(err)
+	}
+	return b
+}
+
+// Same reports whether two records carry identical content.
+func Same(a, b Record) bool { return bytes.Equal(a.Canonical(), b.Canonical()) }
+
+// Check reports structural problems that make a record unusable for the ward.
+func (r Record) Check() error {
+	switch {
+	case r.ID == "":
+		return errors.New("record without id")
+	case r.KioskID == "":
+		return errors.New("record without kiosk_id")
+	case r.Seq == 0:
+		return errors.New("record with seq 0")
+	case r.Type != TypeCompletion && r.Type != TypeCorrection:
+		return fmt.Errorf("record type %q", r.Type)
+	case r.Type == TypeCorrection && r.Corrects == "":
+		return errors.New("correction without corrects")
+	case r.Outcome != OutcomeActivated && r.Outcome != OutcomeFailed:
+		return fmt.Errorf("record outcome %q", r.Outcome)
+	}
+	return nil
+}
+
+// Page is the answer of GET /api/v1/records on a kiosk.
+type Page struct {
+	KioskID string   `json:"kiosk_id"`
+	HeadSeq uint64   `json:"head_seq"`
+	Records []Record `json:"records"`
+}
+
+// PushRequest is the body of POST /api/v1/records on the ward.
+type PushRequest struct {
+	KioskID string     `json:"kiosk_id"`
+	HeadSeq uint64     `json:"head_seq,omitempty"`
+	Version string     `json:"version,omitempty"`
+	Now     *time.Time `json:"now,omitempty"` // the kiosk's clock when it sent, for skew
+	Records []Record   `json:"records"`
+}
+
+// PushResponse is the ward's answer to a push: the highest contiguous seq it
+// holds for that kiosk. The kiosk advances its cursor only from this value.
+type PushResponse struct {
+	AckedSeq uint64    `json:"acked_seq"`
+	WardTime time.Time `json:"ward_time"`
+}
