@@ -1,0 +1,186 @@
+// Command kiosk runs a cultural house's queue, TV board and record log.
+// See README.md and ../../docs/kiosk-api.md.
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kyso-vn/kyso/clock"
+	"github.com/kyso-vn/kyso/internal/flagenv"
+	"github.com/kyso-vn/kyso/kiosk"
+	"github.com/kyso-vn/kyso/queue"
+)
+
+var version = "dev"
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := realMain(ctx, os.Args[1:], os.Stdout, log); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "kiosk:", err)
+		os.Exit(1)
+	}
+}
+
+func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "backup":
+			return backupCmd(args[1:], out)
+		case "restore":
+			return restoreCmd(args[1:], out)
+		}
+	}
+	cfg, showVersion, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
+	if showVersion {
+		fmt.Fprintln(out, "kiosk", version)
+		return nil
+	}
+	return run(ctx, cfg, out, log)
+}
+
+func parseConfig(args []string) (kiosk.Config, bool, error) {
+	cfg := kiosk.Defaults()
+	cfg.Version = version
+	host, _ := os.Hostname()
+	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve on")
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (Badger store, PIN, backups)")
+	fs.StringVar(&cfg.ID, "id", kiosk.Slug(host), "kiosk id (slug), shared with the ward")
+	fs.StringVar(&cfg.Name, "name", "", "house name, e.g. \"Nhà văn hóa thôn Đông Lão\"")
+	fs.StringVar(&cfg.Village, "village", "", "the village this house serves")
+	fs.IntVar(&cfg.Desks, "desks", cfg.Desks, "number of volunteer desks")
+	fs.StringVar(&cfg.PIN, "pin", "", "volunteer PIN (generated and printed once when empty)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL in QR codes (default http://<LAN IPv4>:<port>)")
+	fs.StringVar(&cfg.WardURL, "ward-url", "", "ward server URL (empty: a ward found by mDNS)")
+	fs.StringVar(&cfg.Token, "token", "", "this kiosk's secret shared with the ward")
+	fs.BoolVar(&cfg.MDNS, "mdns", cfg.MDNS, "advertise by mDNS and look for a ward")
+	var ifaces flagenv.List
+	fs.Var(&ifaces, "mdns-iface", "interface to advertise on (repeatable; default: every suitable one)")
+	fs.StringVar(&cfg.WifiSSID, "wifi-ssid", "", "house Wi-Fi name for the Wi-Fi QR code")
+	fs.StringVar(&cfg.WifiPassword, "wifi-password", "", "house Wi-Fi password for the Wi-Fi QR code")
+	fs.StringVar(&cfg.AppURLAndroid, "app-url-android", cfg.AppURLAndroid, "SmartCA on Google Play")
+	fs.StringVar(&cfg.AppURLIOS, "app-url-ios", cfg.AppURLIOS, "SmartCA on the App Store")
+	fs.StringVar(&cfg.AppURL, "app-url", cfg.AppURL, "SmartCA page for other phones")
+	fs.IntVar(&cfg.JoinLimit, "join-limit", cfg.JoinLimit, "joins per client address per minute (0: no limit)")
+	fs.StringVar(&cfg.DataKeyFile, "data-key", "", "file with a 32-byte key (hex) to encrypt the store at rest")
+	fs.IntVar(&cfg.BackupKeep, "backup-keep", cfg.BackupKeep, "daily backups to keep under <data>/backups")
+	if err := flagenv.Parse(fs, args, flagenv.OSLookup); err != nil {
+		return cfg, false, err
+	}
+	cfg.MDNSIfaces = ifaces
+	if *showVersion {
+		return cfg, true, nil
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = kiosk.DefaultPublicURL(cfg.Listen)
+	}
+	cfg.BuildTime = clock.BuildTime()
+	return cfg, false, cfg.Validate()
+}
+
+// loadPIN returns the configured PIN, or the one stored in the data dir, or
+// a new one — printed to the console once, never shown on the TV.
+func loadPIN(cfg *kiosk.Config, out io.Writer) error {
+	if cfg.PIN != "" {
+		return nil
+	}
+	path := filepath.Join(cfg.Data, "volunteer-pin")
+	if b, err := os.ReadFile(path); err == nil {
+		cfg.PIN = strings.TrimSpace(string(b))
+		fmt.Fprintf(out, "Volunteer PIN: stored in %s\n", path)
+		return nil
+	}
+	pin := kiosk.NewPIN()
+	if err := os.WriteFile(path, []byte(pin+"\n"), 0o600); err != nil {
+		return fmt.Errorf("store PIN: %w", err)
+	}
+	cfg.PIN = pin
+	fmt.Fprintf(out, "Mã PIN tình nguyện viên / volunteer PIN: %s  (shown once; kept in %s)\n", pin, path)
+	return nil
+}
+
+func readKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--data-key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || (len(key) != 16 && len(key) != 24 && len(key) != 32) {
+		return nil, errors.New("--data-key: the file must hold 32, 48 or 64 hex digits (AES-128/192/256)")
+	}
+	return key, nil
+}
+
+func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return err
+	}
+	if err := loadPIN(&cfg, out); err != nil {
+		return err
+	}
+	key, err := readKey(cfg.DataKeyFile)
+	if err != nil {
+		return err
+	}
+	clk := clock.New(cfg.BuildTime, time.Now)
+	var srv *kiosk.Server
+	q, err := queue.Open(queue.Options{
+		Dir: filepath.Join(cfg.Data, "store"), KioskID: cfg.ID, Desks: cfg.Desks, Clock: clk,
+		EncryptionKey: key, Logger: log,
+		OnChange: func() {
+			if srv != nil {
+				srv.Changed()
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	srv, err = kiosk.New(cfg, q, clk, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	log.Info("kiosk listening", "addr", ln.Addr().String(), "id", cfg.ID, "version", cfg.Version,
+		"board", cfg.PublicURL+"/", "join", cfg.PublicURL+"/join", "volunteer", cfg.PublicURL+"/volunteer")
+
+	wardURL := func() string { return cfg.WardURL }
+	parts := []func(context.Context) error{
+		func(ctx context.Context) error { return q.RunGC(ctx, 10*time.Minute) },
+		func(ctx context.Context) error { return kiosk.RunBackups(ctx, q, cfg.Data, cfg.BackupKeep, log) },
+	}
+	if cfg.Token != "" {
+		fwd := srv.NewForwarder(wardURL)
+		parts = append(parts, fwd.Run)
+	}
+	return kiosk.RunAll(ctx, log, func(ctx context.Context) error { return srv.Run(ctx, ln) }, parts...)
+}

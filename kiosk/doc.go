@@ -1,0 +1,15 @@
+// Package kiosk is the cultural-house service: the HTTP API and pages
+// (Fiber), volunteer sessions, the live board stream, QR codes and the
+// forwarder that pushes completion records to the ward.
+//
+// Invariants:
+//   - Handlers only translate HTTP to queue calls and back; every route is
+//     declared in routes.go.
+//   - Public routes (board, join, app, QR, events, healthz, metrics) never
+//     carry a CCCD, a phone number or a full name; the board is built from
+//     queue.Snapshot, which holds numbers only.
+//   - Personal data is never logged: log lines carry ticket ids and numbers.
+//   - A 2xx is sent only after the queue committed the change to disk.
+//   - Bad input yields a JSON error with a Vietnamese message, never a 500.
+//   - acked_seq advances only from the ward's reply.
+package kiosk
