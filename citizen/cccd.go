@@ -42,7 +42,9 @@ func ProvinceName(code string) (string, bool) {
 
 // CleanCCCD removes the spaces people type between digit groups. It does not
 // validate; see ValidateCCCD.
-func CleanCCCD(s string) string {
+func CleanCCCD(s string) string { return stripSpaces(s) }
+
+func stripSpaces(s string) string {
 	if strings.IndexFunc(s, unicode.IsSpace) < 0 {
 		return s
 	}

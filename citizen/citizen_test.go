@@ -37,7 +37,7 @@ func TestNormalize(t *testing.T) {
 		{name: "gender derived from CCCD", why: "the form may leave gender out; digit 4 odd means female",
 			edit: func(in *citizen.Input) { in.Gender = ""; in.CCCD = "038185000123"; in.BirthDate = "1985-01-02" },
 			want: func(c *record.Citizen) { c.Gender = "female"; c.CCCD = "038185000123"; c.BirthDate = "1985-01-02" }},
-		{name: "gender in Vietnamese NFD", why: "iOS keyboards send decomposed diacritics",
+		{name: "gender in Vietnamese NFD", why: "some keyboards and copy-paste give decomposed diacritics",
 			edit: func(in *citizen.Input) {
 				in.Gender = "Nu\u031b\u0303"
 				in.CCCD = "038185000123"

@@ -33,17 +33,16 @@ func Today(now time.Time) (year int, month time.Month, day int) {
 
 // ParseBirthDate reads a birth date typed as YYYY-MM-DD (what the API and
 // date pickers send) or day first as DD/MM/YYYY (what people write). Either
-// may use /, - or . between the parts and one-digit day or month. The date must exist
-// (29/02 only in leap years) and not be before 1900. It returns midnight UTC
-// of that day. Errors are *FieldError.
+// may use /, - or . between the parts and one-digit day or month. The date
+// must exist (29/02 only in leap years) and not be before 1900. It returns
+// midnight UTC of that day. Errors are *FieldError.
 func ParseBirthDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	bad := fieldErr(FieldBirthDate, CodeInvalidBirthDate, msgBirthFormat)
 	// The first separator decides the separator of all three parts, and a
 	// four-digit first part means year first.
 	i := strings.IndexAny(s, "/-.")
 	if i < 0 {
-		return time.Time{}, bad
+		return time.Time{}, fieldErr(FieldBirthDate, CodeInvalidBirthDate, msgBirthFormat)
 	}
 	var y, m, d int
 	var ok bool
@@ -53,7 +52,7 @@ func ParseBirthDate(s string) (time.Time, error) {
 		d, m, y, ok = threeNumbers(s, s[i], 2, 2, 4)
 	}
 	if !ok || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
-		return time.Time{}, bad
+		return time.Time{}, fieldErr(FieldBirthDate, CodeInvalidBirthDate, msgBirthFormat)
 	}
 	if y < 1900 {
 		return time.Time{}, fieldErr(FieldBirthDate, CodeInvalidBirthDate, msgBirthTooOld)

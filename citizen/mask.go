@@ -5,10 +5,10 @@ import "strings"
 // MaskCCCD hides a CCCD number for lists: "********1234". Spaces are
 // dropped first. Strings shorter than 8 characters are hidden entirely,
 // since 4 shown digits would then be most of the number.
-func MaskCCCD(s string) string { return maskKeep4(CleanCCCD(s)) }
+func MaskCCCD(s string) string { return maskKeep4(stripSpaces(s)) }
 
 // MaskPhone hides a phone number for lists: "******5678".
-func MaskPhone(s string) string { return maskKeep4(CleanCCCD(s)) }
+func MaskPhone(s string) string { return maskKeep4(stripSpaces(s)) }
 
 func maskKeep4(s string) string {
 	r := []rune(s)

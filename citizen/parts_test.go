@@ -300,8 +300,10 @@ func TestVillageAndAssociation(t *testing.T) {
 	v, err = citizen.NormalizeVillage("Tổ dân phố 5")
 	require.NoError(t, err, "digits are fine in a village name")
 	assert.Equal(t, "Tổ dân phố 5", v)
-	_, err = citizen.NormalizeVillage("Đông\x07Lão")
-	requireFieldError(t, err, "invalid_village", "village")
+	for _, bad := range []string{"Đông\x07Lão", "Đông\xffLão", "=HYPERLINK(\"http://x\")", "+1", "-Đông", "@SUM(A1)"} {
+		_, err = citizen.NormalizeVillage(bad)
+		requireFieldError(t, err, "invalid_village", "village") // control bytes, or a spreadsheet formula in the ward's exports
+	}
 
 	a, err := citizen.NormalizeAssociation("")
 	require.NoError(t, err, "optional")
@@ -309,8 +311,10 @@ func TestVillageAndAssociation(t *testing.T) {
 	a, err = citizen.NormalizeAssociation(" Hội  Cựu chiến binh ")
 	require.NoError(t, err)
 	assert.Equal(t, "Hội Cựu chiến binh", a)
-	_, err = citizen.NormalizeAssociation("Hội\xff")
-	requireFieldError(t, err, "invalid_association", "association")
+	for _, bad := range []string{"Hội\xff", "=1+1"} {
+		_, err = citizen.NormalizeAssociation(bad)
+		requireFieldError(t, err, "invalid_association", "association")
+	}
 }
 
 func TestNormalizeGender(t *testing.T) {
@@ -330,7 +334,7 @@ func TestNormalizeGender(t *testing.T) {
 		require.NoError(t, err, tc.why)
 		assert.Equal(t, tc.want, got, tc.why)
 	}
-	for _, bad := range []string{"x", "m", "other", "nam nữ"} {
+	for _, bad := range []string{"x", "m", "other", "nam nữ", "nam\xff"} {
 		_, err := citizen.NormalizeGender(bad)
 		requireFieldError(t, err, "invalid_gender", "gender")
 	}

@@ -11,7 +11,7 @@ import (
 // 0, also when the 0 was kept after it ("+84 (0) 912…"); then it must be
 // 0 followed by 3, 5, 7, 8 or 9 and 8 more digits. Errors are *FieldError.
 func NormalizePhone(s string) (string, error) {
-	bad := fieldErr(FieldPhone, CodeInvalidPhone, msgPhone)
+	bad := func() (string, error) { return "", fieldErr(FieldPhone, CodeInvalidPhone, msgPhone) }
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -22,7 +22,7 @@ func NormalizePhone(s string) (string, error) {
 			b.WriteByte('+')
 		case unicode.IsSpace(r) || r == '.' || r == '-' || r == '(' || r == ')':
 		default:
-			return "", bad
+			return bad()
 		}
 	}
 	p := b.String()
@@ -33,7 +33,7 @@ func NormalizePhone(s string) (string, error) {
 	case strings.HasPrefix(p, "+84"):
 		p = p[3:]
 	case strings.HasPrefix(p, "+"):
-		return "", bad // another country
+		return bad() // another country
 	case strings.HasPrefix(p, "0084"):
 		p = p[4:]
 	case strings.HasPrefix(p, "84") && (len(p) == 11 || len(p) == 12 && p[2] == '0'):
@@ -45,7 +45,7 @@ func NormalizePhone(s string) (string, error) {
 		p = "0" + p
 	}
 	if !IsMobile(p) {
-		return "", bad
+		return bad()
 	}
 	return p, nil
 }

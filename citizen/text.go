@@ -89,11 +89,13 @@ func NormalizeName(s string) (string, error) {
 
 // NormalizeVillage returns the village (thôn, tổ dân phố) name cleaned like a
 // name: NFC, single spaces, 1..100 characters. Any village is accepted; the
-// kiosk does not know every quota row.
+// kiosk does not know every quota row. A leading = + - @ is refused: village
+// names never start so, and the ward exports them to CSV and XLSX, where
+// such text would run as a formula.
 func NormalizeVillage(s string) (string, error) {
 	v, ok := cleanText(s)
 	switch {
-	case !ok:
+	case !ok || formulaLike(v):
 		return "", fieldErr(FieldVillage, CodeInvalidVillage, msgVillageChars)
 	case v == "":
 		return "", fieldErr(FieldVillage, CodeInvalidVillage, msgVillageEmpty)
@@ -108,12 +110,17 @@ func NormalizeVillage(s string) (string, error) {
 func NormalizeAssociation(s string) (string, error) {
 	a, ok := cleanText(s)
 	switch {
-	case !ok:
+	case !ok || formulaLike(a):
 		return "", fieldErr(FieldAssociation, CodeInvalidAssociation, msgAssociationChars)
 	case utf8.RuneCountInString(a) > AssociationMaxRunes:
 		return "", fieldErr(FieldAssociation, CodeInvalidAssociation, msgAssociationLong)
 	}
 	return a, nil
+}
+
+// formulaLike reports text a spreadsheet would read as a formula.
+func formulaLike(s string) bool {
+	return s != "" && strings.ContainsRune("=+-@", rune(s[0]))
 }
 
 // Genders as stored.

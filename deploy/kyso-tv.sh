@@ -8,7 +8,7 @@
 # browser only when the service comes back with another version (an upgrade:
 # new pages) or after a long outage, when the page may have given up.
 #
-# Settings (environment, or /etc/default/kyso-tv):
+# Settings (in /etc/default/kyso-tv, or KYSO_TV_CONFIG names another file):
 #   KYSO_TV_URL            page to show (default http://localhost:8080/)
 #   KYSO_TV_HEALTH_URL     service health check (default <KYSO_TV_URL>healthz)
 #   KYSO_TV_BROWSER        browser program (default chromium, else chromium-browser)
@@ -17,9 +17,10 @@
 #   KYSO_TV_OUTAGE         seconds of outage after which the browser is restarted (60)
 set -u
 
-if [ -r /etc/default/kyso-tv ]; then
+config=${KYSO_TV_CONFIG:-/etc/default/kyso-tv}
+if [ -r "$config" ]; then
 	# shellcheck source=/dev/null
-	. /etc/default/kyso-tv
+	. "$config"
 fi
 
 url=${KYSO_TV_URL:-http://localhost:8080/}

@@ -15,7 +15,7 @@ func (s *Server) routes() {
 	a.Get("/join", s.page("join"))
 	a.Get("/app", s.page("app"))
 	a.Get("/volunteer", s.page("volunteer"))
-	a.Get("/static/*", s.static())
+	a.Use("/static", s.static())
 	a.Get("/qr/join.png", s.qrJoin)
 	a.Get("/qr/app.png", s.qrApp)
 	a.Get("/qr/wifi.png", s.qrWifi)

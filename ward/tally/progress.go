@@ -1,0 +1,223 @@
+package tally
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/kyso-vn/kyso/ward/quota"
+)
+
+// Row is one line of the progress table (a village, an association or the
+// total). Have = Before + Done; Percent = 100 × Have / Target, one decimal.
+type Row struct {
+	Name      string  `json:"name,omitempty"`
+	Base      int     `json:"base"`
+	Target    int     `json:"target"`
+	Before    int     `json:"before"`
+	Done      int     `json:"done"`
+	Have      int     `json:"have"`
+	Percent   float64 `json:"percent"`
+	Remaining int     `json:"remaining"`
+	// Planned is false for names seen in records but absent from the plan
+	// (a typo, another commune): shown so nobody's work goes missing.
+	Planned bool `json:"planned"`
+}
+
+// RoundRow is one đợt: citizens counted on its days.
+type RoundRow struct {
+	Name      string  `json:"name"`
+	From      string  `json:"from,omitempty"`
+	To        string  `json:"to,omitempty"`
+	Target    int     `json:"target"`
+	Done      int     `json:"done"`
+	Percent   float64 `json:"percent"`
+	Remaining int     `json:"remaining"`
+	Current   bool    `json:"current"`
+}
+
+// DayRow is one day with citizens counted.
+type DayRow struct {
+	Date string `json:"date"`
+	Done int    `json:"done"`
+}
+
+// ForecastRow says, at the recent daily rate, when a target is met and what
+// daily pace the deadline needs.
+type ForecastRow struct {
+	Name         string  `json:"name"`
+	Remaining    int     `json:"remaining"`
+	RatePerDay   float64 `json:"rate_per_day"`
+	Met          bool    `json:"met"`
+	ETA          string  `json:"eta,omitempty"` // YYYY-MM-DD; empty when met or the rate is 0
+	NeededPerDay float64 `json:"needed_per_day"`
+	OnTrack      bool    `json:"on_track"`
+}
+
+// Forecast is computed from the last WindowDays days, today included.
+type Forecast struct {
+	Today      string        `json:"today"`
+	WindowDays int           `json:"window_days"`
+	Deadline   string        `json:"deadline,omitempty"`
+	DaysLeft   int           `json:"days_left"` // deadline − today + 1; 0 when past or unset
+	Total      ForecastRow   `json:"total"`
+	Villages   []ForecastRow `json:"villages"`
+}
+
+// Progress is the public progress document: aggregates only, no personal data.
+type Progress struct {
+	Total        Row        `json:"total"`
+	Villages     []Row      `json:"villages"`
+	Associations []Row      `json:"associations"`
+	Rounds       []RoundRow `json:"rounds"`
+	Days         []DayRow   `json:"days"`
+	Forecast     Forecast   `json:"forecast"`
+	Records      int        `json:"records"`
+	Failed       int        `json:"failed"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// UnknownVillage names the row of records that gave no village.
+const UnknownVillage = "(không rõ thôn)"
+
+func percent(have, target int) float64 {
+	if target <= 0 {
+		return 0
+	}
+	return math.Round(1000*float64(have)/float64(target)) / 10
+}
+
+func finish(r Row) Row {
+	r.Have = r.Before + r.Done
+	r.Percent = percent(r.Have, r.Target)
+	r.Remaining = max(0, r.Target-r.Have)
+	return r
+}
+
+// Compute joins the counters with the plan. It is O(villages +
+// associations + rounds × days).
+func Compute(plan quota.Plan, s Snapshot, now time.Time) Progress {
+	p := Progress{Records: s.Records, Failed: s.Failed, UpdatedAt: now.UTC(),
+		Villages: []Row{}, Associations: []Row{}, Rounds: []RoundRow{}, Days: []DayRow{}}
+
+	byKey := map[string]Group{}
+	for _, g := range s.Villages {
+		if g.Done > 0 || g.Recent > 0 {
+			byKey[g.Key] = g
+		}
+	}
+	recent := map[string]int{}
+	for _, v := range plan.Villages.Rows {
+		k := quota.Key(v.Name)
+		g := byKey[k]
+		delete(byKey, k)
+		p.Villages = append(p.Villages, finish(Row{Name: v.Name, Base: v.Base, Target: v.Target, Before: v.Before, Done: g.Done, Planned: true}))
+		recent[v.Name] = g.Recent
+	}
+	var extra []Row
+	for _, g := range byKey {
+		name := g.Name
+		if g.Key == "" {
+			name = UnknownVillage
+		}
+		extra = append(extra, finish(Row{Name: name, Done: g.Done}))
+		recent[name] = g.Recent
+	}
+	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
+	p.Villages = append(p.Villages, extra...)
+
+	tot := Row{}
+	for _, r := range p.Villages {
+		tot.Base += r.Base
+		tot.Target += r.Target
+		tot.Before += r.Before
+		tot.Done += r.Done
+	}
+	p.Total = finish(tot)
+	p.Total.Planned = true
+
+	aByKey := map[string]Group{}
+	for _, g := range s.Associations {
+		if g.Done > 0 && g.Key != "" {
+			aByKey[g.Key] = g
+		}
+	}
+	for _, a := range plan.Associations {
+		k := quota.Key(a.Name)
+		g := aByKey[k]
+		delete(aByKey, k)
+		p.Associations = append(p.Associations, finish(Row{Name: a.Name, Target: a.Target, Before: a.Before, Done: g.Done, Planned: true}))
+	}
+	var aExtra []Row
+	for _, g := range aByKey {
+		aExtra = append(aExtra, finish(Row{Name: g.Name, Done: g.Done}))
+	}
+	sort.Slice(aExtra, func(i, j int) bool { return aExtra[i].Name < aExtra[j].Name })
+	p.Associations = append(p.Associations, aExtra...)
+
+	days := make([]string, 0, len(s.Days))
+	for d := range s.Days {
+		days = append(days, d)
+	}
+	sort.Strings(days)
+	inRounds := 0
+	for _, r := range plan.Rounds {
+		rr := RoundRow{Name: r.Name, From: r.From, To: r.To, Target: r.Target, Current: r.Contains(s.Today)}
+		for _, d := range days {
+			if r.Contains(d) {
+				rr.Done += s.Days[d]
+			}
+		}
+		inRounds += rr.Done
+		rr.Percent = percent(rr.Done, rr.Target)
+		rr.Remaining = max(0, rr.Target-rr.Done)
+		p.Rounds = append(p.Rounds, rr)
+	}
+	if len(plan.Rounds) > 0 && s.Done > inRounds {
+		p.Rounds = append(p.Rounds, RoundRow{Name: "Ngoài các đợt", Done: s.Done - inRounds})
+	}
+	for _, d := range days {
+		p.Days = append(p.Days, DayRow{Date: d, Done: s.Days[d]})
+	}
+
+	p.Forecast = forecast(plan.Deadline, s, p, recent)
+	return p
+}
+
+func forecast(deadline string, s Snapshot, p Progress, recent map[string]int) Forecast {
+	f := Forecast{Today: s.Today, WindowDays: s.WindowDays, Deadline: deadline, Villages: []ForecastRow{}}
+	today, _ := DayOf(s.Today)
+	if dl, ok := DayOf(deadline); ok && dl >= today {
+		f.DaysLeft = int(dl-today) + 1
+	}
+	row := func(name string, r Row, recentDone int) ForecastRow {
+		fr := ForecastRow{Name: name, Remaining: r.Remaining, Met: r.Target > 0 && r.Remaining == 0}
+		if s.WindowDays > 0 {
+			fr.RatePerDay = math.Round(100*float64(recentDone)/float64(s.WindowDays)) / 100
+		}
+		if !fr.Met && fr.RatePerDay > 0 {
+			days := int(math.Ceil(float64(r.Remaining) / fr.RatePerDay))
+			fr.ETA = DayString(today + int32(min(days, 36500)))
+		}
+		switch {
+		case fr.Met:
+			fr.OnTrack = true
+		case deadline == "":
+		case f.DaysLeft > 0:
+			fr.NeededPerDay = math.Ceil(100*float64(r.Remaining)/float64(f.DaysLeft)) / 100
+			fr.OnTrack = fr.RatePerDay >= fr.NeededPerDay
+		default: // past the deadline: everything left is needed now
+			fr.NeededPerDay = float64(r.Remaining)
+		}
+		return fr
+	}
+	total := 0
+	for _, v := range p.Villages {
+		total += recent[v.Name]
+		if v.Planned {
+			f.Villages = append(f.Villages, row(v.Name, v, recent[v.Name]))
+		}
+	}
+	f.Total = row("Toàn xã", p.Total, total)
+	return f
+}

@@ -1,0 +1,637 @@
+package tally
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/ward/quota"
+)
+
+// Item is what the tally needs of one record.
+type Item struct {
+	Kiosk       string
+	Seq         uint64
+	ID          string
+	Corrects    string // set for a correction
+	CCCD        string
+	Village     string
+	Association string
+	Activated   bool
+	At          time.Time // when it happened, as well as the ward can tell
+	Hash        uint64    // content hash, for telling repeats from conflicts
+}
+
+// plausibleFrom is the earliest date a kiosk clock is believed: a box
+// without an RTC boots in 1970.
+var plausibleFrom = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ItemOf extracts an Item. receivedAt is the ward's clock at first receipt;
+// it stands in for the record's time when the kiosk's clock was unsure or
+// implausible (1970, or more than a day ahead of the ward).
+func ItemOf(r *record.Record, receivedAt time.Time, hash uint64) Item {
+	at := r.RecordedAt
+	if r.Clock == record.ClockUnsure || at.Before(plausibleFrom) || (!receivedAt.IsZero() && at.After(receivedAt.Add(24*time.Hour))) {
+		at = receivedAt
+	}
+	it := Item{
+		Kiosk: r.KioskID, Seq: r.Seq, ID: r.ID,
+		CCCD: r.Citizen.CCCD, Village: r.Citizen.Village, Association: r.Citizen.Association,
+		Activated: r.Outcome == record.OutcomeActivated,
+		At:        at, Hash: hash,
+	}
+	if r.Type == record.TypeCorrection {
+		it.Corrects = r.Corrects
+	}
+	return it
+}
+
+// Ref names a held record for the exporter.
+type Ref struct {
+	Kiosk     string
+	Seq       uint64
+	Counted   bool      // this record is the one that counts its citizen
+	Duplicate bool      // activated, effective, but its citizen is counted by another record
+	At        time.Time // time of the chain's original record
+}
+
+type idKey [16]byte
+
+func keyOf(id string) idKey {
+	s := sha256.Sum256([]byte(id))
+	var k idKey
+	copy(k[:], s[:16])
+	return k
+}
+
+// cccdKey packs a 12-digit CCCD into its number; anything else (which the
+// kiosk should have refused) is hashed into the upper half of the space so
+// it cannot collide with a real number. An empty CCCD counts per record.
+func cccdKey(cccd, id string) uint64 {
+	cccd = strings.ReplaceAll(cccd, " ", "")
+	if len(cccd) == 12 {
+		var n uint64
+		ok := true
+		for i := 0; i < 12; i++ {
+			c := cccd[i]
+			if c < '0' || c > '9' {
+				ok = false
+				break
+			}
+			n = n*10 + uint64(c-'0')
+		}
+		if ok {
+			return n
+		}
+	}
+	if cccd == "" {
+		cccd = "\x00record:" + id
+	}
+	s := sha256.Sum256([]byte(cccd))
+	return binary.BigEndian.Uint64(s[:8]) | 1<<63
+}
+
+const (
+	fActivated uint8 = 1 << iota
+	fCorrection
+	fEffective
+	fListed  // in its CCCD's list of effective activations
+	fCounted // the one record that counts its CCCD
+)
+
+type entry struct {
+	id      idKey
+	cccd    uint64
+	at      int64 // own time, unix nanoseconds
+	baseAt  int64 // the time of the chain's original record, as far as known
+	seq     uint64
+	hash    uint64
+	kiosk   uint32
+	village uint32
+	assoc   uint32
+	next    int32 // next entry in the same CCCD list, -1 at the end
+	flags   uint8
+}
+
+type kioskIdx struct {
+	id     string
+	seqs   map[uint64]int32
+	contig uint64 // highest seq s such that 1..s are all held
+	max    uint64
+}
+
+type names struct {
+	idx  map[string]uint32 // by quota.Key
+	name []string          // display name: first seen
+	key  []string
+}
+
+func newNames() names {
+	return names{idx: map[string]uint32{"": 0}, name: []string{""}, key: []string{""}}
+}
+
+func (n *names) intern(s string) uint32 {
+	k := quota.Key(s)
+	if i, ok := n.idx[k]; ok {
+		if c := quota.Clean(s); tidier(c, n.name[i]) {
+			n.name[i] = c
+		}
+		return i
+	}
+	i := uint32(len(n.name))
+	n.idx[k] = i
+	n.name = append(n.name, quota.Clean(s))
+	n.key = append(n.key, k)
+	return i
+}
+
+// tidier picks the display name among spellings of one name, the same
+// whatever order records arrive in: a capital first, then the shortest,
+// then the smallest bytes.
+func tidier(a, b string) bool {
+	ua, ub := startsUpper(a), startsUpper(b)
+	switch {
+	case ua != ub:
+		return ua
+	case len(a) != len(b):
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func startsUpper(s string) bool {
+	for _, r := range s {
+		return unicode.IsUpper(r)
+	}
+	return false
+}
+
+// Tally is safe for concurrent use. Add must not run concurrently with the
+// Lookup that decided what to add: the ward serialises ingest for that.
+type Tally struct {
+	mu       sync.RWMutex
+	kiosks   []*kioskIdx
+	kioskBy  map[string]uint32
+	entries  []entry
+	byID     map[idKey]int32
+	corr     map[idKey][]int32 // corrected id → corrections naming it
+	target   map[int32]idKey   // correction → the id it corrects
+	cccd     map[uint64]int32  // CCCD → head of its list
+	villages names
+	assocs   names
+
+	done   int
+	vDone  []int
+	vDays  []map[int32]int
+	aDone  []int
+	aDays  []map[int32]int
+	days   map[int32]int
+	failed int // effective failed records, for information only
+}
+
+// New returns an empty tally.
+func New() *Tally {
+	return &Tally{
+		kioskBy: map[string]uint32{}, byID: map[idKey]int32{}, corr: map[idKey][]int32{},
+		target: map[int32]idKey{}, cccd: map[uint64]int32{},
+		villages: newNames(), assocs: newNames(),
+		vDone: []int{0}, vDays: []map[int32]int{{}}, aDone: []int{0}, aDays: []map[int32]int{{}},
+		days: map[int32]int{},
+	}
+}
+
+// Lookup reports the content hash of the record held at (kiosk, seq).
+func (t *Tally) Lookup(kiosk string, seq uint64) (hash uint64, ok bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	k, ok := t.kioskBy[kiosk]
+	if !ok {
+		return 0, false
+	}
+	i, ok := t.kiosks[k].seqs[seq]
+	if !ok {
+		return 0, false
+	}
+	return t.entries[i].hash, true
+}
+
+// Acked is the highest seq s of kiosk such that 1..s are all held: the
+// cursor a kiosk may advance to.
+func (t *Tally) Acked(kiosk string) uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if k, ok := t.kioskBy[kiosk]; ok {
+		return t.kiosks[k].contig
+	}
+	return 0
+}
+
+// KioskCounts is what the tally knows of one kiosk.
+type KioskCounts struct {
+	Records int
+	Acked   uint64 // highest contiguous seq held
+	MaxSeq  uint64 // highest seq held (> Acked when there is a gap)
+}
+
+// Kiosk returns the counts of one kiosk.
+func (t *Tally) Kiosk(kiosk string) KioskCounts {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if k, ok := t.kioskBy[kiosk]; ok {
+		x := t.kiosks[k]
+		return KioskCounts{Records: len(x.seqs), Acked: x.contig, MaxSeq: x.max}
+	}
+	return KioskCounts{}
+}
+
+// Len is the number of records held.
+func (t *Tally) Len() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.entries)
+}
+
+// Add indexes records not held yet; items already held are ignored.
+func (t *Tally) Add(items ...Item) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range items {
+		t.add(&items[i])
+	}
+}
+
+func (t *Tally) kioskOf(id string) (uint32, *kioskIdx) {
+	if k, ok := t.kioskBy[id]; ok {
+		return k, t.kiosks[k]
+	}
+	k := uint32(len(t.kiosks))
+	x := &kioskIdx{id: id, seqs: map[uint64]int32{}}
+	t.kiosks = append(t.kiosks, x)
+	t.kioskBy[id] = k
+	return k, x
+}
+
+func (t *Tally) add(it *Item) {
+	k, kx := t.kioskOf(it.Kiosk)
+	if _, held := kx.seqs[it.Seq]; held || it.Seq == 0 {
+		return
+	}
+	n := int32(len(t.entries))
+	e := entry{
+		id: keyOf(it.ID), cccd: cccdKey(it.CCCD, it.ID), at: it.At.UnixNano(), seq: it.Seq, hash: it.Hash,
+		kiosk: k, village: t.villages.intern(it.Village), assoc: t.assocs.intern(it.Association), next: -1,
+	}
+	e.baseAt = e.at
+	if it.Activated {
+		e.flags |= fActivated
+	}
+	for len(t.vDone) < len(t.villages.name) {
+		t.vDone = append(t.vDone, 0)
+		t.vDays = append(t.vDays, map[int32]int{})
+	}
+	for len(t.aDone) < len(t.assocs.name) {
+		t.aDone = append(t.aDone, 0)
+		t.aDays = append(t.aDays, map[int32]int{})
+	}
+	affected := []int32{n}
+	var target idKey
+	if it.Corrects != "" {
+		e.flags |= fCorrection
+		target = keyOf(it.Corrects)
+		if ti, ok := t.byID[target]; ok {
+			e.baseAt = t.entries[ti].baseAt
+		}
+	}
+	t.entries = append(t.entries, e)
+	kx.seqs[it.Seq] = n
+	if it.Seq > kx.max {
+		kx.max = it.Seq
+	}
+	for {
+		if _, ok := kx.seqs[kx.contig+1]; !ok {
+			break
+		}
+		kx.contig++
+	}
+	// Two records claiming one id (a kiosk bug): the smaller (kiosk, seq)
+	// represents the id, whichever came first.
+	if prev, dup := t.byID[e.id]; !dup || t.keyLess(n, prev) {
+		t.byID[e.id] = n
+	}
+	if e.flags&fCorrection != 0 {
+		t.target[n] = target
+		t.corr[target] = append(t.corr[target], n)
+		affected = append(affected, t.corr[target]...)
+		if ti, ok := t.byID[target]; ok {
+			affected = append(affected, ti)
+		}
+	}
+	// Corrections of this record that arrived before it inherit its time.
+	t.propagateBase(n)
+	for _, i := range affected {
+		t.refresh(i)
+	}
+}
+
+// keyLess orders records by (kiosk id, seq).
+func (t *Tally) keyLess(a, b int32) bool {
+	ea, eb := &t.entries[a], &t.entries[b]
+	ka, kb := t.kiosks[ea.kiosk].id, t.kiosks[eb.kiosk].id
+	if ka != kb {
+		return ka < kb
+	}
+	return ea.seq < eb.seq
+}
+
+// later orders sibling corrections: the latest recorded wins.
+func (t *Tally) later(a, b int32) bool {
+	ea, eb := &t.entries[a], &t.entries[b]
+	if ea.at != eb.at {
+		return ea.at > eb.at
+	}
+	return t.keyLess(b, a)
+}
+
+// earlier orders a citizen's activations: the first one counts.
+func (t *Tally) earlier(a, b int32) bool {
+	ea, eb := &t.entries[a], &t.entries[b]
+	if ea.baseAt != eb.baseAt {
+		return ea.baseAt < eb.baseAt
+	}
+	return t.keyLess(a, b)
+}
+
+func (t *Tally) winner(target idKey) int32 {
+	w := int32(-1)
+	for _, c := range t.corr[target] {
+		if w < 0 || t.later(c, w) {
+			w = c
+		}
+	}
+	return w
+}
+
+// effective is the rule of the package doc.
+func (t *Tally) effective(i int32) bool {
+	e := &t.entries[i]
+	if len(t.corr[e.id]) > 0 {
+		return false
+	}
+	if e.flags&fCorrection != 0 {
+		return t.winner(t.target[i]) == i
+	}
+	return true
+}
+
+func (t *Tally) refresh(i int32) {
+	e := &t.entries[i]
+	want, have := t.effective(i), e.flags&fEffective != 0
+	switch {
+	case want && !have:
+		e.flags |= fEffective
+		if e.flags&fActivated != 0 {
+			t.listAdd(i)
+		} else {
+			t.failed++
+		}
+	case !want && have:
+		e.flags &^= fEffective
+		if e.flags&fActivated != 0 {
+			t.listRemove(i)
+		} else {
+			t.failed--
+		}
+	}
+}
+
+func (t *Tally) propagateBase(root int32) {
+	seen := map[int32]bool{root: true}
+	stack := []int32{root}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if t.byID[t.entries[x].id] != x {
+			continue
+		}
+		for _, c := range t.corr[t.entries[x].id] {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			t.rebase(c, t.entries[x].baseAt)
+			stack = append(stack, c)
+		}
+	}
+}
+
+func (t *Tally) rebase(i int32, baseAt int64) {
+	e := &t.entries[i]
+	if e.baseAt == baseAt {
+		return
+	}
+	if e.flags&fListed != 0 {
+		t.listRemove(i)
+		t.entries[i].baseAt = baseAt
+		t.listAdd(i)
+		return
+	}
+	e.baseAt = baseAt
+}
+
+func (t *Tally) best(c uint64) int32 {
+	b := int32(-1)
+	i, ok := t.cccd[c]
+	for ok && i >= 0 {
+		if b < 0 || t.earlier(i, b) {
+			b = i
+		}
+		i = t.entries[i].next
+	}
+	return b
+}
+
+func (t *Tally) listAdd(i int32) {
+	e := &t.entries[i]
+	before := t.best(e.cccd)
+	if head, ok := t.cccd[e.cccd]; ok {
+		e.next = head
+	} else {
+		e.next = -1
+	}
+	t.cccd[e.cccd] = i
+	e.flags |= fListed
+	t.recount(e.cccd, before)
+}
+
+func (t *Tally) listRemove(i int32) {
+	e := &t.entries[i]
+	before := t.best(e.cccd)
+	prev := int32(-1)
+	for j, ok := t.cccd[e.cccd]; ok && j >= 0; j = t.entries[j].next {
+		if j == i {
+			switch {
+			case prev >= 0:
+				t.entries[prev].next = e.next
+			case e.next >= 0:
+				t.cccd[e.cccd] = e.next
+			default:
+				delete(t.cccd, e.cccd)
+			}
+			break
+		}
+		prev = j
+	}
+	e.next = -1
+	e.flags &^= fListed
+	t.recount(e.cccd, before)
+}
+
+func (t *Tally) recount(c uint64, before int32) {
+	after := t.best(c)
+	if after == before {
+		return
+	}
+	if before >= 0 {
+		t.count(before, -1)
+	}
+	if after >= 0 {
+		t.count(after, +1)
+	}
+}
+
+// Day returns the civil day number (days since 1970-01-01 in UTC+7).
+func Day(unixNano int64) int32 {
+	s := unixNano/1e9 + 7*3600
+	d := s / 86400
+	if s < 0 && s%86400 != 0 {
+		d--
+	}
+	return int32(d)
+}
+
+// DayString formats a day number as YYYY-MM-DD.
+func DayString(d int32) string {
+	return time.Unix(int64(d)*86400, 0).UTC().Format("2006-01-02")
+}
+
+// DayOf returns the day number of a YYYY-MM-DD date.
+func DayOf(date string) (int32, bool) {
+	t, err := time.Parse("2006-01-02", date)
+	if err != nil {
+		return 0, false
+	}
+	return int32(t.Unix() / 86400), true
+}
+
+func bump(m map[int32]int, k int32, d int) {
+	if m[k]+d == 0 {
+		delete(m, k)
+		return
+	}
+	m[k] += d
+}
+
+func (t *Tally) count(i int32, d int) {
+	e := &t.entries[i]
+	if d > 0 {
+		e.flags |= fCounted
+	} else {
+		e.flags &^= fCounted
+	}
+	day := Day(e.baseAt)
+	t.done += d
+	t.vDone[e.village] += d
+	bump(t.vDays[e.village], day, d)
+	t.aDone[e.assoc] += d
+	bump(t.aDays[e.assoc], day, d)
+	bump(t.days, day, d)
+}
+
+// Group is the count of one village or association.
+type Group struct {
+	Key    string // quota.Key of the name
+	Name   string // as first seen in a record
+	Done   int
+	Recent int // done within the snapshot's window
+}
+
+// Snapshot is a copy of the counters, cheap to take (no per-record work).
+type Snapshot struct {
+	Done         int
+	Failed       int
+	Records      int
+	Villages     []Group // index 0 is the empty name
+	Associations []Group
+	Days         map[string]int // YYYY-MM-DD → citizens counted that day
+	Today        string
+	WindowDays   int
+}
+
+// Snapshot copies the counters; Recent counts the window days ending today.
+func (t *Tally) Snapshot(now time.Time, windowDays int) Snapshot {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	today := Day(now.UnixNano())
+	s := Snapshot{
+		Done: t.done, Failed: t.failed, Records: len(t.entries),
+		Days: make(map[string]int, len(t.days)), Today: DayString(today), WindowDays: windowDays,
+	}
+	for d, n := range t.days {
+		s.Days[DayString(d)] = n
+	}
+	recent := func(m map[int32]int) int {
+		r := 0
+		for d, n := range m {
+			if d > today-int32(windowDays) && d <= today {
+				r += n
+			}
+		}
+		return r
+	}
+	for i := range t.villages.name {
+		s.Villages = append(s.Villages, Group{Key: t.villages.key[i], Name: t.villages.name[i], Done: t.vDone[i], Recent: recent(t.vDays[i])})
+	}
+	for i := range t.assocs.name {
+		s.Associations = append(s.Associations, Group{Key: t.assocs.key[i], Name: t.assocs.name[i], Done: t.aDone[i], Recent: recent(t.aDays[i])})
+	}
+	return s
+}
+
+// Refs lists effective records for the exporter, optionally only those of
+// one village (by quota.Key) and only those that count. Sorted by time of
+// the original record, then kiosk and seq.
+func (t *Tally) Refs(villageKey string, onlyCounted bool) []Ref {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	v, filter := uint32(0), villageKey != ""
+	if filter {
+		var ok bool
+		if v, ok = t.villages.idx[villageKey]; !ok {
+			return nil
+		}
+	}
+	var idx []int32
+	for i := range t.entries {
+		e := &t.entries[i]
+		if e.flags&fEffective == 0 || (filter && e.village != v) || (onlyCounted && e.flags&fCounted == 0) {
+			continue
+		}
+		idx = append(idx, int32(i))
+	}
+	sort.Slice(idx, func(a, b int) bool { return t.earlier(idx[a], idx[b]) })
+	out := make([]Ref, len(idx))
+	for j, i := range idx {
+		e := &t.entries[i]
+		out[j] = Ref{
+			Kiosk: t.kiosks[e.kiosk].id, Seq: e.seq, At: time.Unix(0, e.baseAt),
+			Counted:   e.flags&fCounted != 0,
+			Duplicate: e.flags&fListed != 0 && e.flags&fCounted == 0,
+		}
+	}
+	return out
+}
