@@ -222,8 +222,8 @@ if [ "$tv" -eq 1 ]; then
 	if [ ! -e "$root/etc/default/kyso-tv" ]; then
 		mkdir -p "$root/etc/default"
 		cat >"$root/etc/default/kyso-tv" <<'EOF'
-# Settings of kyso-tv, which shows the board on the TV (see kyso-tv --help
-# in /usr/local/bin/kyso-tv). Change the URL when KYSO_LISTEN changes.
+# Settings of kyso-tv, which shows the board on the TV; all of them are listed
+# at the top of /usr/local/bin/kyso-tv. Change the URL when KYSO_LISTEN changes.
 #KYSO_TV_URL=http://localhost:8080/
 EOF
 	fi
@@ -234,8 +234,8 @@ EOF
 	elif command -v raspi-config >/dev/null &&
 		{ [ -x /usr/bin/lxsession-xdg-autostart ] || command -v labwc || command -v wayfire; } >/dev/null; then
 		# 1 = no blanking; B4 = boot to the desktop, logged in automatically.
-		raspi-config nonint do_blanking 1
-		raspi-config nonint do_boot_behaviour B4
+		raspi-config nonint do_blanking 1 || say "warning: could not turn screen blanking off (raspi-config)"
+		raspi-config nonint do_boot_behaviour B4 || say "warning: could not turn on desktop autologin (raspi-config)"
 		command -v chromium >/dev/null || command -v chromium-browser >/dev/null ||
 			say "warning: Chromium is missing, the TV stays empty: sudo apt-get install chromium"
 	else

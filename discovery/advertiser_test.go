@@ -16,13 +16,13 @@ import (
 // fakeAir stands in for zeroconf and the interfaces: it records every
 // registration and goodbye.
 type fakeAir struct {
-	mu     sync.Mutex
-	nics   []nic
+	mu      sync.Mutex
+	nics    []nic
 	listErr error
-	regs   []registration
-	log    []string // "register" / "goodbye" in order
-	fail   int      // fail this many registrations
-	events chan string
+	regs    []registration
+	log     []string // "register" / "goodbye" in order
+	fail    int      // fail this many registrations
+	events  chan string
 }
 
 func newFakeAir(nics ...nic) *fakeAir {

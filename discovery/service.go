@@ -206,10 +206,10 @@ func cleanText(s string) string {
 	space := false
 	for _, r := range s {
 		switch {
-		case r == utf8.RuneError, unicode.IsControl(r):
-			continue
-		case unicode.IsSpace(r):
+		case unicode.IsSpace(r): // before IsControl: tab and newline are both
 			space = b.Len() > 0
+			continue
+		case r == utf8.RuneError, unicode.IsControl(r):
 			continue
 		}
 		if space {

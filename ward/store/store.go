@@ -1,0 +1,370 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kyso-vn/kyso/record"
+)
+
+// How a record reached the ward.
+const (
+	ViaPush = "push"
+	ViaPull = "pull"
+	ViaFile = "file"
+)
+
+var viaByte = map[string]byte{ViaPush: 'p', ViaPull: 'l', ViaFile: 'f'}
+
+func viaOf(b byte) string {
+	switch b {
+	case 'p':
+		return ViaPush
+	case 'l':
+		return ViaPull
+	case 'f':
+		return ViaFile
+	}
+	return ""
+}
+
+// Key prefixes.
+const (
+	pRecord     = "r/"
+	pQuarantine = "q/"
+	pKiosk      = "k/"
+	pHealth     = "h/"
+	pSetting    = "s/"
+)
+
+// ErrNotFound is returned when a key is absent.
+var ErrNotFound = errors.New("not found")
+
+// Store wraps the Badger database.
+type Store struct {
+	db  *badger.DB
+	log *slog.Logger
+}
+
+// Open opens (creating if needed) the store in dir with small options.
+func Open(dir string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := badger.DefaultOptions(dir).
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(4 << 20).
+		WithValueLogFileSize(16 << 20).
+		WithNumCompactors(2).
+		WithSyncWrites(true).
+		WithMetricsEnabled(false).
+		WithLogger(badgerLog{log})
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, log: log}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// RunGC collects the value log every interval until ctx ends.
+func (s *Store) RunGC(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			for i := 0; i < 8 && ctx.Err() == nil; i++ {
+				if err := s.db.RunValueLogGC(0.5); err != nil {
+					break
+				}
+			}
+		}
+	}
+}
+
+type badgerLog struct{ l *slog.Logger }
+
+func (b badgerLog) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.Sprintf(f, a...)) }
+func (b badgerLog) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
+func (b badgerLog) Infof(string, ...any)        {}
+func (b badgerLog) Debugf(string, ...any)       {}
+
+func recordKey(kiosk string, seq uint64) []byte {
+	k := make([]byte, 0, len(pRecord)+len(kiosk)+9)
+	k = append(k, pRecord...)
+	k = append(k, kiosk...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// Stored is a record as the ward holds it.
+type Stored struct {
+	Record     record.Record
+	Canonical  []byte
+	ReceivedAt time.Time
+	Via        string
+}
+
+func encodeStored(st Stored) []byte {
+	v := make([]byte, 9, 9+len(st.Canonical))
+	binary.BigEndian.PutUint64(v, uint64(st.ReceivedAt.UnixNano()))
+	v[8] = viaByte[st.Via]
+	return append(v, st.Canonical...)
+}
+
+func decodeStored(v []byte) (Stored, error) {
+	if len(v) < 10 {
+		return Stored{}, errors.New("short record value")
+	}
+	st := Stored{
+		ReceivedAt: time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(),
+		Via:        viaOf(v[8]),
+		Canonical:  append([]byte(nil), v[9:]...),
+	}
+	if err := json.Unmarshal(st.Canonical, &st.Record); err != nil {
+		return Stored{}, fmt.Errorf("stored record: %w", err)
+	}
+	return st, nil
+}
+
+// Quarantined is a delivery whose content differs from the record already
+// held at the same (kiosk, seq). It is kept for a person to look at.
+type Quarantined struct {
+	KioskID    string          `json:"kiosk_id"`
+	Seq        uint64          `json:"seq"`
+	Hash       uint64          `json:"hash"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Via        string          `json:"via"`
+	Reason     string          `json:"reason"`
+	Record     json.RawMessage `json:"record"`
+}
+
+func quarantineKey(kiosk string, seq, hash uint64) []byte {
+	k := []byte(pQuarantine + kiosk + "\x00")
+	k = binary.BigEndian.AppendUint64(k, seq)
+	return binary.BigEndian.AppendUint64(k, hash)
+}
+
+// Health is what the ward last heard from a kiosk.
+type Health struct {
+	KioskID     string               `json:"kiosk_id"`
+	LastContact time.Time            `json:"last_contact"`
+	LastVia     string               `json:"last_via,omitempty"`
+	Reached     map[string]time.Time `json:"reached,omitempty"` // via → last time
+	HeadSeq     uint64               `json:"head_seq"`
+	Version     string               `json:"version,omitempty"`
+	SkewSeconds *float64             `json:"skew_seconds,omitempty"`
+	SkewAt      time.Time            `json:"skew_at,omitzero"`
+}
+
+// Batch is everything one ingest writes, committed together.
+type Batch struct {
+	Records    []Stored
+	Quarantine []Quarantined
+	Health     []Health
+}
+
+// Write commits b durably.
+func (s *Store) Write(b Batch) error {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, st := range b.Records {
+		if err := wb.Set(recordKey(st.Record.KioskID, st.Record.Seq), encodeStored(st)); err != nil {
+			return err
+		}
+	}
+	for _, q := range b.Quarantine {
+		v, err := json.Marshal(q)
+		if err != nil {
+			return err
+		}
+		if err := wb.Set(quarantineKey(q.KioskID, q.Seq, q.Hash), v); err != nil {
+			return err
+		}
+	}
+	for _, h := range b.Health {
+		v, err := json.Marshal(h)
+		if err != nil {
+			return err
+		}
+		if err := wb.Set([]byte(pHealth+h.KioskID), v); err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
+}
+
+// EachRecord calls fn for every stored record in (kiosk, seq) order.
+func (s *Store) EachRecord(fn func(Stored) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(pRecord)
+		opts.PrefetchSize = 256
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var st Stored
+			err := it.Item().Value(func(v []byte) error {
+				var err error
+				st, err = decodeStored(v)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("record %q: %w", it.Item().Key(), err)
+			}
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Ref names a record.
+type Ref struct {
+	Kiosk string
+	Seq   uint64
+}
+
+// GetRecords reads the named records in one read transaction; absent ones
+// are skipped.
+func (s *Store) GetRecords(refs []Ref, fn func(Stored) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		for _, r := range refs {
+			item, err := txn.Get(recordKey(r.Kiosk, r.Seq))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var st Stored
+			if err := item.Value(func(v []byte) error {
+				var err error
+				st, err = decodeStored(v)
+				return err
+			}); err != nil {
+				return err
+			}
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// GetRecord reads one record.
+func (s *Store) GetRecord(kiosk string, seq uint64) (Stored, error) {
+	var out Stored
+	found := false
+	err := s.GetRecords([]Ref{{kiosk, seq}}, func(st Stored) error { out, found = st, true; return nil })
+	if err == nil && !found {
+		err = ErrNotFound
+	}
+	return out, err
+}
+
+func eachJSON[T any](s *Store, prefix string, fn func(T) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefix)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var v T
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
+				return fmt.Errorf("%q: %w", it.Item().Key(), err)
+			}
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Quarantine lists every quarantined delivery.
+func (s *Store) Quarantine() ([]Quarantined, error) {
+	var out []Quarantined
+	err := eachJSON(s, pQuarantine, func(q Quarantined) error { out = append(out, q); return nil })
+	return out, err
+}
+
+// Healths lists the stored kiosk health.
+func (s *Store) Healths() ([]Health, error) {
+	var out []Health
+	err := eachJSON(s, pHealth, func(h Health) error { out = append(out, h); return nil })
+	return out, err
+}
+
+// Kiosk is a registered kiosk. The token is kept in clear because the ward
+// needs it as the HMAC key of the kiosk's batch files; the data directory
+// is the secret.
+type Kiosk struct {
+	ID      string    `json:"id"`
+	Token   string    `json:"token"`
+	Name    string    `json:"name,omitempty"`
+	Source  string    `json:"source,omitempty"` // flag | cli | ui
+	AddedAt time.Time `json:"added_at"`
+}
+
+// PutKiosk registers or updates a kiosk.
+func (s *Store) PutKiosk(k Kiosk) error { return s.PutJSON(pKiosk+k.ID, k) }
+
+// DeleteKiosk removes a kiosk from the registry (its records stay).
+func (s *Store) DeleteKiosk(id string) error {
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(pKiosk + id)) })
+}
+
+// Kiosks lists the registry.
+func (s *Store) Kiosks() ([]Kiosk, error) {
+	var out []Kiosk
+	err := eachJSON(s, pKiosk, func(k Kiosk) error { out = append(out, k); return nil })
+	return out, err
+}
+
+// PutSetting stores a named setting as JSON.
+func (s *Store) PutSetting(name string, v any) error { return s.PutJSON(pSetting+name, v) }
+
+// GetSetting loads a named setting; ErrNotFound when absent.
+func (s *Store) GetSetting(name string, v any) error { return s.getJSON(pSetting+name, v) }
+
+// PutJSON stores v under key durably.
+func (s *Store) PutJSON(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), b) })
+}
+
+func (s *Store) getJSON(key string, v any) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(key))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+	})
+}
+
