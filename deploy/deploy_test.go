@@ -635,3 +635,59 @@ func TestKysoRunEnv(t *testing.T) {
 		"",
 	}, "\n"), string(out))
 }
+
+// TestInstallRealMode runs install.sh without --destdir, as root, inside a
+// private mount namespace whose /etc, /usr/local and /var/lib are overlays on
+// scratch directories: the user, owners and systemctl calls are real, the
+// machine running the test is not touched. systemctl is a stand-in that logs.
+func TestInstallRealMode(t *testing.T) {
+	testenv.NeedRoot(t)
+	unshare := testenv.Need(t, "unshare", "util-linux")
+	dir := t.TempDir()
+	fakebin := filepath.Join(dir, "bin")
+	require.NoError(t, os.MkdirAll(fakebin, 0o755))
+	calls := filepath.Join(dir, "systemctl.log")
+	require.NoError(t, os.WriteFile(filepath.Join(fakebin, "systemctl"),
+		[]byte("#!/bin/sh\necho \"$*\" >>"+calls+"\n"), 0o755))
+	bin := fakeProgram(t, "v1.0.0")
+	deployDir, err := os.Getwd()
+	require.NoError(t, err)
+
+	script := `set -e
+for d in /etc /usr/local /var/lib; do
+	up=$SCRATCH/$(echo "$d" | tr / _)
+	mkdir -p "$up/u" "$up/w"
+	mount -t overlay overlay -o "lowerdir=$d,upperdir=$up/u,workdir=$up/w" "$d"
+done
+echo MOUNTED
+PATH=$FAKEBIN:$PATH bash "$DEPLOY/install.sh" --role kiosk --binary "$BIN" --no-tv
+PATH=$FAKEBIN:$PATH bash "$DEPLOY/install.sh" --role kiosk --binary "$BIN" --no-tv
+getent passwd kyso | cut -d: -f1,6,7
+stat -c '%a %U:%G %n' /etc/kyso /etc/kyso/kiosk.env /var/lib/kyso /usr/local/bin/kiosk /etc/systemd/system/kyso-kiosk.service
+`
+	cmd := exec.Command(unshare, "--mount", "--propagation", "private", "bash", "-c", script)
+	cmd.Env = append(os.Environ(), "SCRATCH="+dir, "FAKEBIN="+fakebin, "DEPLOY="+deployDir, "BIN="+bin)
+	out, err := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "MOUNTED") {
+		testenv.Missing(t, "cannot mount overlays in a private mount namespace: "+string(out))
+	}
+	require.NoError(t, err, "%s", out)
+	for _, want := range []string{
+		"kyso:/var/lib/kyso:/usr/sbin/nologin",
+		"750 root:kyso /etc/kyso\n",
+		"640 root:kyso /etc/kyso/kiosk.env\n",
+		"750 kyso:kyso /var/lib/kyso\n",
+		"755 root:root /usr/local/bin/kiosk\n",
+		"644 root:root /etc/systemd/system/kyso-kiosk.service\n",
+	} {
+		assert.Contains(t, string(out), want)
+	}
+	assert.Equal(t, 1, strings.Count(string(out), "created the system user kyso"), "the user is created once:\n%s", out)
+	log, err := os.ReadFile(calls)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Join([]string{
+		"daemon-reload", "enable kyso-kiosk.service kyso-backup.timer", "restart kyso-kiosk.service", "start kyso-backup.timer",
+		// Nothing changed the second time: the running service is left alone.
+		"daemon-reload", "enable kyso-kiosk.service kyso-backup.timer", "start kyso-kiosk.service", "start kyso-backup.timer", "",
+	}, "\n"), string(log))
+}

@@ -74,6 +74,15 @@ func (s *Server) render(c *fiber.Ctx, name string) error {
 	return c.Send(buf.Bytes())
 }
 
+// boardOrSetup shows the setup screen on the TV until the kiosk is paired
+// with a ward; the volunteer PIN is never on it.
+func (s *Server) boardOrSetup(c *fiber.Ctx) error {
+	if !s.Paired() && c.Query("board") == "" {
+		return s.render(c, "setup")
+	}
+	return s.render(c, "board")
+}
+
 func (s *Server) page(name string) fiber.Handler {
 	return func(c *fiber.Ctx) error { return s.render(c, name) }
 }

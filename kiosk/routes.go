@@ -11,7 +11,7 @@ func (s *Server) routes() {
 	a.Use(s.securityHeaders)
 
 	// Public: no personal data, ever.
-	a.Get("/", s.page("board"))
+	a.Get("/", s.boardOrSetup)
 	a.Get("/join", s.page("join"))
 	a.Get("/app", s.page("app"))
 	a.Get("/volunteer", s.page("volunteer"))
@@ -44,6 +44,7 @@ func (s *Server) routes() {
 	a.Get("/api/v1/completions", s.volunteer, s.completions)
 	a.Post("/api/v1/records/:id/correct", s.volunteer, s.correctRecord)
 	a.Get("/api/v1/batch", s.volunteer, s.batch)
+	a.Post("/api/v1/setup/pair", s.volunteer, s.pair)
 
 	// Ward (Bearer kiosk token).
 	a.Get("/api/v1/records", s.wardAuth, s.records)

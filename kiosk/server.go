@@ -46,7 +46,13 @@ type Server struct {
 
 	wardMu   sync.Mutex
 	wardInfo wardInfo
+
+	onPaired func()
+	findWard func() string // a ward found on the LAN, for pairing and forwarding
 }
+
+// SetWardFinder lets the kiosk use a ward found by mDNS.
+func (s *Server) SetWardFinder(fn func() string) { s.findWard = fn }
 
 // wardInfo is what the kiosk learned from the ward: villages and quotas.
 type wardInfo struct {

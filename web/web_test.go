@@ -114,7 +114,7 @@ func TestRenderDetails(t *testing.T) {
 	}{
 		{"board shows the three QR codes and captions", "board", sample(),
 			[]string{`src="/qr/join.png"`, `src="/qr/app.png"`, `src="/qr/wifi.png"`, "Quét để lấy số thứ tự",
-				"Quét để cài VNPT SmartCA", "Quét để vào Wi-Fi", "NVH-DongLao"}, nil},
+				"Quét để cài VNPT SmartCA", `Quét để vào <span class="nw">Wi-Fi</span>`, "NVH-DongLao"}, nil},
 		{"board has no Wi-Fi QR without Wi-Fi (the PNG would 404)", "board", noWifi,
 			[]string{`src="/qr/join.png"`}, []string{"wifi.png", "Wi-Fi"}},
 		{"board renders one element per desk for the script to fill", "board", sample(),

@@ -56,8 +56,20 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 		fmt.Fprintln(out, "kiosk", version)
 		return nil
 	}
-	return run(ctx, cfg, out, log)
+	err = run(ctx, cfg, out, log)
+	if errors.Is(err, errRestart) {
+		// Paired: start again as a new process so every part sees the new identity.
+		self, perr := os.Executable()
+		if perr != nil {
+			return perr
+		}
+		log.Info("restarting after pairing")
+		return syscall.Exec(self, os.Args, os.Environ())
+	}
+	return err
 }
+
+var errRestart = errors.New("restart requested")
 
 func parseConfig(args []string) (kiosk.Config, bool, error) {
 	cfg := kiosk.Defaults()
@@ -92,6 +104,14 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 	cfg.MDNSIfaces = ifaces
 	if *showVersion {
 		return cfg, true, nil
+	}
+	_, idFromEnv := os.LookupEnv(flagenv.EnvName("id"))
+	idExplicit := idFromEnv
+	fs.Visit(func(f *flag.Flag) { idExplicit = idExplicit || f.Name == "id" })
+	if p, ok, err := kiosk.LoadPairing(cfg.Data); err != nil {
+		return cfg, false, err
+	} else if ok {
+		p.Apply(&cfg, idExplicit)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = kiosk.DefaultPublicURL(cfg.Listen)
@@ -166,6 +186,9 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	srv.SetOnPaired(func() { cancel(errRestart) })
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
@@ -182,5 +205,9 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 		fwd := srv.NewForwarder(wardURL)
 		parts = append(parts, fwd.Run)
 	}
-	return kiosk.RunAll(ctx, log, func(ctx context.Context) error { return srv.Run(ctx, ln) }, parts...)
+	err = kiosk.RunAll(ctx, log, func(ctx context.Context) error { return srv.Run(ctx, ln) }, parts...)
+	if errors.Is(context.Cause(ctx), errRestart) {
+		return errRestart
+	}
+	return err
 }

@@ -367,4 +367,3 @@ func (s *Store) getJSON(key string, v any) error {
 		return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
 	})
 }
-

@@ -66,15 +66,22 @@ type Forecast struct {
 
 // Progress is the public progress document: aggregates only, no personal data.
 type Progress struct {
-	Total        Row        `json:"total"`
-	Villages     []Row      `json:"villages"`
-	Associations []Row      `json:"associations"`
-	Rounds       []RoundRow `json:"rounds"`
-	Days         []DayRow   `json:"days"`
-	Forecast     Forecast   `json:"forecast"`
-	Records      int        `json:"records"`
-	Failed       int        `json:"failed"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	Total        Row   `json:"total"`
+	Villages     []Row `json:"villages"`     // exactly the plan's villages, in its order
+	Associations []Row `json:"associations"` // exactly the plan's associations
+	// OtherVillages and OtherAssociations are names seen in records but not
+	// in the plan (typos, another commune, no village given). Their
+	// citizens count in total.done so nobody's work goes missing, but they
+	// are kept apart so that kiosks offering "villages" in their join form
+	// never offer a typo.
+	OtherVillages     []Row      `json:"other_villages"`
+	OtherAssociations []Row      `json:"other_associations"`
+	Rounds            []RoundRow `json:"rounds"`
+	Days              []DayRow   `json:"days"`
+	Forecast          Forecast   `json:"forecast"`
+	Records           int        `json:"records"`
+	Failed            int        `json:"failed"`
+	UpdatedAt         time.Time  `json:"updated_at"`
 }
 
 // UnknownVillage names the row of records that gave no village.
@@ -98,7 +105,8 @@ func finish(r Row) Row {
 // associations + rounds × days).
 func Compute(plan quota.Plan, s Snapshot, now time.Time) Progress {
 	p := Progress{Records: s.Records, Failed: s.Failed, UpdatedAt: now.UTC(),
-		Villages: []Row{}, Associations: []Row{}, Rounds: []RoundRow{}, Days: []DayRow{}}
+		Villages: []Row{}, Associations: []Row{}, OtherVillages: []Row{}, OtherAssociations: []Row{},
+		Rounds: []RoundRow{}, Days: []DayRow{}}
 
 	byKey := map[string]Group{}
 	for _, g := range s.Villages {
@@ -124,10 +132,10 @@ func Compute(plan quota.Plan, s Snapshot, now time.Time) Progress {
 		recent[name] = g.Recent
 	}
 	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
-	p.Villages = append(p.Villages, extra...)
+	p.OtherVillages = append(p.OtherVillages, extra...)
 
 	tot := Row{}
-	for _, r := range p.Villages {
+	for _, r := range append(p.Villages[:len(p.Villages):len(p.Villages)], p.OtherVillages...) {
 		tot.Base += r.Base
 		tot.Target += r.Target
 		tot.Before += r.Before
@@ -153,7 +161,7 @@ func Compute(plan quota.Plan, s Snapshot, now time.Time) Progress {
 		aExtra = append(aExtra, finish(Row{Name: g.Name, Done: g.Done}))
 	}
 	sort.Slice(aExtra, func(i, j int) bool { return aExtra[i].Name < aExtra[j].Name })
-	p.Associations = append(p.Associations, aExtra...)
+	p.OtherAssociations = append(p.OtherAssociations, aExtra...)
 
 	days := make([]string, 0, len(s.Days))
 	for d := range s.Days {
@@ -214,9 +222,10 @@ func forecast(deadline string, s Snapshot, p Progress, recent map[string]int) Fo
 	total := 0
 	for _, v := range p.Villages {
 		total += recent[v.Name]
-		if v.Planned {
-			f.Villages = append(f.Villages, row(v.Name, v, recent[v.Name]))
-		}
+		f.Villages = append(f.Villages, row(v.Name, v, recent[v.Name]))
+	}
+	for _, v := range p.OtherVillages {
+		total += recent[v.Name]
 	}
 	f.Total = row("Toàn xã", p.Total, total)
 	return f

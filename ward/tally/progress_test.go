@@ -19,11 +19,12 @@ func camNgoc() quota.Plan {
 
 func TestComputeRows(t *testing.T) {
 	cases := []struct {
-		name string
-		done map[string]int
-		want []Row
-		tot  Row
-		why  string
+		name  string
+		done  map[string]int
+		want  []Row
+		other []Row
+		tot   Row
+		why   string
 	}{
 		{
 			name: "nothing-yet",
@@ -53,11 +54,10 @@ func TestComputeRows(t *testing.T) {
 				{Name: "Đông Lão", Base: 491, Target: 202, Before: 43, Have: 43, Percent: 21.3, Remaining: 159, Planned: true},
 				{Name: "Song Nga", Base: 740, Target: 304, Before: 27, Have: 27, Percent: 8.9, Remaining: 277, Planned: true},
 				{Name: "Thôn Kim", Base: 687, Target: 282, Before: 3, Have: 3, Percent: 1.1, Remaining: 279, Planned: true},
-				{Name: "(không rõ thôn)", Done: 1, Have: 1},
-				{Name: "Xã bên", Done: 2, Have: 2},
 			},
-			tot: Row{Base: 1918, Target: 788, Before: 73, Done: 3, Have: 76, Percent: 9.6, Remaining: 712, Planned: true},
-			why: "citizens of villages outside the plan are shown, not lost; target 0 gives percent 0",
+			other: []Row{{Name: "(không rõ thôn)", Done: 1, Have: 1}, {Name: "Xã bên", Done: 2, Have: 2}},
+			tot:   Row{Base: 1918, Target: 788, Before: 73, Done: 3, Have: 76, Percent: 9.6, Remaining: 712, Planned: true},
+			why:   "citizens of villages outside the plan are shown, not lost; target 0 gives percent 0",
 		},
 	}
 	for _, tc := range cases {
@@ -69,6 +69,10 @@ func TestComputeRows(t *testing.T) {
 			}
 			p := Compute(camNgoc(), s, time.Now())
 			assert.Equal(t, tc.want, p.Villages, tc.why)
+			if tc.other == nil {
+				tc.other = []Row{}
+			}
+			assert.Equal(t, tc.other, p.OtherVillages, tc.why)
 			assert.Equal(t, tc.tot, p.Total, tc.why)
 		})
 	}

@@ -1,0 +1,28 @@
+// Package ward is the commune office's service: it receives completion
+// records from kiosks by push (POST /api/v1/records), pull (GET
+// <kiosk>/api/v1/records) and USB batch files, stores each (kiosk, seq)
+// once, counts each citizen once against the campaign plan, and serves the
+// Vietnamese dashboard, the public progress document and the exports.
+//
+// Invariants:
+//   - Exactly once: all three paths go through Service.ingest, which is
+//     serialised by one mutex. A repeat of a held (kiosk, seq) with the same
+//     canonical bytes is acknowledged and ignored; different bytes are
+//     quarantined (kept, listed, never counted) and the push is answered 409
+//     with the acked_seq that still lets the kiosk move on.
+//   - Durable before acknowledged: records are acknowledged (acked_seq) only
+//     after the Badger batch that holds them is flushed with SyncWrites.
+//   - acked_seq is the highest contiguous seq held for the kiosk, so a gap
+//     is always re-sent and a kiosk never skips a record.
+//   - Counts live in memory (package tally), rebuilt from the store at
+//     open, so progress costs O(villages + days) whatever the record count.
+//   - Public endpoints (/api/v1/progress, /api/v1/kiosks, /api/v1/villages,
+//     /healthz, /metrics) carry aggregates only, never personal data. Names,
+//     CCCD and phone appear only in admin exports and, masked, in the admin
+//     quarantine list; never in logs.
+//   - Kiosk tokens are compared in constant time; the admin password is
+//     kept only as a PBKDF2 hash; admin sessions are HttpOnly SameSite=Strict
+//     cookies and every state-changing admin request carries a CSRF token.
+//   - Long-running parts (HTTP, pullers, value-log GC, target sources) run
+//     under Run(ctx) and stop when ctx ends.
+package ward
