@@ -12,7 +12,7 @@ import (
 )
 
 // fakeTime is a box whose wall clock can be stepped apart from its monotonic
-// clock, as NTP or `date -s` does on a evening board.
+// clock, as NTP or `date -s` does on a real board.
 type fakeTime struct {
 	mu   sync.Mutex
 	wall time.Time

@@ -2,14 +2,15 @@
 # kyso-backup-usb: copy the newest kiosk backup to every USB stick mounted
 # under /mnt/usb or /media (the desktop mounts sticks at /media/<user>/<label>).
 #
-# Run as root by kyso-backup.service, after `kiosk backup` wrote the backup
-# into the data directory. A stick gets kyso-backups/<kiosk id>/ with the last
+# Run as root by kyso-backup.service, after `kiosk backup` (or the running
+# kiosk service itself, daily) wrote kyso-kiosk-<UTC time>.bak files into the
+# data directory. A stick gets kyso-backups/<kiosk id>/ with the last
 # KYSO_USB_KEEP backups. No stick is not an error: the backups stay on the SD
 # card. A stick that cannot be written is: the unit then shows as failed.
 #
 # Settings (environment; kyso-backup.service reads /etc/kyso/kiosk.env):
 #   KYSO_DATA        kiosk data directory (default /var/lib/kyso/kiosk)
-#   KYSO_BACKUP_DIR  where `kiosk backup` writes (default $KYSO_DATA/backups)
+#   KYSO_BACKUP_DIR  where the backups are (default $KYSO_DATA/backups)
 #   KYSO_ID          kiosk id, names the folder on the stick (default hostname)
 #   KYSO_USB_KEEP    backups kept per kiosk on a stick (default 14)
 #   KYSO_USB_DIRS    where sticks are looked for, globs allowed
@@ -25,14 +26,14 @@ dirs=${KYSO_USB_DIRS:-/mnt/usb /media/*/* /media/*}
 log() { printf '%s\n' "$*" >&2; }
 
 newest=""
-for f in "$src_dir"/*.badger; do
+for f in "$src_dir"/kyso-*.bak; do
 	[ -f "$f" ] || continue
 	if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then
 		newest=$f
 	fi
 done
 if [ -z "$newest" ]; then
-	log "no backup (*.badger) in $src_dir: did 'kiosk backup' run?"
+	log "no backup (kyso-*.bak) in $src_dir: did 'kiosk backup' run?"
 	exit 1
 fi
 name=${newest##*/}
@@ -63,7 +64,7 @@ copy_to() {
 	fi
 	# Keep the newest $keep backups of this kiosk on the stick.
 	local old
-	find "$dest" -maxdepth 1 -type f -name '*.badger' -printf '%T@ %f\n' |
+	find "$dest" -maxdepth 1 -type f -name 'kyso-*.bak' -printf '%T@ %f\n' |
 		sort -rn | tail -n +"$((keep + 1))" | cut -d' ' -f2- |
 		while IFS= read -r old; do
 			rm -f -- "$dest/$old"

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -166,23 +170,24 @@ func TestTimersHaveTheirService(t *testing.T) {
 		assert.FileExists(t, target, "%s starts %s", timer, target)
 	}
 	keys := unitKeys(t, "kyso-backup.service")
-	assert.Contains(t, keys["ExecStart"], "/usr/local/bin/kiosk backup --data /var/lib/kyso/kiosk --keep 7")
+	assert.Contains(t, keys["ExecStart"], "-/usr/local/bin/kiosk backup --data /var/lib/kyso/kiosk --keep 7")
 	assert.Contains(t, keys["ExecStart"], "+/usr/local/sbin/kyso-backup-usb")
 }
 
-// The env examples name every flag of the contract, as KYSO_ + upper snake
-// case, and nothing that is not a flag.
+// The env examples name every flag of the program, as KYSO_ + upper snake
+// case, and nothing that is not a flag. The flags are read from the source of
+// cmd/kiosk and cmd/ward, so a new flag without its line here fails.
 func TestEnvExamples(t *testing.T) {
 	cases := []struct {
-		file string
-		vars []string
+		file, cmd, flagSet string
+		contract           []string // the flags of the design of record, at least
 	}{
-		{"kiosk.env.example", []string{"KYSO_LISTEN", "KYSO_DATA", "KYSO_ID", "KYSO_NAME", "KYSO_VILLAGE",
-			"KYSO_DESKS", "KYSO_PIN", "KYSO_PUBLIC_URL", "KYSO_WARD_URL", "KYSO_TOKEN", "KYSO_MDNS",
+		{"kiosk.env.example", "../cmd/kiosk", "kiosk", []string{"KYSO_LISTEN", "KYSO_DATA", "KYSO_ID", "KYSO_NAME",
+			"KYSO_VILLAGE", "KYSO_DESKS", "KYSO_PIN", "KYSO_PUBLIC_URL", "KYSO_WARD_URL", "KYSO_TOKEN", "KYSO_MDNS",
 			"KYSO_WIFI_SSID", "KYSO_WIFI_PASSWORD", "KYSO_APP_URL_ANDROID", "KYSO_APP_URL_IOS",
 			"KYSO_APP_URL", "KYSO_JOIN_LIMIT"}},
-		{"ward.env.example", []string{"KYSO_LISTEN", "KYSO_DATA", "KYSO_QUOTAS", "KYSO_ADMIN_PASSWORD",
-			"KYSO_KIOSK", "KYSO_PULL", "KYSO_MDNS"}},
+		{"ward.env.example", "../cmd/ward", "ward", []string{"KYSO_LISTEN", "KYSO_DATA", "KYSO_QUOTAS",
+			"KYSO_ADMIN_PASSWORD", "KYSO_KIOSK", "KYSO_PULL", "KYSO_MDNS"}},
 	}
 	re := regexp.MustCompile(`(?m)^#?(KYSO_[A-Z0-9_]+)=`)
 	for _, tc := range cases {
@@ -193,10 +198,98 @@ func TestEnvExamples(t *testing.T) {
 			for _, m := range re.FindAllSubmatch(body, -1) {
 				got = append(got, string(m[1]))
 			}
-			assert.ElementsMatch(t, tc.vars, got)
+			assert.Subset(t, got, tc.contract, "every flag of the design of record")
 			assert.Contains(t, string(body), "KYSO_DATA=/var/lib/kyso/", "data must live where the unit may write")
+
+			flags := flagsOf(t, tc.cmd, tc.flagSet)
+			if len(flags) == 0 {
+				t.Logf("no flags found in %s (not written yet?): checked against the design of record only", tc.cmd)
+				assert.ElementsMatch(t, tc.contract, got)
+				return
+			}
+			var want []string
+			for _, f := range flags {
+				if f != "version" {
+					want = append(want, "KYSO_"+strings.ToUpper(strings.ReplaceAll(f, "-", "_")))
+				}
+			}
+			assert.ElementsMatch(t, want, got, "%s against the flags of %s", tc.file, tc.cmd)
 		})
 	}
+}
+
+// flagsOf returns the names of the flags defined, in the non-test Go files of
+// dir, on a FlagSet made by flag.NewFlagSet(setName, …).
+func flagsOf(t *testing.T, dir, setName string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	require.NoError(t, err)
+	nameFirst := map[string]bool{"String": true, "Int": true, "Int64": true, "Uint": true, "Uint64": true,
+		"Bool": true, "Duration": true, "Float64": true, "Func": true, "BoolFunc": true}
+	nameSecond := map[string]bool{"StringVar": true, "IntVar": true, "Int64Var": true, "UintVar": true,
+		"Uint64Var": true, "BoolVar": true, "DurationVar": true, "Float64Var": true, "Var": true, "TextVar": true}
+	str := func(e ast.Expr) (string, bool) {
+		lit, ok := e.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(lit.Value)
+		return s, err == nil
+	}
+	var flags []string
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		require.NoError(t, err)
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			sets := map[string]bool{} // variables holding our FlagSet in this function
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == 1 && len(as.Rhs) == 1 {
+					call, ok := as.Rhs[0].(*ast.CallExpr)
+					id, isIdent := as.Lhs[0].(*ast.Ident)
+					if ok && isIdent && len(call.Args) > 0 {
+						if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "NewFlagSet" {
+							if name, ok := str(call.Args[0]); ok && name == setName {
+								sets[id.Name] = true
+							}
+						}
+					}
+				}
+				call, ok := n.(*ast.CallExpr)
+				if !ok {
+					return true
+				}
+				sel, ok := call.Fun.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				recv, ok := sel.X.(*ast.Ident)
+				if !ok || !sets[recv.Name] {
+					return true
+				}
+				i := -1
+				switch {
+				case nameFirst[sel.Sel.Name]:
+					i = 0
+				case nameSecond[sel.Sel.Name]:
+					i = 1
+				}
+				if i >= 0 && len(call.Args) > i {
+					if name, ok := str(call.Args[i]); ok {
+						flags = append(flags, name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	return flags
 }
 
 // entry is what "the same tree" compares: kind, mode and content.
@@ -555,7 +648,7 @@ func TestBackupUSB(t *testing.T) {
 	})
 	t.Run("no stick is not an error", func(t *testing.T) {
 		data := t.TempDir()
-		writeBackups(t, filepath.Join(data, "backups"), "kyso-dong-lao-20260420T223000Z.badger")
+		writeBackups(t, filepath.Join(data, "backups"), "kyso-kiosk-20260420-223000.bak")
 		plain := t.TempDir() // a directory, but nothing mounted there
 		out, err := runBackupUSB(t, "KYSO_DATA="+data, "KYSO_USB_DIRS="+plain)
 		require.NoError(t, err, out)
@@ -573,10 +666,10 @@ func TestBackupUSB(t *testing.T) {
 		t.Cleanup(func() { _ = exec.Command("umount", usb).Run() })
 
 		data := t.TempDir()
-		names := []string{"kyso-dong-lao-20260418T223000Z.badger", "kyso-dong-lao-20260419T223000Z.badger", "kyso-dong-lao-20260420T223000Z.badger"}
+		names := []string{"kyso-dong-lao-20260418T223000Z.badger", "kyso-dong-lao-20260419T223000Z.badger", "kyso-kiosk-20260420-223000.bak"}
 		writeBackups(t, filepath.Join(data, "backups"), names...)
 		onStick := filepath.Join(usb, "kyso-backups", "dong-lao")
-		writeBackups(t, onStick, "kyso-dong-lao-20260401T223000Z.badger", "kyso-dong-lao-20260402T223000Z.badger")
+		writeBackups(t, onStick, "kyso-kiosk-20260401-223000.bak", "kyso-kiosk-20260402-223000.bak")
 		env := []string{"KYSO_DATA=" + data, "KYSO_ID=dong-lao", "KYSO_USB_KEEP=2", "KYSO_USB_DIRS=" + t.TempDir() + " " + usb + " " + usb}
 
 		out, err := runBackupUSB(t, env...)
@@ -591,7 +684,7 @@ func TestBackupUSB(t *testing.T) {
 		for _, e := range entries {
 			have = append(have, e.Name())
 		}
-		assert.Equal(t, []string{"kyso-dong-lao-20260402T223000Z.badger", names[2]}, have, "the last 2, no partial file")
+		assert.Equal(t, []string{"kyso-kiosk-20260402-223000.bak", names[2]}, have, "the last 2, no partial file")
 
 		out, err = runBackupUSB(t, env...)
 		require.NoError(t, err, out)
@@ -621,12 +714,12 @@ func TestKysoRunEnv(t *testing.T) {
 	require.NoError(t, os.MkdirAll(bin, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "setpriv"), []byte("#!/bin/sh\nwhile [ \"$1\" != -- ]; do shift; done\nshift\nexec \"$@\"\n"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "kiosk"), []byte("#!/bin/sh\necho \"args: $*\"\nenv | grep ^KYSO_ | sort\n"), 0o755))
-	cmd := exec.Command("bash", "kyso-run.sh", "kiosk", "restore", "/var/lib/kyso/x.badger")
+	cmd := exec.Command("bash", "kyso-run.sh", "kiosk", "restore", "/var/lib/kyso/x.bak")
 	cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "KYSO_ENV_DIR=" + dir, "KYSO_BIN_DIR=" + bin}
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, strings.Join([]string{
-		"args: restore /var/lib/kyso/x.badger",
+		"args: restore /var/lib/kyso/x.bak",
 		"KYSO_DESKS=4",
 		"KYSO_MDNS=true",
 		"KYSO_NAME=Nhà văn hóa thôn Đông Lão",

@@ -197,6 +197,8 @@ func TestBrowserRunWindows(t *testing.T) {
 	b.interfaces = func([]string) ([]net.Interface, error) {
 		return []net.Interface{{Name: "eth0", Index: 2, Flags: upMulti}}, nil
 	}
+	// Built here: require must not run on the fake's goroutines.
+	seen := entry(t, "k", []string{"10.0.0.5"}, 8080, "id=k", "seq=1")
 	b.browse = func(ctx context.Context, _ []net.Interface, _ string, entries chan *zeroconf.ServiceEntry) error {
 		windows.Add(1)
 		if failing.Load() {
@@ -206,7 +208,7 @@ func TestBrowserRunWindows(t *testing.T) {
 		go func() {
 			defer close(entries)
 			select {
-			case entries <- entry(t, "k", []string{"10.0.0.5"}, 8080, "id=k", "seq=1"):
+			case entries <- seen:
 			case <-ctx.Done():
 				return
 			}

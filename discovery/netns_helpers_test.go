@@ -151,6 +151,7 @@ type child struct {
 	stdin  io.WriteCloser
 	lines  chan string // closed at EOF
 	stderr *syncBuffer
+	stdout *syncBuffer // every line read, for the failure log
 	exited chan struct{}
 	err    error // set before exited is closed
 }
@@ -163,7 +164,8 @@ func startChild(t *testing.T, ctx context.Context, name, ns, user string, env []
 		full = append(full, "setpriv", "--reuid="+user, "--regid="+user, "--clear-groups")
 	}
 	full = append(full, argv...)
-	c := &child{t: t, name: name, lines: make(chan string, 1024), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	c := &child{t: t, name: name, lines: make(chan string, 1024), stderr: &syncBuffer{}, stdout: &syncBuffer{},
+		exited: make(chan struct{})}
 	c.cmd = exec.CommandContext(ctx, "ip", full...)
 	c.cmd.Env = append(os.Environ(), env...)
 	c.cmd.Stderr = c.stderr
@@ -176,6 +178,7 @@ func startChild(t *testing.T, ctx context.Context, name, ns, user string, env []
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			fmt.Fprintln(c.stdout, sc.Text())
 			c.lines <- sc.Text()
 		}
 		close(c.lines)
@@ -190,6 +193,7 @@ func startChild(t *testing.T, ctx context.Context, name, ns, user string, env []
 			<-c.exited
 		}
 		if t.Failed() {
+			t.Logf("--- %s stdout ---\n%s", c.name, tail(c.stdout.String(), 6000))
 			t.Logf("--- %s stderr ---\n%s", c.name, tail(c.stderr.String(), 6000))
 		}
 	})

@@ -23,6 +23,7 @@ type Config struct {
 	Desks         int
 	PIN           string
 	PublicURL     string
+	PublicURLAuto bool // derived from the LAN address, re-read while running
 	WardURL       string
 	Token         string
 	MDNS          bool

@@ -208,7 +208,7 @@ func (f *Forwarder) pushOnce(ctx context.Context, url string) (more bool, err er
 		return false, fmt.Errorf("ward reply: %w", jerr)
 	}
 	if f.Clock != nil && !pr.WardTime.IsZero() {
-		f.Clock.ObserveWard(pr.WardTime.Add(time.Since(sent)/2), time.Since(sent))
+		f.Clock.ObserveWard(pr.WardTime, time.Since(sent)) // the clock adds rtt/2 itself
 	}
 	if err := f.Src.SetAcked(pr.AckedSeq); err != nil {
 		return false, err

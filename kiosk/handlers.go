@@ -103,8 +103,17 @@ func (s *Server) sendPNG(c *fiber.Ctx, content string) error {
 	return c.Send(b)
 }
 
-func (s *Server) qrJoin(c *fiber.Ctx) error { return s.sendPNG(c, s.cfg.PublicURL+"/join") }
-func (s *Server) qrApp(c *fiber.Ctx) error  { return s.sendPNG(c, s.cfg.PublicURL+"/app") }
+// publicURL is the base URL in QR codes. When derived from the LAN address
+// it is re-read: a box may start before its Wi-Fi has an address.
+func (s *Server) publicURL() string {
+	if s.cfg.PublicURLAuto {
+		return DefaultPublicURL(s.cfg.Listen)
+	}
+	return s.cfg.PublicURL
+}
+
+func (s *Server) qrJoin(c *fiber.Ctx) error { return s.sendPNG(c, s.publicURL()+"/join") }
+func (s *Server) qrApp(c *fiber.Ctx) error  { return s.sendPNG(c, s.publicURL()+"/app") }
 func (s *Server) qrWifi(c *fiber.Ctx) error {
 	if s.cfg.WifiSSID == "" {
 		return errNotFound
@@ -379,7 +388,11 @@ func (s *Server) getQueue(c *fiber.Ctx) error {
 	for _, t := range ts {
 		views = append(views, viewOf(t, false))
 	}
-	return c.JSON(fiber.Map{"tickets": views, "tonight": s.q.Snapshot().Tonight, "sync": s.syncStatus()})
+	out := fiber.Map{"tickets": views, "tonight": s.q.Snapshot().Tonight, "sync": s.syncStatus()}
+	if cs, ok := s.clock.(interface{ Status() clock.Status }); ok {
+		out["clock"] = cs.Status()
+	}
+	return c.JSON(out)
 }
 
 func (s *Server) syncStatus() SyncStatus {

@@ -14,4 +14,7 @@
 //     tests; keep them stable.
 //   - /join plus the stylesheet and its scripts stay under 40 KB: phones on a
 //     crowded cultural-house Wi-Fi load it; web_test.go enforces the budget.
+//
+// browser_test.go drives the pages in headless Chromium against a fake of the
+// kiosk API (docs/kiosk-api.md) under the kiosk's CSP; CI needs Chromium.
 package web

@@ -28,19 +28,18 @@ Không lưu mật khẩu, mã PIN, mã kích hoạt hay ảnh khuôn mặt của
 // PageData is everything a page template needs. None of it is personal data:
 // pages are public shells, the API carries the rest.
 type PageData struct {
-	Title                       string
-	KioskID, KioskName, Village string
-	Villages                    []string // villages offered in the join form (select + "Khác" free text)
-	Associations                []string // optional association select (Hội Phụ nữ, Đoàn Thanh niên, …)
-	Desks                       int
-	AppURL, AppURLAndroid       string
-	AppURLIOS                   string
-	Store                       string // "android", "ios" or "": picked by the server from the User-Agent for /app
-	HasWifi                     bool
-	WifiSSID                    string
-	Version                     string
-	ConsentText                 string // the lead fills it with ConsentText
-	PairCode                    string // "setup" page: the short code that pairs this kiosk with the ward
+	Title                            string
+	KioskID, KioskName, Village      string
+	Villages                         []string // villages offered in the join form (select + "Khác" free text)
+	Associations                     []string // optional association select (Hội Phụ nữ, Đoàn Thanh niên, …)
+	Desks                            int
+	AppURL, AppURLAndroid, AppURLIOS string
+	Store                            string // "android", "ios" or "": picked by the server from the User-Agent for /app
+	HasWifi                          bool
+	WifiSSID                         string
+	Version                          string
+	ConsentText                      string // normally ConsentText; Render fills it in when empty
+	PairCode                         string // "setup" page: the short code that pairs this kiosk with the ward
 }
 
 //go:embed templates/*.html
@@ -129,6 +128,9 @@ func Render(w io.Writer, t *template.Template, name string, d PageData) error {
 	}
 	if d.Title == "" {
 		d.Title = defaultTitle(name)
+	}
+	if d.ConsentText == "" {
+		d.ConsentText = ConsentText // a join form must never show an empty consent
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, d); err != nil {

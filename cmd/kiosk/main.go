@@ -114,7 +114,7 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 		p.Apply(&cfg, idExplicit)
 	}
 	if cfg.PublicURL == "" {
-		cfg.PublicURL = kiosk.DefaultPublicURL(cfg.Listen)
+		cfg.PublicURL, cfg.PublicURLAuto = kiosk.DefaultPublicURL(cfg.Listen), true
 	}
 	cfg.BuildTime = clock.BuildTime()
 	return cfg, false, cfg.Validate()

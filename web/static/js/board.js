@@ -123,9 +123,9 @@
     clearTimeout(flashTimer);
     flashTimer = setTimeout(() => K.show($('#board-flash'), false), 7000);
     const el = deskEl(c.desk);
-    el.classList.remove('called');
+    el.classList.remove('calling');
     void el.offsetWidth; // restart the CSS animation
-    el.classList.add('called');
+    el.classList.add('calling');
   };
 
   // ---- wiring ----

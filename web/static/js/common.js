@@ -89,12 +89,19 @@
       timer = setTimeout(connect, delay / 2 + Math.random() * delay);
       delay = Math.min(delay * 2, 30000);
     };
-    document.addEventListener('visibilitychange', () => {
+    const wake = () => {
       if (document.hidden || closed) return;
-      if (!es) { clearTimeout(timer); connect(); } else if (onOpen) onOpen();
-    });
+      if (!es) { clearTimeout(timer); timer = 0; connect(); } else if (onOpen) onOpen();
+    };
+    document.addEventListener('visibilitychange', wake);
     connect();
-    return {close() { closed = true; clearTimeout(timer); if (es) es.close(); es = null; }};
+    return {close() {
+      closed = true;
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', wake);
+      if (es) es.close();
+      es = null;
+    }};
   };
 
   // ---- sound ----

@@ -8,7 +8,7 @@
   const form = $('#join-form'), box = $('#ticket'), btn = $('#btn-join');
   const STATUS = {
     waiting: 'Đang chờ đến lượt',
-    called: 'Đến lượt bạn',
+    called: 'Mang thẻ CCCD và điện thoại đến bàn.',
     activated: 'Đã kích hoạt xong. Cảm ơn bạn!',
     failed: 'Chưa kích hoạt được. Hãy hỏi tình nguyện viên.',
     no_show: 'Số này đã bị bỏ qua vì bạn vắng mặt khi được gọi. Hãy báo tình nguyện viên hoặc lấy số mới.',
@@ -61,7 +61,9 @@
     document.title = called ? 'Đến lượt bạn! Bàn ' + (s.desk || '') : 'Số ' + (s.number || t.number);
     K.show($('#btn-leave'), !done && $('#leave-confirm').hidden);
     K.show($('#btn-new'), done);
-    if (done) { stop(); K.show($('#leave-confirm'), false); }
+    if (done) K.show($('#leave-confirm'), false);
+    // no_show may be undone by a volunteer (requeue): keep listening then.
+    if (done && s.status !== 'no_show') stop();
   };
 
   const refresh = async () => {
@@ -173,6 +175,7 @@
     K.show(form, false); K.show(box, true);
     K.text($('#ticket-number'), t.number);
     K.text($('#ticket-status'), 'Đang tải…');
+    K.soundButton($('#btn-sound')); // no tap yet on this load: the call's beep needs one
     start();
     refresh();
   }

@@ -12,7 +12,7 @@
   // full: ticket id → the unmasked citizen from /next or a correction. In
   // memory only: the tablet is shared, nothing personal goes to storage.
   const full = new Map();
-  let csrf = '', live = null, poll = 0, wait = 0, tickets = [], cur = null, shown = null, armed = 0, busy = false;
+  let csrf = '', on = false, live = null, poll = 0, wait = 0, tickets = [], cur = null, shown = null, armed = 0, busy = false;
 
   const store = (k, v) => { try { localStorage.setItem(k, v); } catch (e) { /* private mode */ } };
   const stored = k => { try { return localStorage.getItem(k) || ''; } catch (e) { return ''; } };
@@ -46,6 +46,7 @@
   // ---- session ----
   const signedIn = (d, name) => {
     csrf = d.csrf_token || '';
+    on = true;
     K.text($('#vol-who'), '· ' + (d.volunteer || name || ''));
     login.elements.pin.value = '';
     K.show(login, false); K.show(main, true);
@@ -59,7 +60,7 @@
     if (live) live.close();
     live = null;
     clearInterval(poll);
-    csrf = ''; cur = null; tickets = []; full.clear();
+    csrf = ''; on = false; cur = null; tickets = []; full.clear();
     $('#queue-list').textContent = '';
     renderCurrent();
     K.show(main, false); K.show(login, true);
@@ -77,7 +78,7 @@
     return v;
   };
   const load = async () => {
-    if (!csrf) return;
+    if (!on) return;
     let r;
     try { r = await api('GET', '/api/v1/queue'); } catch (e) { if (e.status !== 401) msg(e.message); return; }
     tickets = r.data.tickets || [];
@@ -117,7 +118,7 @@
     for (const x of tickets) {
       const tr = document.createElement('tr');
       tr.dataset.id = x.id;
-      if (x.status === 'called') tr.className = x.desk === desk() ? 'called mine' : 'called';
+      if (x.status === 'called') tr.className = x.desk === desk() ? 'q-called q-mine' : 'q-called';
       for (const v of [x.number, x.status === 'called' ? 'Ở bàn ' + x.desk : 'Đang chờ', x.name, x.cccd_masked, x.village]) {
         const td = document.createElement('td');
         td.textContent = v == null ? '' : v;

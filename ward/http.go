@@ -1,0 +1,454 @@
+package ward
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/ward/store"
+	"github.com/kyso-vn/kyso/web/wardweb"
+)
+
+// Limits of one request.
+const (
+	maxBody   = 64 << 20 // a USB batch of tens of thousands of records
+	maxUpload = 64 << 20
+)
+
+// csp forbids everything but the ward's own files: no inline code at all.
+const csp = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+
+func (s *Service) routes() *fiber.App {
+	app := fiber.New(fiber.Config{
+		Immutable:             true, // handlers keep strings past the request (logs, health)
+		BodyLimit:             maxBody,
+		DisableStartupMessage: true,
+		AppName:               "kyso-ward",
+		ReadTimeout:           2 * time.Minute,
+		WriteTimeout:          10 * time.Minute, // a large export on a slow office network
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          s.errorHandler,
+	})
+	app.Use(recover.New())
+	app.Use(securityHeaders)
+	app.Get("/healthz", s.healthz)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{})))
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(wardweb.Static()), MaxAge: 3600}))
+	app.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.Redirect("/static/icon.svg", fiber.StatusMovedPermanently) })
+
+	api := app.Group("/api/v1")
+	api.Get("/progress", s.getProgress)
+	api.Get("/kiosks", s.getKiosks)
+	api.Get("/villages", s.getVillages)
+	api.Post("/records", s.postRecords)
+	api.Post("/login", s.apiLogin)
+	api.Post("/logout", s.admin(true), s.apiLogout)
+	api.Get("/session", s.admin(false), s.apiSession)
+	api.Get("/quarantine", s.admin(false), s.getQuarantine)
+	api.Post("/import", s.admin(true), s.postImport)
+	api.Post("/quotas", s.admin(true), s.postQuotas)
+	api.Post("/associations", s.admin(true), s.postAssociations)
+	api.Post("/rounds", s.admin(true), s.postRounds)
+	api.Post("/deadline", s.admin(true), s.postDeadline)
+	api.Post("/kiosks", s.admin(true), s.postKiosk)
+	api.Post("/pulls", s.admin(true), s.postPull)
+	api.Delete("/pulls/:id", s.admin(true), s.deletePull)
+
+	exp := app.Group("/export", s.admin(false))
+	exp.Get("/completions.csv", s.exportCompletionsCSV)
+	exp.Get("/completions.xlsx", s.exportCompletionsXLSX)
+	exp.Get("/summary.xlsx", s.exportSummaryXLSX)
+
+	app.Get("/login", s.loginPage)
+	app.Post("/login", s.loginForm)
+	app.Post("/logout", s.page(true), s.logoutForm)
+	app.Get("/", s.page(false), s.dashboard)
+	ui := app.Group("/ui", s.page(true))
+	ui.Post("/import", s.uiImport)
+	ui.Post("/quotas", s.uiQuotas)
+	ui.Post("/associations", s.uiAssociations)
+	ui.Post("/rounds", s.uiRounds)
+	ui.Post("/deadline", s.uiDeadline)
+	ui.Post("/kiosks", s.uiKiosk)
+	ui.Post("/pulls", s.uiPull)
+
+	app.Use(func(c *fiber.Ctx) error { return errNotFound })
+	return app
+}
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", csp)
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("Cache-Control", "no-store")
+	return c.Next()
+}
+
+// ---- public ----
+
+func (s *Service) healthz(c *fiber.Ctx) error {
+	s.mu.RLock()
+	kiosks, q := len(s.kiosks), len(s.quarantine)
+	s.mu.RUnlock()
+	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version, "records": s.tally.Len(), "kiosks": kiosks, "quarantined": q})
+}
+
+func (s *Service) getProgress(c *fiber.Ctx) error { return c.JSON(s.Progress()) }
+
+func (s *Service) getKiosks(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"kiosks": s.KioskHealth(), "ward_time": s.cfg.Now().UTC()})
+}
+
+// getVillages lists the plan's names for kiosks' join forms.
+func (s *Service) getVillages(c *fiber.Ctx) error {
+	p := s.Plan()
+	v := make([]string, 0, len(p.Villages.Rows))
+	for _, r := range p.Villages.Rows {
+		v = append(v, r.Name)
+	}
+	a := make([]string, 0, len(p.Associations))
+	for _, r := range p.Associations {
+		a = append(a, r.Name)
+	}
+	rounds := p.Rounds
+	if rounds == nil {
+		rounds = nil
+	}
+	return c.JSON(fiber.Map{"villages": v, "associations": a, "rounds": rounds, "deadline": p.Deadline})
+}
+
+// ---- kiosk push ----
+
+func bearer(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// kioskByToken finds the kiosk a token belongs to, comparing with every
+// registered token in constant time.
+func (s *Service) kioskByToken(tok string) (string, bool) {
+	if tok == "" {
+		return "", false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	found := ""
+	for id, k := range s.kiosks {
+		if sameSecret(tok, k.Token) {
+			found = id
+		}
+	}
+	return found, found != ""
+}
+
+func (s *Service) postRecords(c *fiber.Ctx) error {
+	// Authenticate before parsing: a stranger's body costs nothing.
+	kiosk, ok := s.kioskByToken(bearer(c))
+	if !ok {
+		return errBadToken
+	}
+	var req record.PushRequest
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return errBadJSON
+	}
+	if req.KioskID == "" {
+		return errNoKioskID
+	}
+	if req.KioskID != kiosk {
+		return errBadToken
+	}
+	res, err := s.ingest(kiosk, req.Records, contact{via: store.ViaPush, headSeq: req.HeadSeq, version: req.Version, kioskTime: req.Now})
+	if err != nil {
+		return err
+	}
+	resp := record.PushResponse{AckedSeq: res.AckedSeq, WardTime: s.cfg.Now().UTC()}
+	if len(res.Conflicts) > 0 {
+		return c.Status(fiber.StatusConflict).JSON(fiber.Map{
+			"error": newErr(409, "conflicting_record", "records",
+				"Máy chủ xã đã có bản ghi cùng số thứ tự nhưng nội dung khác. Bản gửi sau được giữ riêng để kiểm tra, không ghi đè."),
+			"acked_seq": resp.AckedSeq, "ward_time": resp.WardTime, "conflicts": res.Conflicts,
+		})
+	}
+	return c.JSON(resp)
+}
+
+// ---- admin authentication ----
+
+func basicAuth(c *fiber.Ctx) (user, pw string, ok bool) {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) < 6 || !strings.EqualFold(h[:6], "basic ") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[6:]))
+	if err != nil {
+		return "", "", false
+	}
+	user, pw, ok = strings.Cut(string(raw), ":")
+	return user, pw, ok
+}
+
+// crossSite reports a request a browser made for another site. HTTP Basic
+// credentials are sent by browsers automatically, so a state change under
+// Basic must not come from a foreign page.
+func crossSite(c *fiber.Ctx) bool {
+	switch c.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	if o := c.Get(fiber.HeaderOrigin); o != "" {
+		u, err := url.Parse(o)
+		return err != nil || u.Host != string(c.Request().Host())
+	}
+	return false
+}
+
+// authenticate accepts an admin session (with its CSRF token when the
+// request changes state) or HTTP Basic admin:<password>.
+func (s *Service) authenticate(c *fiber.Ctx, changes bool) error {
+	if sess, ok := s.auth.session(c.Cookies(sessionCookie)); ok {
+		if changes {
+			tok := c.Get("X-CSRF-Token")
+			if tok == "" {
+				tok = c.FormValue("csrf_token")
+			}
+			if !sameSecret(tok, sess.csrf) {
+				return errCSRF
+			}
+		}
+		c.Locals("csrf", sess.csrf)
+		return nil
+	}
+	if user, pw, ok := basicAuth(c); ok {
+		ip := c.IP()
+		if !s.auth.allow(ip) {
+			return errLocked
+		}
+		if user != "admin" || !s.auth.verify(pw) {
+			s.auth.failed(ip)
+			return errUnauth
+		}
+		s.auth.succeeded(ip)
+		if changes && crossSite(c) {
+			return errCrossSite
+		}
+		return nil
+	}
+	return errUnauth
+}
+
+// admin guards JSON endpoints and downloads.
+func (s *Service) admin(changes bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.authenticate(c, changes); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+// page guards HTML pages: no session sends the browser to the login form.
+func (s *Service) page(changes bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := s.authenticate(c, changes)
+		switch {
+		case err == nil:
+			return c.Next()
+		case err == errUnauth && c.Method() == fiber.MethodGet && c.Get(fiber.HeaderAuthorization) == "":
+			return c.Redirect("/login", fiber.StatusSeeOther)
+		}
+		ae := toAPIError(err)
+		return s.renderResult(c, ae.Status, result{Heading: "Không thực hiện được", Message: ae.Message})
+	}
+}
+
+func (s *Service) login(c *fiber.Ctx, password string) (session, error) {
+	ip := c.IP()
+	if !s.auth.allow(ip) {
+		return session{}, errLocked
+	}
+	if !s.auth.verify(password) {
+		s.auth.failed(ip)
+		s.log.Warn("admin login failed", "addr", ip)
+		return session{}, errBadPassword
+	}
+	s.auth.succeeded(ip)
+	id, sess := s.auth.newSession()
+	c.Cookie(&fiber.Cookie{
+		Name: sessionCookie, Value: id, Path: "/", Expires: sess.expires,
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https",
+	})
+	return sess, nil
+}
+
+func (s *Service) logout(c *fiber.Ctx) {
+	s.auth.endSession(c.Cookies(sessionCookie))
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(1, 0), HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode})
+}
+
+func (s *Service) apiLogin(c *fiber.Ctx) error {
+	var body struct {
+		Password string `json:"password"`
+	}
+	if err := json.Unmarshal(c.Body(), &body); err != nil {
+		return errBadJSON
+	}
+	sess, err := s.login(c, body.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"csrf_token": sess.csrf})
+}
+
+func (s *Service) apiLogout(c *fiber.Ctx) error {
+	s.logout(c)
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+func (s *Service) apiSession(c *fiber.Ctx) error {
+	csrf, _ := c.Locals("csrf").(string)
+	return c.JSON(fiber.Map{"csrf_token": csrf})
+}
+
+// ---- admin JSON ----
+
+func (s *Service) getQuarantine(c *fiber.Ctx) error {
+	items, err := s.QuarantineList()
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+// upload returns a request's file: the multipart field "file", or the body.
+func upload(c *fiber.Ctx) ([]byte, error) {
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		fh, err := c.FormFile("file")
+		if err != nil {
+			return nil, errNoFile
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, errNoFile
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
+		if err != nil {
+			return nil, errNoFile
+		}
+		if len(b) > maxUpload {
+			return nil, errTooLarge
+		}
+		if len(b) == 0 {
+			return nil, errNoFile
+		}
+		return b, nil
+	}
+	b := c.Body()
+	if len(b) == 0 {
+		return nil, errNoFile
+	}
+	return append([]byte(nil), b...), nil
+}
+
+func (s *Service) postImport(c *fiber.Ctx) error {
+	data, err := upload(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.ImportBatch(data)
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
+}
+
+func (s *Service) postQuotas(c *fiber.Ctx) error {
+	data, err := upload(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.SetVillages(data)
+	if err != nil {
+		return err
+	}
+	t := v.Totals()
+	return c.JSON(fiber.Map{"villages": len(v.Rows), "base": t.Base, "target": t.Target, "before": t.Before})
+}
+
+func (s *Service) postAssociations(c *fiber.Ctx) error {
+	a, err := s.SetAssociations(c.Body())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"associations": a})
+}
+
+func (s *Service) postRounds(c *fiber.Ctx) error {
+	r, err := s.SetRounds(c.Body())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"rounds": r})
+}
+
+func (s *Service) postDeadline(c *fiber.Ctx) error {
+	var body struct {
+		Deadline string `json:"deadline"`
+	}
+	if err := json.Unmarshal(c.Body(), &body); err != nil {
+		return errBadJSON
+	}
+	d, err := s.SetDeadline(body.Deadline)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"deadline": d})
+}
+
+func (s *Service) postKiosk(c *fiber.Ctx) error {
+	var body struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(c.Body(), &body); err != nil {
+		return errBadJSON
+	}
+	tok, err := s.AddKiosk(strings.TrimSpace(body.ID), SourceUI)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": body.ID, "token": tok})
+}
+
+func (s *Service) postPull(c *fiber.Ctx) error {
+	var body PullTarget
+	if err := json.Unmarshal(c.Body(), &body); err != nil {
+		return errBadJSON
+	}
+	t, err := s.AddUIPull(body.KioskID, body.URL)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(t)
+}
+
+func (s *Service) deletePull(c *fiber.Ctx) error {
+	if err := s.RemoveUIPull(c.Params("id")); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "ok"})
+}

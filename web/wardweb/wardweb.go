@@ -1,0 +1,152 @@
+package wardweb
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Static is the file tree served under /static/.
+func Static() fs.FS {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}
+
+// Location is the campaigns' civil time (UTC+7).
+var Location = time.FixedZone("ICT", 7*3600)
+
+// Templates parses the pages: "login", "dashboard" and "result", each a
+// complete document.
+func Templates() (*template.Template, error) {
+	return template.New("ward").Funcs(Funcs()).ParseFS(templateFiles, "templates/*.html")
+}
+
+// Funcs are the template helpers.
+func Funcs() template.FuncMap {
+	return template.FuncMap{
+		"num":      Num,
+		"pct":      Pct,
+		"dec":      Dec,
+		"date":     Date,
+		"datetime": DateTime,
+		"ago":      Ago,
+	}
+}
+
+// Num writes an integer the Vietnamese way: 1.701.
+func Num(n any) string {
+	var v int64
+	switch x := n.(type) {
+	case int:
+		v = int64(x)
+	case int64:
+		v = x
+	case uint64:
+		v = int64(x)
+	case int32:
+		v = int64(x)
+	default:
+		return ""
+	}
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	s := strconv.FormatInt(v, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Dec writes a number with up to two decimals and a decimal comma: 6,12.
+func Dec(f float64) string {
+	s := strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	out := Num(n)
+	if frac != "" {
+		out += "," + frac
+	}
+	return out
+}
+
+// Pct writes a percentage with one decimal: 41,1 %.
+func Pct(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 1, 64)
+	return strings.Replace(s, ".", ",", 1) + " %"
+}
+
+// Date turns YYYY-MM-DD into dd/mm/yyyy; other input is returned as is.
+func Date(s string) string {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return s
+	}
+	return t.Format("02/01/2006")
+}
+
+// DateTime writes a time in Vietnam as "15:04 02/01/2006"; zero is "—".
+func DateTime(t any) string {
+	var v time.Time
+	switch x := t.(type) {
+	case time.Time:
+		v = x
+	case *time.Time:
+		if x == nil {
+			return "—"
+		}
+		v = *x
+	}
+	if v.IsZero() {
+		return "—"
+	}
+	return v.In(Location).Format("15:04 02/01/2006")
+}
+
+// Ago writes how long ago t was, in Vietnamese, relative to now.
+func Ago(t any, now time.Time) string {
+	var v time.Time
+	switch x := t.(type) {
+	case time.Time:
+		v = x
+	case *time.Time:
+		if x == nil {
+			return "chưa bao giờ"
+		}
+		v = *x
+	}
+	if v.IsZero() {
+		return "chưa bao giờ"
+	}
+	d := now.Sub(v)
+	switch {
+	case d < time.Minute:
+		return "vừa xong"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " phút trước"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " giờ trước"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + " ngày trước"
+}
