@@ -54,6 +54,7 @@ func needNetns(t *testing.T) {
 	testenv.NeedRoot(t)
 	testenv.Need(t, "ip", "iproute2")
 	testenv.Need(t, "setpriv", "util-linux")
+	mdnstool(t) // build first: a cold -race build must not eat a test's deadline
 }
 
 // mdnstool builds the helper once per test binary, with -race when the

@@ -151,7 +151,9 @@ func TestNetnsAvahiSeesAnnouncement(t *testing.T) {
 	// the re-announcement has reached avahi's cache.
 	adv.send("seq 42")
 	require.Eventually(t, func() bool {
-		out, _ := exec.CommandContext(ctx, "ip", "netns", "exec", l.b, "env", "DBUS_SYSTEM_BUS_ADDRESS="+bus,
+		once, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		out, _ := exec.CommandContext(once, "ip", "netns", "exec", l.b, "env", "DBUS_SYSTEM_BUS_ADDRESS="+bus,
 			"avahi-browse", "-r", "-p", "-k", "-t", KioskService).Output()
 		for _, line := range strings.Split(string(out), "\n") {
 			if l, ok := parseAvahi(line); ok && l.Op == "=" && l.Name == houseInstance && l.TXT["seq"] == "42" {

@@ -72,8 +72,9 @@ func prune(dir string, keep int) {
 }
 
 // RunBackups writes a backup at start when the newest is over a day old,
-// then daily, until ctx ends.
-func RunBackups(ctx context.Context, q *queue.Queue, data string, keep int, log *slog.Logger) error {
+// then daily, and whenever trigger fires (`kiosk backup` while the service
+// runs), until ctx ends.
+func RunBackups(ctx context.Context, q *queue.Queue, data string, keep int, trigger <-chan struct{}, log *slog.Logger) error {
 	dir := BackupDir(data)
 	for {
 		wait := 24 * time.Hour
@@ -88,6 +89,7 @@ func RunBackups(ctx context.Context, q *queue.Queue, data string, keep int, log 
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
+		case <-trigger:
 		}
 		name, err := WriteBackup(q.DB(), dir, keep, time.Now())
 		if err != nil {

@@ -85,6 +85,13 @@ func domainErr(err error) *apiError {
 			return errMethodNotAll
 		case fiber.StatusBadRequest:
 			return errBadJSON
+		case fiber.StatusRequestHeaderFieldsTooLarge, fiber.StatusRequestURITooLong:
+			return newErr(fiberErr.Code, "too_large", "", "Yêu cầu gửi lên quá dài.")
+		}
+		// Other protocol errors fasthttp finds before any handler runs
+		// (timeouts, malformed requests) are the client's, never a 500.
+		if fiberErr.Code >= 400 && fiberErr.Code < 500 {
+			return newErr(fiberErr.Code, "bad_request", "", "Yêu cầu không hợp lệ.")
 		}
 	}
 	return nil

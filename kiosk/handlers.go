@@ -114,6 +114,7 @@ func (s *Server) publicURL() string {
 
 func (s *Server) qrJoin(c *fiber.Ctx) error { return s.sendPNG(c, s.publicURL()+"/join") }
 func (s *Server) qrApp(c *fiber.Ctx) error  { return s.sendPNG(c, s.publicURL()+"/app") }
+func (s *Server) qrVolunteer(c *fiber.Ctx) error { return s.sendPNG(c, s.publicURL()+"/volunteer") }
 func (s *Server) qrWifi(c *fiber.Ctx) error {
 	if s.cfg.WifiSSID == "" {
 		return errNotFound
@@ -346,7 +347,11 @@ func (s *Server) logout(c *fiber.Ctx) error {
 
 func (s *Server) getSession(c *fiber.Ctx) error {
 	sess, _ := s.sessionOf(c)
-	return c.JSON(fiber.Map{"volunteer": sess.Volunteer, "csrf_token": sess.CSRF, "desks": s.cfg.Desks})
+	found := ""
+	if s.findWard != nil && !s.Paired() {
+		found = s.findWard()
+	}
+	return c.JSON(fiber.Map{"volunteer": sess.Volunteer, "csrf_token": sess.CSRF, "desks": s.cfg.Desks, "paired": s.Paired(), "ward_found": found})
 }
 
 // ticketView is a ticket in a volunteer's list: CCCD and phone masked.

@@ -116,6 +116,9 @@ func (s *Server) pair(c *fiber.Ctx) error {
 	if b.WardURL == "" && s.findWard != nil {
 		b.WardURL = s.findWard()
 	}
+	if b.WardURL != "" && !strings.Contains(b.WardURL, "://") {
+		b.WardURL = "http://" + b.WardURL // typed on a tablet: the scheme is noise
+	}
 	u, err := url.Parse(b.WardURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errPairURL

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	a.Get("/qr/join.png", s.qrJoin)
 	a.Get("/qr/app.png", s.qrApp)
 	a.Get("/qr/wifi.png", s.qrWifi)
+	a.Get("/qr/volunteer.png", s.qrVolunteer)
 	a.Get("/healthz", s.healthz)
 	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	a.Get("/api/v1/board", s.getBoard)

@@ -12,6 +12,10 @@
 //     Appends are serialised and the seq is taken only inside the commit.
 //   - A CCCD is at most once in the waiting/called part of today's queue.
 //   - acked_seq only grows and never passes head_seq.
+//   - Writes are refused with ErrUnavailable (wrapping ErrDiskFull) while
+//     the store's file system has less than Options.MinFreeBytes free:
+//     Badger dies of SIGBUS on a full disk instead of returning ENOSPC
+//     (space.go). Reads never need free space.
 //   - The store carries a format version; a newer version than this binary
 //     understands is refused at open without touching the data.
 //

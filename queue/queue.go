@@ -41,6 +41,14 @@ type Options struct {
 	Round         string // stamped on records, optional
 	OnChange      func() // called after every change, outside locks
 	Logger        *slog.Logger
+	// MinFreeBytes is the space kept free on the store's file system:
+	// writes are refused (ErrUnavailable, ErrDiskFull) below it, because
+	// Badger dies of SIGBUS on a full disk (see space.go). 0 means
+	// DefaultMinFreeBytes; negative turns the guard off.
+	MinFreeBytes int64
+	// BallastBytes, when > 0, keeps a file of that size next to the store
+	// that Open releases on a full disk so the store can still open.
+	BallastBytes int64
 }
 
 // vnZone is Vietnam's time zone; fixed because a Pi image may lack tzdata.
@@ -55,6 +63,7 @@ type Queue struct {
 	opts    Options
 	log     *slog.Logger
 	changed func()
+	space   *space
 
 	logMu sync.Mutex // serialises appends to the completion log
 
@@ -84,6 +93,10 @@ func Open(opts Options) (*Queue, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	sp := newSpace(opts, opts.Logger)
+	if err := sp.beforeOpen(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
+	}
 	db, err := badger.Open(BadgerOptions(opts.Dir, opts.EncryptionKey))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
@@ -92,7 +105,8 @@ func Open(opts Options) (*Queue, error) {
 		db.Close()
 		return nil, err
 	}
-	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange}
+	_ = sp.check() // puts the ballast in place when there is room
+	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange, space: sp}
 	if q.changed == nil {
 		q.changed = func() {}
 	}
@@ -214,6 +228,9 @@ func (q *Queue) Activated(cccd string) (bool, error) {
 // Join adds a citizen at the back of today's queue. Joins commit
 // concurrently so Badger can group their fsyncs.
 func (q *Queue) Join(j Join) (Ticket, error) {
+	if err := q.space.check(); err != nil {
+		return Ticket{}, err // before a number is taken: a full disk must not burn numbers
+	}
 	done, err := q.Activated(j.Citizen.CCCD)
 	if err != nil {
 		return Ticket{}, err
@@ -260,6 +277,9 @@ func (q *Queue) Join(j Join) (Ticket, error) {
 func (q *Queue) putTicket(t Ticket) error {
 	b, err := json.Marshal(t)
 	if err != nil {
+		return err
+	}
+	if err := q.space.check(); err != nil {
 		return err
 	}
 	return unavailable(q.db.Update(func(txn *badger.Txn) error { return txn.Set(ticketKey(t.Day, t.ID), b) }))
@@ -547,6 +567,9 @@ func (q *Queue) appendLocked(rec record.Record, t *Ticket) error {
 	if err != nil {
 		return err
 	}
+	if err := q.space.check(); err != nil {
+		return err
+	}
 	err = q.db.Update(func(txn *badger.Txn) error {
 		if err := txn.Set(recordKey(rec.Seq), rb); err != nil {
 			return err
@@ -686,6 +709,9 @@ func (q *Queue) SetAcked(seq uint64) error {
 	seq = min(seq, q.head)
 	if seq <= q.acked {
 		return nil
+	}
+	if err := q.space.check(); err != nil {
+		return err
 	}
 	err := q.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(keyAcked, []byte(strconv.FormatUint(seq, 10)))

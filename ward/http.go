@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/web/wardweb"
 )
@@ -124,7 +125,7 @@ func (s *Service) getVillages(c *fiber.Ctx) error {
 	}
 	rounds := p.Rounds
 	if rounds == nil {
-		rounds = nil
+		rounds = []quota.Round{}
 	}
 	return c.JSON(fiber.Map{"villages": v, "associations": a, "rounds": rounds, "deadline": p.Deadline})
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/ward/tally"
@@ -485,4 +484,23 @@ func (s *Service) updatePlan(change func(*quota.Plan)) error {
 func (s *Service) Progress() tally.Progress {
 	now := s.cfg.Now()
 	return tally.Compute(s.Plan(), s.tally.Snapshot(now, s.cfg.RecentDays), now)
+}
+
+// ListKiosksOffline lists the kiosks registered in a ward's data directory
+// while the ward is not running.
+func ListKiosksOffline(dataDir string) ([]string, error) {
+	st, err := openStore(dataDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ks, err := st.Kiosks()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ks))
+	for i, k := range ks {
+		ids[i] = k.ID
+	}
+	return ids, nil
 }

@@ -60,7 +60,7 @@ func pageIDs() map[string][]string {
 			"btn-requeue", "btn-edit", "btn-activated", "btn-failed", "fail-reasons", "edit-form", "walkin-form",
 			"queue-list", "vol-tonight", "vol-sync", "batch-link"},
 		"app":   {},
-		"setup": {"pair-code"},
+		"setup": {"qr-volunteer"},
 		"error": {},
 	}
 }
@@ -146,8 +146,8 @@ func TestRenderDetails(t *testing.T) {
 			[]string{`<a class="btn block primary big" href="` + genericU + `"`, playURL, iosURL}, nil},
 		{"no app link configured: send to a volunteer", "app", noApps,
 			[]string{"Hãy hỏi tình nguyện viên"}, []string{"https://"}},
-		{"setup shows the pairing code, never a PIN", "setup", sample(),
-			[]string{"7KQ-42M", `http-equiv="refresh"`}, []string{"PIN"}},
+		{"setup tells how to pair from a tablet and never shows the PIN itself", "setup", sample(),
+			[]string{"/qr/volunteer.png", "mã ghép", `http-equiv="refresh"`}, []string{"246810"}},
 		{"an unset consent text falls back to ConsentText, never an empty box", "join", noConsent,
 			[]string{"Không lưu mật khẩu, mã PIN"}, nil},
 		{"a given title wins over the default", "board", titled,

@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kyso-vn/kyso/internal/flagenv"
@@ -31,7 +34,12 @@ func backupCmd(args []string, out io.Writer) error {
 	q, err := queue.Open(queue.Options{Dir: filepath.Join(*data, "store"), KioskID: "backup", EncryptionKey: key})
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return errors.New("the kiosk service is running: it writes daily backups itself under " + kiosk.BackupDir(*data) + " (or stop it first: systemctl stop kyso-kiosk)")
+			name, rerr := askRunningKiosk(*data, 2*time.Minute)
+			if rerr != nil {
+				return fmt.Errorf("the kiosk service is running and did not write a backup: %w", rerr)
+			}
+			fmt.Fprintln(out, name)
+			return nil
 		}
 		return err
 	}
@@ -68,4 +76,32 @@ func restoreCmd(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "restored %s into %s\n", fs.Arg(0), *data)
 	return nil
+}
+
+// askRunningKiosk signals the running service (pid in <data>/kiosk.pid) to
+// write a backup now and waits for the new file.
+func askRunningKiosk(data string, timeout time.Duration) (string, error) {
+	b, err := os.ReadFile(filepath.Join(data, "kiosk.pid"))
+	if err != nil {
+		return "", err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return "", err
+	}
+	before := ""
+	if l := kiosk.Backups(kiosk.BackupDir(data)); len(l) > 0 {
+		before = l[0]
+	}
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		return "", err
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if l := kiosk.Backups(kiosk.BackupDir(data)); len(l) > 0 && l[0] != before {
+			return l[0], nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return "", errors.New("timed out")
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -171,7 +172,7 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 	var srv *kiosk.Server
 	q, err := queue.Open(queue.Options{
 		Dir: filepath.Join(cfg.Data, "store"), KioskID: cfg.ID, Desks: cfg.Desks, Clock: clk,
-		EncryptionKey: key, Logger: log,
+		EncryptionKey: key, Logger: log, BallastBytes: queue.DefaultBallastBytes,
 		OnChange: func() {
 			if srv != nil {
 				srv.Changed()
@@ -196,10 +197,36 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 	log.Info("kiosk listening", "addr", ln.Addr().String(), "id", cfg.ID, "version", cfg.Version,
 		"board", cfg.PublicURL+"/", "join", cfg.PublicURL+"/join", "volunteer", cfg.PublicURL+"/volunteer")
 
+	// `kiosk backup` while the service runs asks it, by SIGUSR1, for a fresh backup.
+	backupNow := make(chan struct{}, 1)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-usr1:
+				select {
+				case backupNow <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	pidFile := filepath.Join(cfg.Data, "kiosk.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile)
+
 	wardURL := func() string { return cfg.WardURL }
 	parts := []func(context.Context) error{
 		func(ctx context.Context) error { return q.RunGC(ctx, 10*time.Minute) },
-		func(ctx context.Context) error { return kiosk.RunBackups(ctx, q, cfg.Data, cfg.BackupKeep, log) },
+		func(ctx context.Context) error {
+			return kiosk.RunBackups(ctx, q, cfg.Data, cfg.BackupKeep, backupNow, log)
+		},
 	}
 	if cfg.Token != "" {
 		fwd := srv.NewForwarder(wardURL)

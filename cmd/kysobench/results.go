@@ -45,8 +45,8 @@ type Machine struct {
 	WorkDir      string  `json:"work_dir"`
 	FS           string  `json:"fs"`
 	Disk         string  `json:"disk"`
-	FsyncMs      float64 `json:"fsync_ms"`       // median 300-byte append + fsync in the work dir
-	KioskVersion string  `json:"kiosk_version"`  // bin/kiosk --version
+	FsyncMs      float64 `json:"fsync_ms"`          // median 300-byte append + fsync in the work dir
+	KioskVersion string  `json:"kiosk_version"`     // bin/kiosk --version
 	SeedFS       string  `json:"seed_fs,omitempty"` // where large logs were seeded before copying
 }
 
@@ -106,23 +106,23 @@ type JoinRun struct {
 
 // SSESection: one board change fanned out to many live clients.
 type SSESection struct {
-	Subscribers   int     `json:"subscribers"`
-	Connected     int     `json:"connected"`
-	ConnectS      float64 `json:"connect_s"`
-	Changes       int     `json:"changes"`
-	Samples       int     `json:"samples"`
-	Missed        int     `json:"missed"`
-	P50Ms         float64 `json:"p50_ms"`
-	P99Ms         float64 `json:"p99_ms"`
-	MaxMs         float64 `json:"max_ms"`
-	AllP50Ms      float64 `json:"all_reached_p50_ms"` // per change: when the last subscriber had it
-	AllP99Ms      float64 `json:"all_reached_p99_ms"`
-	JoinP50Ms     float64 `json:"trigger_join_p50_ms"`
-	RSSIdleMB     float64 `json:"rss_idle_mb"`
-	RSSConnectMB  float64 `json:"rss_connected_mb"`
-	RSSAfterMB    float64 `json:"rss_after_changes_mb"`
-	BoardBytes    int     `json:"board_bytes"`
-	MeasuredFrom  string  `json:"measured_from"`
+	Subscribers  int     `json:"subscribers"`
+	Connected    int     `json:"connected"`
+	ConnectS     float64 `json:"connect_s"`
+	Changes      int     `json:"changes"`
+	Samples      int     `json:"samples"`
+	Missed       int     `json:"missed"`
+	P50Ms        float64 `json:"p50_ms"`
+	P99Ms        float64 `json:"p99_ms"`
+	MaxMs        float64 `json:"max_ms"`
+	AllP50Ms     float64 `json:"all_reached_p50_ms"` // per change: when the last subscriber had it
+	AllP99Ms     float64 `json:"all_reached_p99_ms"`
+	JoinP50Ms    float64 `json:"trigger_join_p50_ms"`
+	RSSIdleMB    float64 `json:"rss_idle_mb"`
+	RSSConnectMB float64 `json:"rss_connected_mb"`
+	RSSAfterMB   float64 `json:"rss_after_changes_mb"`
+	BoardBytes   int     `json:"board_bytes"`
+	MeasuredFrom string  `json:"measured_from"`
 }
 
 // IdleSection: memory and start-up as the record log grows.
@@ -170,7 +170,7 @@ type WardSection struct {
 	WardRSSMB        float64 `json:"ward_rss_mb"`
 	WardStartupMs    float64 `json:"ward_startup_ms"`
 	DrainRecords     int     `json:"drain_records"`
-	DrainS           float64 `json:"drain_s"`           // kiosk exec → acked_seq == head_seq
+	DrainS           float64 `json:"drain_s"`             // kiosk exec → acked_seq == head_seq
 	DrainAfterReadyS float64 `json:"drain_after_ready_s"` // first /healthz → acked_seq == head_seq
 }
 

@@ -182,6 +182,12 @@ func TestKioskFullDisk(t *testing.T) {
 			t.Errorf("seq gap: record %d has seq %d", i+1, rec.Seq)
 		}
 	}
+	if !strings.Contains(p.out.String(), "released the ballast") {
+		t.Errorf("the restart on a full disk did not go through the ballast:\n%s", p.tail())
+	}
+	if _, err := os.Stat(filepath.Join(mnt, "kiosk", "store.ballast")); err != nil {
+		t.Errorf("the ballast was not put back once space returned: %v", err)
+	}
 	p.checkOutput()
 }
 

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kyso-vn/kyso/record"
+)
+
+// wardSection: push ingest, progress over a million records, and one
+// kiosk's backlog drained into that ward.
+func (e *env) wardSection(ctx context.Context) error {
+	if e.ward == "" {
+		return skipError{"cmd/ward does not exist yet: no ward binary to measure"}
+	}
+	pushers, batch := 4, 500
+	measured, total, queries, drainN := 200_000, 1_000_000, 200, 10_000
+	if e.cfg.Quick {
+		measured, total, queries, drainN = 10_000, 20_000, 20, 1000
+	}
+	sec := &WardSection{Pushers: pushers, Batch: batch, DrainRecords: drainN}
+	e.res.Ward = sec
+
+	quotas := filepath.Join(e.cfg.Root, "deploy", "examples", "quotas-cam-ngoc-2024.csv")
+	args := []string{"--data", filepath.Join(e.work, "ward"), "--quotas", quotas, "--admin-password", "bench-admin-password", "--mdns=false",
+		"--kiosk", kioskID + ":" + benchToken}
+	for i := range pushers {
+		args = append(args, "--kiosk", fmt.Sprintf("push-%d:%s", i+1, benchToken))
+	}
+	w, err := startProcess(procSpec{name: "ward", bin: e.ward, args: args, log: filepath.Join(e.work, "ward.log")})
+	if err != nil {
+		return err
+	}
+	defer w.stop()
+	up, err := w.waitReady(ctx, "/api/v1/progress", time.Minute)
+	if err != nil {
+		return err
+	}
+	sec.WardStartupMs = ms(up)
+
+	// Ingest: bodies encoded before the clock starts, so the tool's JSON
+	// work is not counted against the ward.
+	per := measured / pushers
+	bodies := make([][][]byte, pushers)
+	for k := range pushers {
+		bodies[k], err = pushBodies(fmt.Sprintf("push-%d", k+1), 1, per, batch, int64(30_000_000+k*2_000_000))
+		if err != nil {
+			return err
+		}
+	}
+	el, err := pushAll(ctx, w.base, bodies)
+	if err != nil {
+		return err
+	}
+	sec.IngestRecords, sec.IngestS = per*pushers, round(el.Seconds(), 2)
+	sec.IngestPerSec = round(float64(sec.IngestRecords)/el.Seconds(), 0)
+	bodies = nil
+	e.log.Info("ward ingest", "records", sec.IngestRecords, "per_s", sec.IngestPerSec)
+
+	// Fill up to total with records made on the fly (not the measured part).
+	rest := (total - per*pushers) / pushers
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	var fillErr atomic.Value
+	for k := range pushers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("push-%d", k+1)
+			for from := per + 1; from <= per+rest && ctx.Err() == nil; from += batch * 20 {
+				n := min(batch*20, per+rest-from+1)
+				bs, err := pushBodies(id, uint64(from), n, batch, int64(30_000_000+k*2_000_000+from-1))
+				if err == nil {
+					_, err = pushAll(ctx, w.base, [][][]byte{bs})
+				}
+				if err != nil {
+					fillErr.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := fillErr.Load().(error); err != nil {
+		return err
+	}
+	sec.LoadedRecords = pushers * (per + rest)
+	sec.LoadS = round(time.Since(t0).Seconds()+el.Seconds(), 1)
+	sec.LoadPerSec = round(float64(sec.LoadedRecords)/sec.LoadS, 0)
+	e.log.Info("ward loaded", "records", sec.LoadedRecords, "per_s", sec.LoadPerSec)
+
+	// Progress: what the dashboard and every kiosk poll.
+	time.Sleep(time.Second)
+	client := &http.Client{Timeout: 30 * time.Second}
+	var lat []time.Duration
+	for i := range queries + 1 {
+		s := time.Now()
+		resp, err := client.Get(w.base + "/api/v1/progress")
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := time.Since(s)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("progress: %s", resp.Status)
+		}
+		if i == 0 {
+			sec.ProgressFirstMs, sec.ProgressBytes = ms(d), len(b)
+			if err := checkProgress(b, sec.LoadedRecords); err != nil {
+				return err
+			}
+			continue
+		}
+		lat = append(lat, d)
+	}
+	sortDurations(lat)
+	sec.ProgressQueries = len(lat)
+	sec.ProgressP50Ms, sec.ProgressP99Ms = ms(percentile(lat, .5)), ms(percentile(lat, .99))
+	if kb, err := w.rssKB(); err == nil {
+		sec.WardRSSMB = mb(kb)
+	}
+
+	// Backlog: a kiosk that was offline comes up with drainN unsent records.
+	data := filepath.Join(e.work, "drain")
+	if _, err := e.seedT.copyTo(data, drainN); err != nil {
+		return err
+	}
+	k, err := startProcess(procSpec{name: "kiosk", bin: e.kiosk, args: kioskArgs(data, "--ward-url", w.base), log: filepath.Join(e.work, "drain.log")})
+	if err != nil {
+		return err
+	}
+	defer k.stop()
+	ready, err := k.waitReady(ctx, "/healthz", time.Minute)
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var h struct {
+			Head  uint64 `json:"head_seq"`
+			Acked uint64 `json:"acked_seq"`
+		}
+		resp, err := hc.Get(k.base + "/healthz")
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+		}
+		if err == nil && h.Head == uint64(drainN) && h.Acked == h.Head {
+			d := time.Since(k.started)
+			sec.DrainS, sec.DrainAfterReadyS = round(d.Seconds(), 3), round((d-ready).Seconds(), 3)
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("backlog not drained after 2 min (acked %d of %d); kiosk log: %s", h.Acked, h.Head, k.tail())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	k.stop()
+	os.RemoveAll(data)
+	e.log.Info("drain", "records", drainN, "seconds", sec.DrainS)
+	return nil
+}
+
+// pushBodies encodes n records of kiosk id from seq first as push requests of batch records.
+func pushBodies(id string, first uint64, n, batch int, citizenBase int64) ([][]byte, error) {
+	var out [][]byte
+	now := time.Now().UTC().Truncate(time.Second)
+	for off := 0; off < n; off += batch {
+		m := min(batch, n-off)
+		recs := make([]record.Record, m)
+		for i := range recs {
+			seq := first + uint64(off+i)
+			at := now.Add(-time.Duration(n-off-i) * time.Second)
+			r := record.Record{ID: uuid.NewString(), KioskID: id, Seq: seq, Type: record.TypeCompletion,
+				Citizen: citizenAt(citizenBase + int64(off+i)), Outcome: record.OutcomeActivated,
+				Volunteer: "Bench", Desk: 1 + int(seq%3), ConsentAt: at.Add(-10 * time.Minute), ConsentVersion: "bench",
+				ConsentBy: "citizen", RecordedAt: at, Clock: record.ClockKiosk, Ticket: int(seq % 300)}
+			if seq%7 == 0 {
+				r.Outcome, r.Reason = record.OutcomeFailed, "no_email"
+			}
+			recs[i] = r
+		}
+		b, err := json.Marshal(record.PushRequest{KioskID: id, HeadSeq: first + uint64(n) - 1, Version: "bench", Now: &now, Records: recs})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// pushAll sends each pusher's bodies in order, pushers in parallel, and
+// checks every acked_seq.
+func pushAll(ctx context.Context, base string, bodies [][][]byte) (time.Duration, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: len(bodies), DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	var wg sync.WaitGroup
+	errc := make(chan error, len(bodies))
+	t0 := time.Now()
+	for _, bs := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, b := range bs {
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/records", bytes.NewReader(b))
+				if err != nil {
+					errc <- err
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+benchToken)
+				resp, err := client.Do(req)
+				if err != nil {
+					errc <- err
+					return
+				}
+				rb, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errc <- fmt.Errorf("push: %s: %s", resp.Status, bytes.TrimSpace(rb[:min(len(rb), 300)]))
+					return
+				}
+				var ack record.PushResponse
+				if err := json.Unmarshal(rb, &ack); err != nil || ack.AckedSeq == 0 {
+					errc <- fmt.Errorf("push reply %q: %v", rb[:min(len(rb), 200)], err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	close(errc)
+	return el, <-errc
+}
+
+// checkProgress makes sure the ward counted what was pushed: a fast answer
+// about nothing would be no measurement.
+func checkProgress(b []byte, pushed int) error {
+	var p struct {
+		Total struct {
+			Done int `json:"done"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return fmt.Errorf("progress is not JSON: %w", err)
+	}
+	if p.Total.Done < pushed/2 {
+		return fmt.Errorf("progress counts %d done after %d records pushed", p.Total.Done, pushed)
+	}
+	return nil
+}

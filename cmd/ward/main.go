@@ -1,0 +1,164 @@
+// Command ward runs the commune office's server: it receives completion
+// records from the kiosks (push, pull, USB file), counts each citizen once
+// against the village and association quotas, and serves the dashboard and
+// the evidence exports. See ../../docs and ../../../shared/DESIGN.md.
+//
+//	ward [flags]            serve
+//	ward kiosk add ID       register a kiosk and print its new token
+//	ward kiosk list         list registered kiosks
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kyso-vn/kyso/internal/flagenv"
+	"github.com/kyso-vn/kyso/ward"
+)
+
+var version = "dev"
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr, flagenv.OSLookup, log); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "ward:", err)
+		os.Exit(1)
+	}
+}
+
+func realMain(ctx context.Context, args []string, out, errOut io.Writer, lookup func(string) (string, bool), log *slog.Logger) error {
+	if len(args) > 0 && args[0] == "kiosk" {
+		return kioskCmd(args[1:], out, errOut, lookup)
+	}
+	cfg, showVersion, err := parseConfig(args, lookup)
+	if err != nil {
+		return err
+	}
+	if showVersion {
+		fmt.Fprintln(out, "ward", version)
+		return nil
+	}
+	cfg.Logger = log
+	return run(ctx, cfg, out)
+}
+
+func parseConfig(args []string, lookup func(string) (string, bool)) (ward.Config, bool, error) {
+	cfg := ward.Defaults()
+	cfg.Version = version
+	fs := flag.NewFlagSet("ward", flag.ContinueOnError)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve on")
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (Badger store, admin password hash, kiosk tokens)")
+	fs.StringVar(&cfg.QuotasFile, "quotas", "", "village quotas CSV in the plan's appendix format, imported at start")
+	fs.StringVar(&cfg.AssociationsFile, "associations", "", "association quotas CSV (Đoàn thể,Chỉ tiêu), imported at start")
+	fs.StringVar(&cfg.RoundsFile, "rounds", "", "rounds CSV (Đợt,Từ ngày,Đến ngày), imported at start")
+	fs.StringVar(&cfg.Deadline, "deadline", "", "date the targets must be met by (dd/mm/yyyy or YYYY-MM-DD)")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "admin password (generated and printed once when empty; a hash is kept in the data directory)")
+	var kiosks, pulls flagenv.List
+	fs.Var(&kiosks, "kiosk", "register a kiosk: ID:TOKEN (repeatable; env comma-separated)")
+	fs.Var(&pulls, "pull", "pull from a kiosk: ID=URL (repeatable; env comma-separated)")
+	fs.BoolVar(&cfg.MDNS, "mdns", cfg.MDNS, "browse for kiosks by mDNS and pull from them")
+	fs.DurationVar(&cfg.PullInterval, "pull-interval", cfg.PullInterval, "pause between pulls of a drained kiosk")
+	if err := flagenv.Parse(fs, args, lookup); err != nil {
+		return cfg, false, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, fmt.Errorf("unexpected argument %q (subcommands: kiosk add ID, kiosk list)", fs.Arg(0))
+	}
+	for _, k := range kiosks {
+		c, err := ward.ParseKiosk(k)
+		if err != nil {
+			return cfg, false, err
+		}
+		cfg.Kiosks = append(cfg.Kiosks, c)
+	}
+	for _, p := range pulls {
+		t, err := ward.ParsePull(p)
+		if err != nil {
+			return cfg, false, err
+		}
+		cfg.Pulls = append(cfg.Pulls, t)
+	}
+	return cfg, *showVersion, cfg.Validate()
+}
+
+// run serves until ctx ends. Discovery (--mdns) is added to cfg.Sources
+// here once the discovery package is wired in.
+func run(ctx context.Context, cfg ward.Config, out io.Writer) error {
+	svc, err := ward.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	if pw := svc.GeneratedPassword(); pw != "" {
+		fmt.Fprintf(out, "Mật khẩu quản trị (admin password), chỉ in lần này — hãy ghi lại: %s\n", pw)
+	}
+	go func() {
+		select {
+		case <-svc.Ready():
+			fmt.Fprintf(out, "ward %s: http://%s/ (tiến độ), dữ liệu ở %s\n", version, svc.Addr(), cfg.Data)
+		case <-ctx.Done():
+		}
+	}()
+	return svc.Run(ctx)
+}
+
+func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string, bool)) error {
+	usage := errors.New("usage: ward kiosk add ID [--data DIR] | ward kiosk list [--data DIR]")
+	if len(args) == 0 {
+		return usage
+	}
+	fs := flag.NewFlagSet("ward kiosk", flag.ContinueOnError)
+	data := fs.String("data", ward.Defaults().Data, "data directory")
+	// Flags may come before or after the id.
+	var rest []string
+	pending := args[1:]
+	for {
+		if err := flagenv.Parse(fs, pending, lookup); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		pending = fs.Args()[1:]
+	}
+	switch args[0] {
+	case "add":
+		if len(rest) != 1 {
+			return usage
+		}
+		tok, replaced, err := ward.AddKioskOffline(*data, rest[0])
+		if err != nil {
+			return err
+		}
+		if replaced {
+			fmt.Fprintf(errOut, "kiosk %s already had a token: it is replaced (the old one stops working)\n", rest[0])
+		}
+		fmt.Fprintln(out, tok)
+		fmt.Fprintf(errOut, "on the kiosk: --token %s   (or KYSO_TOKEN=%s)\n", tok, tok)
+		return nil
+	case "list":
+		ids, err := ward.ListKiosksOffline(*data)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			fmt.Fprintln(out, id)
+		}
+		return nil
+	}
+	return usage
+}
