@@ -108,5 +108,6 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if ae.Status == 503 {
 		s.log.Warn("store unavailable", "path", c.Route().Path, "err", err)
 	}
+	setSecurityHeaders(c)
 	return c.Status(ae.Status).JSON(fiber.Map{"error": ae})
 }

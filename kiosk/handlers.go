@@ -28,6 +28,13 @@ const sessionCookie = "kyso_session"
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; media-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
+}
+
+// setSecurityHeaders is also called by the error handler: errors raised
+// before any route runs (413 from the body limit, 431) skip the middleware.
+func setSecurityHeaders(c *fiber.Ctx) {
 	h := &c.Response().Header
 	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -36,7 +43,6 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	if strings.HasPrefix(c.Path(), "/api/") {
 		h.Set("Cache-Control", "no-store")
 	}
-	return c.Next()
 }
 
 func (s *Server) notFound(c *fiber.Ctx) error {

@@ -47,6 +47,13 @@ func start(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	return startOn(t, cfg, ln)
+}
+
+// startOn serves on ln: a restarted kiosk takes the address of the one it
+// replaces, as the real box does, so that open pages find it again.
+func startOn(t *testing.T, cfg Config, ln net.Listener) *harness {
+	t.Helper()
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}

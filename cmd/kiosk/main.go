@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kyso-vn/kyso/clock"
+	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
 	"github.com/kyso-vn/kyso/kiosk"
 	"github.com/kyso-vn/kyso/queue"
@@ -170,12 +171,17 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 	}
 	clk := clock.New(cfg.BuildTime, time.Now)
 	var srv *kiosk.Server
-	q, err := queue.Open(queue.Options{
+	var adv *discovery.Advertiser
+	var q *queue.Queue
+	q, err = queue.Open(queue.Options{
 		Dir: filepath.Join(cfg.Data, "store"), KioskID: cfg.ID, Desks: cfg.Desks, Clock: clk,
 		EncryptionKey: key, Logger: log, BallastBytes: queue.DefaultBallastBytes,
 		OnChange: func() {
 			if srv != nil {
 				srv.Changed()
+			}
+			if adv != nil && q != nil {
+				adv.SetSeq(q.HeadSeq())
 			}
 		},
 	})
@@ -222,12 +228,34 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 	defer os.Remove(pidFile)
 
 	wardURL := func() string { return cfg.WardURL }
-	parts := []func(context.Context) error{
+	var parts []func(context.Context) error
+	if cfg.MDNS {
+		_, portStr, _ := net.SplitHostPort(ln.Addr().String())
+		port, _ := strconv.Atoi(portStr)
+		adv = discovery.NewAdvertiser(discovery.AdvertiserConfig{
+			Service:    discovery.Service{Name: cfg.Name, ID: cfg.ID, Village: cfg.Village, Version: cfg.Version, API: "/api/v1", Port: port, Seq: q.HeadSeq()},
+			Interfaces: cfg.MDNSIfaces, Logger: log,
+		})
+		wards := discovery.NewBrowser(discovery.BrowserConfig{Type: discovery.WardService, Interfaces: cfg.MDNSIfaces, Logger: log})
+		finder := &kiosk.WardFinder{KioskID: cfg.ID, Token: cfg.Token, Candidates: func() []string {
+			var urls []string
+			if p, ok := discovery.PickWard(wards.Peers()); ok {
+				urls = append(urls, p.URL())
+			}
+			return urls
+		}}
+		srv.SetWardFinder(finder.First)
+		if cfg.WardURL == "" {
+			wardURL = finder.URL
+		}
+		parts = append(parts, adv.Run, wards.Run)
+	}
+	parts = append(parts,
 		func(ctx context.Context) error { return q.RunGC(ctx, 10*time.Minute) },
 		func(ctx context.Context) error {
 			return kiosk.RunBackups(ctx, q, cfg.Data, cfg.BackupKeep, backupNow, log)
 		},
-	}
+	)
 	if cfg.Token != "" {
 		fwd := srv.NewForwarder(wardURL)
 		parts = append(parts, fwd.Run)

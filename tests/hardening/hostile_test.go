@@ -149,7 +149,7 @@ func TestKioskHostileInput(t *testing.T) {
 		{"garbage request line", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 TLS hello on plain HTTP\r\n\r\n", []int{0, 400}},
 		{"no Host header", "GET /api/v1/board HTTP/1.1\r\n\r\n", []int{200, 400}},
 		{"negative content length", "POST /api/v1/tickets HTTP/1.1\r\nHost: k\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n{}", []int{0, 400}},
-		{"two content lengths", "POST /api/v1/tickets HTTP/1.1\r\nHost: k\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}", []int{0, 400, 422}},
+		{"two content lengths", "POST /api/v1/tickets HTTP/1.1\r\nHost: k\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{} ", []int{0, 400, 422}},
 		{"bad chunk size", "POST /api/v1/tickets HTTP/1.1\r\nHost: k\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", []int{0, 400}},
 		{"unknown method", "BREW /api/v1/tickets HTTP/1.1\r\nHost: k\r\n\r\n", []int{400, 404, 405}},
 	}

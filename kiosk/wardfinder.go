@@ -1,0 +1,112 @@
+package kiosk
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/kyso-vn/kyso/record"
+)
+
+// WardFinder turns wards seen on the LAN into a URL the forwarder may use:
+// a candidate is used only after it proves it holds this kiosk's token.
+type WardFinder struct {
+	Candidates func() []string // URLs of wards seen by mDNS, best first
+	KioskID    string
+	Token      string
+	Client     *http.Client
+
+	mu       sync.Mutex
+	verified string
+	checked  map[string]time.Time // failed candidates, not retried for a while
+}
+
+// URL returns a proven ward, or "".
+func (w *WardFinder) URL() string {
+	w.mu.Lock()
+	v := w.verified
+	w.mu.Unlock()
+	cands := w.Candidates()
+	for _, c := range cands {
+		if c == v {
+			return v
+		}
+	}
+	for _, c := range cands {
+		if w.recentlyFailed(c) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := ProveWard(ctx, w.client(), c, w.KioskID, w.Token)
+		cancel()
+		w.mu.Lock()
+		if err == nil {
+			w.verified = c
+			w.mu.Unlock()
+			return c
+		}
+		if w.checked == nil {
+			w.checked = map[string]time.Time{}
+		}
+		w.checked[c] = time.Now()
+		w.mu.Unlock()
+	}
+	return ""
+}
+
+// First returns the first candidate without proof: for pairing, which sends
+// no records and no token, only the code the ward itself handed out.
+func (w *WardFinder) First() string {
+	if c := w.Candidates(); len(c) > 0 {
+		return c[0]
+	}
+	return ""
+}
+
+func (w *WardFinder) recentlyFailed(c string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t, ok := w.checked[c]
+	return ok && time.Since(t) < 2*time.Minute
+}
+
+func (w *WardFinder) client() *http.Client {
+	if w.Client != nil {
+		return w.Client
+	}
+	return &http.Client{Timeout: 5 * time.Second}
+}
+
+// ProveWard challenges a ward to show it knows token.
+func ProveWard(ctx context.Context, c *http.Client, wardURL, kioskID, token string) error {
+	if token == "" {
+		return errors.New("no token")
+	}
+	nonce := randomHex(16)
+	u := wardURL + "/api/v1/prove?kiosk_id=" + url.QueryEscape(kioskID) + "&nonce=" + nonce
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var b struct {
+		Proof string `json:"proof"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&b); err != nil {
+		return err
+	}
+	if !hmac.Equal([]byte(b.Proof), []byte(record.WardProof(token, kioskID, nonce))) {
+		return errors.New("ward could not prove it holds our token")
+	}
+	return nil
+}
