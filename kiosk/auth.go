@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"sync"
@@ -157,6 +158,15 @@ func (l *limiter) allow(client string, now time.Time) bool {
 	return true
 }
 
+// equalSecret compares a presented secret (PIN, CSRF token, kiosk token)
+// with the expected one in constant time. Both are hashed first because
+// ConstantTimeCompare returns at once when the lengths differ, which would
+// tell a patient attacker the length of the token. An empty secret never
+// matches.
 func equalSecret(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 && a != ""
+	if a == "" || b == "" {
+		return false
+	}
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }

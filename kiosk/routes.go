@@ -2,12 +2,16 @@ package kiosk
 
 import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes declares every route of the kiosk, in one place.
 func (s *Server) routes() {
 	a := s.app
+	// A panic in a handler would end the whole kiosk (fasthttp does not
+	// recover): turn it into a logged 500 for that one request.
+	a.Use(fiberrecover.New())
 	a.Use(s.securityHeaders)
 
 	// Public: no personal data, ever.

@@ -80,6 +80,12 @@ type Queue struct {
 	head       uint64
 	acked      uint64
 	activated  int
+
+	// waiting (today's waiting tickets in line order) and stats are kept
+	// up to date by track/untrack on every change, so that a join, a
+	// citizen's poll and the board never walk or sort the whole day.
+	waiting []*Ticket
+	stats   dayStats
 }
 
 // Open opens (or creates) the store in opts.Dir and restores today's queue.
@@ -174,6 +180,7 @@ func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
 		q.desks[i].Desk = i + 1
 	}
 	q.calls = nil
+	q.waiting, q.stats = nil, dayStats{}
 	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: []byte(prefTicket + day + "/")})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -182,6 +189,7 @@ func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
 			return fmt.Errorf("ticket %s: %w", it.Item().Key(), err)
 		}
 		q.tickets[t.ID] = &t
+		q.trackLocked(&t)
 		if t.Status.Active() {
 			q.byCCCD[t.Citizen.CCCD] = t.ID
 		}
@@ -266,6 +274,7 @@ func (q *Queue) Join(j Join) (Ticket, error) {
 	q.mu.Lock()
 	if t.Day == q.day {
 		q.tickets[t.ID] = &t
+		q.trackLocked(&t)
 		q.byCCCD[t.Citizen.CCCD] = t.ID
 		q.rev++
 	}
@@ -346,8 +355,60 @@ func (q *Queue) applyLocked(cur *Ticket, next Ticket) {
 		}
 		q.byCCCD[next.Citizen.CCCD] = next.ID
 	}
+	q.untrackLocked(cur)
 	*cur = next
+	q.trackLocked(cur)
 	q.rev++
+}
+
+// dayStats are today's counters, maintained ticket by ticket.
+type dayStats struct {
+	byStatus     map[Status]int
+	serviceTotal time.Duration // called → finished, over activated and failed tickets
+	serviceN     int
+	deskCalled   map[int]time.Time // latest call (or walk-in completion) per desk
+}
+
+func served(t *Ticket) bool {
+	return (t.Status == Activated || t.Status == Failed) && !t.CalledAt.IsZero() && t.FinishedAt.After(t.CalledAt)
+}
+
+// trackLocked adds t to the line (in order) and to the counters.
+func (q *Queue) trackLocked(t *Ticket) {
+	if q.stats.byStatus == nil {
+		q.stats.byStatus, q.stats.deskCalled = map[Status]int{}, map[int]time.Time{}
+	}
+	q.stats.byStatus[t.Status]++
+	if served(t) {
+		q.stats.serviceTotal += t.FinishedAt.Sub(t.CalledAt)
+		q.stats.serviceN++
+	}
+	if t.Desk > 0 && !t.CalledAt.IsZero() && t.CalledAt.After(q.stats.deskCalled[t.Desk]) {
+		q.stats.deskCalled[t.Desk] = t.CalledAt
+	}
+	if t.Status == Waiting {
+		// New and requeued tickets take the highest order: this is nearly always an append.
+		i := sort.Search(len(q.waiting), func(i int) bool { return q.waiting[i].Order > t.Order })
+		q.waiting = append(q.waiting, nil)
+		copy(q.waiting[i+1:], q.waiting[i:])
+		q.waiting[i] = t
+	}
+}
+
+// untrackLocked takes t out of the line and the counters; t must hold the
+// values it was tracked with. A desk's latest call stays: it was made.
+func (q *Queue) untrackLocked(t *Ticket) {
+	q.stats.byStatus[t.Status]--
+	if served(t) {
+		q.stats.serviceTotal -= t.FinishedAt.Sub(t.CalledAt)
+		q.stats.serviceN--
+	}
+	if t.Status == Waiting {
+		i := sort.Search(len(q.waiting), func(i int) bool { return q.waiting[i].Order >= t.Order })
+		if i < len(q.waiting) && q.waiting[i] == t {
+			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
+		}
+	}
 }
 
 func (q *Queue) deskOK(desk int) bool { return desk >= 1 && desk <= len(q.desks) }
@@ -361,17 +422,9 @@ func (q *Queue) addCallLocked(t Ticket, now time.Time) {
 	q.desks[t.Desk-1] = DeskState{Desk: t.Desk, Number: t.Number, CalledAt: now}
 }
 
-// waitingLocked returns today's waiting tickets in line order.
-func (q *Queue) waitingLocked() []*Ticket {
-	var w []*Ticket
-	for _, t := range q.tickets {
-		if t.Status == Waiting {
-			w = append(w, t)
-		}
-	}
-	sort.Slice(w, func(i, j int) bool { return w[i].Order < w[j].Order })
-	return w
-}
+// waitingLocked returns today's waiting tickets in line order; callers
+// must not modify the slice.
+func (q *Queue) waitingLocked() []*Ticket { return q.waiting }
 
 // CallNext calls the first waiting citizen to desk. ok is false when nobody waits.
 func (q *Queue) CallNext(desk int, volunteer string) (t Ticket, ok bool, err error) {
@@ -742,10 +795,14 @@ func (q *Queue) Tickets(activeOnly bool) []Ticket {
 func (q *Queue) Position(id string) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for i, t := range q.waitingLocked() {
-		if t.ID == id {
-			return i + 1
-		}
+	t, ok := q.tickets[id]
+	if !ok || t.Status != Waiting {
+		return 0
+	}
+	w := q.waitingLocked()
+	i := sort.Search(len(w), func(i int) bool { return w[i].Order >= t.Order })
+	if i < len(w) && w[i] == t {
+		return i + 1
 	}
 	return 0
 }
@@ -775,33 +832,22 @@ func (q *Queue) Snapshot() Snapshot {
 	for i := 0; i < len(w) && i < 8; i++ {
 		s.Next = append(s.Next, w[i].Number)
 	}
-	var total time.Duration
-	var n int
-	active := map[int]bool{}
-	for _, t := range q.tickets {
-		s.Tonight.Joined++
-		switch t.Status {
-		case Activated:
-			s.Tonight.Activated++
-		case Failed:
-			s.Tonight.Failed++
-		case NoShow:
-			s.Tonight.NoShow++
-		}
-		if (t.Status == Activated || t.Status == Failed) && !t.CalledAt.IsZero() && t.FinishedAt.After(t.CalledAt) {
-			total += t.FinishedAt.Sub(t.CalledAt)
-			n++
-		}
-		if !t.CalledAt.IsZero() && now.Sub(t.CalledAt) < 30*time.Minute && t.Desk > 0 {
-			active[t.Desk] = true
-		}
-	}
+	s.Tonight.Joined = len(q.tickets)
+	s.Tonight.Activated = q.stats.byStatus[Activated]
+	s.Tonight.Failed = q.stats.byStatus[Failed]
+	s.Tonight.NoShow = q.stats.byStatus[NoShow]
 	s.Tonight.Served = s.Tonight.Activated + s.Tonight.Failed
 	s.AvgServiceSeconds = DefaultServiceSeconds
-	if n > 0 {
-		s.AvgServiceSeconds = max(30, int(total.Seconds())/n)
+	if n := q.stats.serviceN; n > 0 {
+		s.AvgServiceSeconds = max(30, int(q.stats.serviceTotal.Seconds())/n)
 	}
-	s.ActiveDesks = max(1, len(active))
+	active := 0
+	for _, at := range q.stats.deskCalled {
+		if now.Sub(at) < 30*time.Minute {
+			active++
+		}
+	}
+	s.ActiveDesks = max(1, active)
 	return s
 }
 

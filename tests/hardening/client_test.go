@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -219,4 +220,12 @@ func (c *client) records(t *testing.T) record.Page {
 		}
 		after = p.Records[len(p.Records)-1].Seq
 	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }

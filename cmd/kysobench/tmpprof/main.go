@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"io"
 	"net"
+	"net/http"
+	"strings"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -37,7 +39,32 @@ func main() {
 	pprof.StartCPUProfile(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
 	defer cancel()
+	go load(ctx)
 	srv.Run(ctx, ln)
 	pprof.StopCPUProfile()
 	fmt.Println("done")
+}
+
+func load(ctx context.Context) {
+	time.Sleep(200 * time.Millisecond)
+	n := 0
+	done := make(chan int)
+	for w := 0; w < 16; w++ {
+		go func() {
+			c := &http.Client{}
+			k := 0
+			for i := w; ctx.Err() == nil; i += 16 {
+				year := 1950 + i%50
+				fem := (i / 50) % 2
+				body := fmt.Sprintf(`{"name":"Nguyễn Văn An","phone":"09%08d","cccd":"038%d%02d%06d","birth_date":"%d-01-01","gender":"%s","village":"Đông Lão","consent":true}`, i, fem, year%100, i/100, year, map[int]string{0: "male", 1: "female"}[fem])
+				resp, err := c.Post("http://127.0.0.1:18080/api/v1/tickets", "application/json", strings.NewReader(body))
+				if err != nil { continue }
+				io.Copy(io.Discard, resp.Body); resp.Body.Close()
+				if resp.StatusCode == 201 { k++ }
+			}
+			done <- k
+		}()
+	}
+	for w := 0; w < 16; w++ { n += <-done }
+	fmt.Println("joins", n)
 }
