@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,7 +33,21 @@ func WriteBackup(db *badger.DB, dir string, keep int, now time.Time) (string, er
 		return "", err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	_, err = db.Backup(w, 0)
+	var dst io.Writer = w
+	var seal *sealWriter
+	if key := db.Opts().EncryptionKey; len(key) > 0 {
+		// An encrypted store gets an encrypted backup (backupcrypt.go).
+		if seal, err = newSealWriter(w, key); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return "", fmt.Errorf("backup: %w", err)
+		}
+		dst = seal
+	}
+	_, err = db.Backup(dst, 0)
+	if err == nil && seal != nil {
+		err = seal.Close()
+	}
 	if err == nil {
 		err = w.Flush()
 	}
@@ -113,6 +128,15 @@ func Restore(file, dir string, key []byte) (movedAside string, err error) {
 		return "", err
 	}
 	defer f.Close()
+	// Check the key on the first bytes before the store is moved aside.
+	src, err := backupReader(bufio.NewReaderSize(f, 1<<20), key)
+	if err != nil {
+		return "", fmt.Errorf("load %s: %w", file, err)
+	}
+	in := bufio.NewReaderSize(src, 1<<20)
+	if _, err := in.Peek(1); err != nil && err != io.EOF {
+		return "", fmt.Errorf("load %s: %w", file, err)
+	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		movedAside = strings.TrimRight(dir, "/") + ".before-restore-" + time.Now().UTC().Format("20060102-150405")
 		if err := os.Rename(dir, movedAside); err != nil {
@@ -123,7 +147,7 @@ func Restore(file, dir string, key []byte) (movedAside string, err error) {
 	if err != nil {
 		return movedAside, err
 	}
-	if err := db.Load(bufio.NewReaderSize(f, 1<<20), 64); err != nil {
+	if err := db.Load(in, 64); err != nil {
 		db.Close()
 		return movedAside, fmt.Errorf("load %s: %w", file, err)
 	}

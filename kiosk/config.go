@@ -36,6 +36,7 @@ type Config struct {
 	JoinLimit     int
 	DataKeyFile   string
 	BackupKeep    int
+	SyncMaxDelay  time.Duration // longest wait between pushes while the ward is unreachable
 	Version       string
 	BuildTime     time.Time
 }
@@ -50,7 +51,7 @@ const (
 // Defaults returns a Config with the contract's defaults.
 func Defaults() Config {
 	return Config{
-		Listen: ":8080", Data: "./data/kiosk", Desks: 3, MDNS: true, JoinLimit: 6, BackupKeep: 7,
+		Listen: ":8080", Data: "./data/kiosk", Desks: 3, MDNS: true, JoinLimit: 6, BackupKeep: 7, SyncMaxDelay: 30 * time.Second,
 		AppURL: DefaultAppURL, AppURLAndroid: DefaultAppURLAndroid, AppURLIOS: DefaultAppURLIOS,
 		Version: "dev",
 	}
@@ -97,6 +98,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PIN != "" && (len(c.PIN) < 4 || len(c.PIN) > 12 || strings.Trim(c.PIN, "0123456789") != "") {
 		errs = append(errs, errors.New("--pin: 4 to 12 digits"))
+	}
+	if c.SyncMaxDelay < time.Second || c.SyncMaxDelay > time.Hour {
+		errs = append(errs, errors.New("--sync-max-delay: between 1s and 1h"))
 	}
 	if c.JoinLimit < 0 {
 		errs = append(errs, errors.New("--join-limit must be ≥ 0"))

@@ -301,7 +301,7 @@ func (s *Server) loadWardInfo() {
 func (s *Server) NewForwarder(wardURL func() string) *Forwarder {
 	f := &Forwarder{
 		WardURL: wardURL, Token: s.cfg.Token, KioskID: s.cfg.ID, Version: s.cfg.Version,
-		Src: s.q, Clock: s.clock, Log: s.log, OnInfo: s.SetWardInfo,
+		Src: s.q, Clock: s.clock, Log: s.log, OnInfo: s.SetWardInfo, MaxDelay: s.cfg.SyncMaxDelay,
 		OnPush: func(r string) { s.metrics.pushes.WithLabelValues(r).Inc() },
 	}
 	s.fwd = f

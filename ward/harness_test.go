@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -106,7 +107,8 @@ func (h *harness) stop() {
 	case err := <-h.done:
 		require.NoError(h.t, err)
 	case <-time.After(20 * time.Second):
-		h.t.Fatal("ward did not shut down")
+		buf := make([]byte, 1<<20)
+		h.t.Fatalf("ward did not shut down:\n%s", buf[:runtime.Stack(buf, true)])
 	}
 	require.NoError(h.t, h.svc.Close())
 	h.svc = nil

@@ -331,6 +331,10 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case <-ctx.Done():
 		err = s.app.ShutdownWithTimeout(10 * time.Second)
+		// Shutdown only stops a server that has begun serving: when ctx
+		// ended before the Listener goroutine got there, closing the
+		// listener is what makes it return.
+		_ = ln.Close()
 		<-errc
 	case err = <-errc:
 	}
@@ -489,6 +493,9 @@ func (s *Service) Progress() tally.Progress {
 // ListKiosksOffline lists the kiosks registered in a ward's data directory
 // while the ward is not running.
 func ListKiosksOffline(dataDir string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(dataDir, "store")); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	st, err := openStore(dataDir, nil)
 	if err != nil {
 		return nil, err

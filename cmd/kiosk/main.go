@@ -100,6 +100,7 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 	fs.IntVar(&cfg.JoinLimit, "join-limit", cfg.JoinLimit, "joins per client address per minute (0: no limit)")
 	fs.StringVar(&cfg.DataKeyFile, "data-key", "", "file with a 32-byte key (hex) to encrypt the store at rest")
 	fs.IntVar(&cfg.BackupKeep, "backup-keep", cfg.BackupKeep, "daily backups to keep under <data>/backups")
+	fs.DurationVar(&cfg.SyncMaxDelay, "sync-max-delay", cfg.SyncMaxDelay, "longest wait between pushes while the ward is unreachable")
 	if err := flagenv.Parse(fs, args, flagenv.OSLookup); err != nil {
 		return cfg, false, err
 	}

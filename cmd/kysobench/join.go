@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -8,13 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -65,11 +66,16 @@ func (e *env) joinSection(ctx context.Context) error {
 	return nil
 }
 
-// joinRun measures one concurrency level: a fresh kiosk, then a fresh raw store.
+// joinRun measures one concurrency level: a fresh kiosk and a fresh raw
+// store, measured in alternating slices so that both sides see the same
+// background load and the same point in Badger's flush/compaction cycle.
 func (e *env) joinRun(ctx context.Context, clients int, dur, delay time.Duration) (JoinRun, error) {
 	run := JoinRun{Clients: clients, FsyncDelayMs: ms(delay)}
 	tag := fmt.Sprintf("join-c%d-d%d", clients, delay.Microseconds())
 	data := filepath.Join(e.work, tag)
+	rawDir := filepath.Join(e.work, tag+"-raw")
+	defer os.RemoveAll(data)
+	defer os.RemoveAll(rawDir)
 	p, err := startProcess(procSpec{name: "kiosk", bin: e.kiosk, args: kioskArgs(data), log: filepath.Join(e.work, tag+".log"), fsyncDelay: delay})
 	if err != nil {
 		return run, err
@@ -78,63 +84,109 @@ func (e *env) joinRun(ctx context.Context, clients int, dur, delay time.Duration
 	if _, err := p.waitReady(ctx, "/healthz", 30*time.Second); err != nil {
 		return run, err
 	}
-	cpu0 := p.cpuSeconds()
-	lat, n, errs, elapsed := joinLoad(ctx, p.base, clients, dur, newCitizens(0))
-	run.KioskCPU = round(p.cpuSeconds()-cpu0, 2)
-	p.stop()
-	os.RemoveAll(data)
-	run.Joins, run.Errors = n, errs
-	run.PerSec = round(float64(n)/elapsed.Seconds(), 1)
-	sortDurations(lat)
-	run.P50Ms, run.P99Ms = ms(percentile(lat, .5)), ms(percentile(lat, .99))
-	if n == 0 {
-		return run, fmt.Errorf("no join succeeded at %d clients: %v; log: %s", clients, errs, p.tail())
-	}
-
-	rawDir := filepath.Join(e.work, tag+"-raw")
-	var raw rawResult
+	var raw rawStore
 	if delay > 0 {
-		raw, err = rawInChild(ctx, rawDir, clients, dur, delay)
+		raw, err = startRawChild(rawDir, delay)
 	} else {
-		raw, err = rawBadger(ctx, rawDir, clients, dur)
+		raw, err = openRaw(rawDir)
 	}
-	os.RemoveAll(rawDir)
 	if err != nil {
 		return run, fmt.Errorf("raw badger: %w", err)
 	}
-	run.RawWrites, run.RawPerSec, run.RawP50Ms, run.RawP99Ms = raw.Writes, raw.PerSec, raw.P50Ms, raw.P99Ms
-	if raw.PerSec > 0 {
-		run.Ratio = round(run.PerSec/raw.PerSec, 3)
+	defer raw.close()
+
+	rounds := 5
+	if e.cfg.Quick {
+		rounds = 1
+	}
+	slice := dur / time.Duration(rounds)
+	load := newJoinLoad(p.base, clients)
+	defer load.close()
+	load.warm(ctx)
+	var joinLat, rawLat []time.Duration
+	var joinEl, rawEl time.Duration
+	errs := map[string]int{}
+	for range rounds {
+		cpu0 := p.cpuSeconds()
+		lat, el, errsNow := load.run(ctx, slice)
+		run.KioskCPU += p.cpuSeconds() - cpu0
+		joinLat, joinEl = append(joinLat, lat...), joinEl+el
+		for k, v := range errsNow {
+			errs[k] += v
+		}
+		rs, err := raw.slice(ctx, clients, slice)
+		if err != nil {
+			return run, fmt.Errorf("raw badger: %w", err)
+		}
+		rawLat, rawEl = append(rawLat, rs.lat...), rawEl+rs.elapsed
+	}
+	run.KioskCPU = round(run.KioskCPU, 2)
+	run.Joins = len(joinLat)
+	if len(errs) > 0 {
+		run.Errors = errs
+	}
+	if run.Joins == 0 {
+		return run, fmt.Errorf("no join succeeded at %d clients: %v; log: %s", clients, errs, p.tail())
+	}
+	run.PerSec = round(float64(run.Joins)/joinEl.Seconds(), 1)
+	sortDurations(joinLat)
+	run.P50Ms, run.P99Ms = ms(percentile(joinLat, .5)), ms(percentile(joinLat, .99))
+	run.RawWrites = len(rawLat)
+	run.RawPerSec = round(float64(run.RawWrites)/rawEl.Seconds(), 1)
+	sortDurations(rawLat)
+	run.RawP50Ms, run.RawP99Ms = ms(percentile(rawLat, .5)), ms(percentile(rawLat, .99))
+	if run.RawPerSec > 0 {
+		run.Ratio = round(run.PerSec/run.RawPerSec, 3)
 	}
 	return run, nil
 }
 
-// joinLoad has clients citizens join as fast as the kiosk answers for dur.
-// Each client first joins once unmeasured, so connection set-up is not in
-// the numbers.
-func joinLoad(ctx context.Context, base string, clients int, dur time.Duration, gen *citizens) (lat []time.Duration, n int, errs map[string]int, elapsed time.Duration) {
+// joinLoad is a crowd of phones joining as fast as the kiosk answers.
+type joinLoad struct {
+	base    string
+	clients int
+	tr      *http.Transport
+	client  *http.Client
+	gen     *citizens
+}
+
+func newJoinLoad(base string, clients int) *joinLoad {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxIdleConns: clients, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	errs = map[string]int{}
-	var mu sync.Mutex
-	var ready, wg sync.WaitGroup
-	startGate := make(chan struct{})
-	var deadline time.Time
-	ready.Add(clients)
-	for range clients {
+	return &joinLoad{base: base, clients: clients, tr: tr, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}, gen: newCitizens(0)}
+}
+
+func (l *joinLoad) close() { l.tr.CloseIdleConnections() }
+
+// warm opens every client's connection with one unmeasured join.
+func (l *joinLoad) warm(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range l.clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = postJoin(ctx, client, base, gen)
-			ready.Done()
-			<-startGate
+			_, _ = postJoin(ctx, l.client, l.base, l.gen)
+		}()
+	}
+	wg.Wait()
+}
+
+// run joins for dur from every client at once.
+func (l *joinLoad) run(ctx context.Context, dur time.Duration) (lat []time.Duration, elapsed time.Duration, errs map[string]int) {
+	errs = map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	deadline := t0.Add(dur)
+	for range l.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			var my []time.Duration
 			myErr := map[string]int{}
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				t0 := time.Now()
-				code, err := postJoin(ctx, client, base, gen)
-				d := time.Since(t0)
+				s := time.Now()
+				code, err := postJoin(ctx, l.client, l.base, l.gen)
+				d := time.Since(s)
 				switch {
 				case err != nil:
 					myErr["transport"]++
@@ -152,16 +204,8 @@ func joinLoad(ctx context.Context, base string, clients int, dur time.Duration, 
 			mu.Unlock()
 		}()
 	}
-	ready.Wait()
-	t0 := time.Now()
-	deadline = t0.Add(dur)
-	close(startGate)
 	wg.Wait()
-	elapsed = time.Since(t0)
-	if len(errs) == 0 {
-		errs = nil
-	}
-	return lat, len(lat), errs, elapsed
+	return lat, time.Since(t0), errs
 }
 
 func postJoin(ctx context.Context, client *http.Client, base string, gen *citizens) (int, error) {
@@ -180,30 +224,48 @@ func postJoin(ctx context.Context, client *http.Client, base string, gen *citize
 	return resp.StatusCode, nil
 }
 
-// rawResult is the raw Badger baseline.
-type rawResult struct {
-	Writes int     `json:"writes"`
-	PerSec float64 `json:"per_s"`
-	P50Ms  float64 `json:"p50_ms"`
-	P99Ms  float64 `json:"p99_ms"`
+// rawSlice is one slice of the raw Badger baseline.
+type rawSlice struct {
+	lat     []time.Duration
+	elapsed time.Duration
 }
 
-// rawBadger opens Badger with the kiosk's options (synchronous writes) and
-// has clients goroutines each commit one 300-byte value per transaction.
-func rawBadger(ctx context.Context, dir string, clients int, dur time.Duration) (rawResult, error) {
+// rawStore is Badger opened with the kiosk's options, in this process or
+// in a child process whose fsyncs strace slows down.
+type rawStore interface {
+	slice(ctx context.Context, clients int, dur time.Duration) (rawSlice, error)
+	close() error
+}
+
+// localRaw runs in the tool's process.
+type localRaw struct {
+	db   *badger.DB
+	val  []byte
+	next int
+}
+
+func openRaw(dir string) (*localRaw, error) {
 	db, err := badger.Open(queue.BadgerOptions(dir, nil))
 	if err != nil {
-		return rawResult{}, err
+		return nil, err
 	}
-	defer db.Close()
 	val := make([]byte, 300)
 	rand.Read(val)
+	return &localRaw{db: db, val: val}, nil
+}
+
+func (r *localRaw) close() error { return r.db.Close() }
+
+// slice has clients goroutines each commit one 300-byte value per
+// synchronous transaction for dur.
+func (r *localRaw) slice(ctx context.Context, clients int, dur time.Duration) (rawSlice, error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var all []time.Duration
 	var firstErr error
-	deadline := time.Now().Add(dur)
+	r.next++
 	t0 := time.Now()
+	deadline := t0.Add(dur)
 	for w := range clients {
 		wg.Add(1)
 		go func() {
@@ -211,9 +273,9 @@ func rawBadger(ctx context.Context, dir string, clients int, dur time.Duration) 
 			var my []time.Duration
 			var err error
 			for i := 0; ctx.Err() == nil && time.Now().Before(deadline); i++ {
-				key := []byte(fmt.Sprintf("bench/%03d/%012d", w, i))
+				key := []byte(fmt.Sprintf("bench/%04d/%03d/%012d", r.next, w, i))
 				s := time.Now()
-				if err = db.Update(func(txn *badger.Txn) error { return txn.Set(key, val) }); err != nil {
+				if err = r.db.Update(func(txn *badger.Txn) error { return txn.Set(key, r.val) }); err != nil {
 					break
 				}
 				my = append(my, time.Since(s))
@@ -227,55 +289,116 @@ func rawBadger(ctx context.Context, dir string, clients int, dur time.Duration) 
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(t0)
-	if firstErr != nil {
-		return rawResult{}, firstErr
-	}
-	sortDurations(all)
-	return rawResult{Writes: len(all), PerSec: round(float64(len(all))/elapsed.Seconds(), 1),
-		P50Ms: ms(percentile(all, .5)), P99Ms: ms(percentile(all, .99))}, nil
+	return rawSlice{lat: all, elapsed: time.Since(t0)}, firstErr
 }
 
-// rawChildCmd is the hidden sub-command that runs rawBadger in a child
-// process, so that strace can slow its fsyncs like the kiosk's.
+// rawChildCmd is the hidden sub-command that serves raw slices to the
+// parent over stdin/stdout, so that strace can slow its fsyncs like the
+// kiosk's: each input line "CLIENTS DURATION" runs one slice and answers
+// one JSON line of latencies in microseconds.
 const rawChildCmd = "__raw-badger"
 
-func rawChild(args []string, out io.Writer) error {
+type rawReply struct {
+	LatUS     []int64 `json:"lat_us"`
+	ElapsedUS int64   `json:"elapsed_us"`
+	Err       string  `json:"err,omitempty"`
+}
+
+func rawChild(args []string, in io.Reader, out io.Writer) error {
 	fs := flag.NewFlagSet(rawChildCmd, flag.ContinueOnError)
 	dir := fs.String("dir", "", "store directory")
-	clients := fs.Int("clients", 1, "concurrent writers")
-	dur := fs.Duration("duration", time.Second, "how long")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r, err := rawBadger(context.Background(), *dir, *clients, *dur)
+	r, err := openRaw(*dir)
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(out).Encode(r)
+	defer r.close()
+	enc := json.NewEncoder(out)
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		var clients int
+		var dur time.Duration
+		if _, err := fmt.Sscanf(sc.Text(), "%d %d", &clients, &dur); err != nil {
+			return fmt.Errorf("bad command %q: %w", sc.Text(), err)
+		}
+		s, err := r.slice(context.Background(), clients, dur)
+		rep := rawReply{ElapsedUS: s.elapsed.Microseconds()}
+		for _, d := range s.lat {
+			rep.LatUS = append(rep.LatUS, d.Microseconds())
+		}
+		if err != nil {
+			rep.Err = err.Error()
+		}
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
 }
 
-func rawInChild(ctx context.Context, dir string, clients int, dur, delay time.Duration) (rawResult, error) {
+// childRaw drives rawChild under strace.
+type childRaw struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func startRawChild(dir string, delay time.Duration) (*childRaw, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return rawResult{}, err
+		return nil, err
 	}
-	args := append(straceArgs(delay), "--", self, rawChildCmd, "-dir", dir, "-clients", strconv.Itoa(clients), "-duration", dur.String())
-	ctx, cancel := context.WithTimeout(ctx, dur+2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "strace", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	b, err := cmd.Output()
+	args := append(straceArgs(delay), "--", self, rawChildCmd, "-dir", dir)
+	cmd := exec.Command("strace", args...)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	in, err := cmd.StdinPipe()
 	if err != nil {
-		return rawResult{}, fmt.Errorf("%v: %s", err, stderr.String())
+		return nil, err
 	}
-	var r rawResult
-	if err := json.Unmarshal(b, &r); err != nil {
-		return r, fmt.Errorf("raw child said %q: %w", b, err)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
-	if math.IsNaN(r.PerSec) {
-		r.PerSec = 0
+	if err := cmd.Start(); err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &childRaw{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}, nil
+}
+
+func (c *childRaw) slice(ctx context.Context, clients int, dur time.Duration) (rawSlice, error) {
+	if _, err := fmt.Fprintf(c.in, "%d %d\n", clients, int64(dur)); err != nil {
+		return rawSlice{}, err
+	}
+	line, err := c.out.ReadBytes('\n')
+	if err != nil {
+		return rawSlice{}, fmt.Errorf("raw child: %w", err)
+	}
+	var rep rawReply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		return rawSlice{}, err
+	}
+	if rep.Err != "" {
+		return rawSlice{}, fmt.Errorf("raw child: %s", rep.Err)
+	}
+	s := rawSlice{elapsed: time.Duration(rep.ElapsedUS) * time.Microsecond}
+	for _, us := range rep.LatUS {
+		s.lat = append(s.lat, time.Duration(us)*time.Microsecond)
+	}
+	return s, nil
+}
+
+func (c *childRaw) close() error {
+	c.in.Close() // EOF: the child closes its store and exits
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		return <-done
+	}
 }

@@ -72,7 +72,7 @@ func (c *Config) wants(section string) bool {
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if len(os.Args) > 1 && os.Args[1] == rawChildCmd {
-		if err := rawChild(os.Args[2:], os.Stdout); err != nil {
+		if err := rawChild(os.Args[2:], os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "kysobench:", err)
 			os.Exit(1)
 		}
@@ -166,6 +166,7 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Res
 	}
 	e := &env{cfg: cfg, log: log, work: work, res: res}
 	e.res.Machine = machine(work)
+	e.res.Machine.LoadStart = loadAvg()
 	if fs := e.res.Machine.FS; fs == "tmpfs" || fs == "ramfs" {
 		return nil, fmt.Errorf("work dir %s is on %s: fsync would be free and the numbers meaningless; pass -work on a real disk", work, fs)
 	}
@@ -210,6 +211,7 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Res
 		log.Info("section done", "name", s.name, "seconds", round(time.Since(t0).Seconds(), 1))
 	}
 	e.judge()
+	res.Machine.LoadEnd = loadAvg()
 	res.Seconds = round(time.Since(start).Seconds(), 1)
 	if len(res.Skipped) == 0 {
 		res.Skipped = nil
@@ -420,4 +422,13 @@ func fsyncProbe(dir string, n int) time.Duration {
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[len(d)/2]
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }

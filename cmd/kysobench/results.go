@@ -48,6 +48,8 @@ type Machine struct {
 	FsyncMs      float64 `json:"fsync_ms"`          // median 300-byte append + fsync in the work dir
 	KioskVersion string  `json:"kiosk_version"`     // bin/kiosk --version
 	SeedFS       string  `json:"seed_fs,omitempty"` // where large logs were seeded before copying
+	LoadStart    string  `json:"loadavg_start"`     // /proc/loadavg: other work on the machine
+	LoadEnd      string  `json:"loadavg_end"`
 }
 
 // Budget is one line of DESIGN.md's budgets, judged on this run.

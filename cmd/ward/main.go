@@ -124,7 +124,7 @@ func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string,
 	data := fs.String("data", ward.Defaults().Data, "data directory")
 	// Flags may come before or after the id.
 	var rest []string
-	pending := args[1:]
+	pending := args
 	for {
 		if err := flagenv.Parse(fs, pending, lookup); err != nil {
 			return err
@@ -135,22 +135,29 @@ func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string,
 		rest = append(rest, fs.Arg(0))
 		pending = fs.Args()[1:]
 	}
-	switch args[0] {
+	if len(rest) == 0 {
+		return usage
+	}
+	switch rest[0] {
 	case "add":
-		if len(rest) != 1 {
+		if len(rest) != 2 {
 			return usage
 		}
-		tok, replaced, err := ward.AddKioskOffline(*data, rest[0])
+		id := rest[1]
+		tok, replaced, err := ward.AddKioskOffline(*data, id)
 		if err != nil {
 			return err
 		}
 		if replaced {
-			fmt.Fprintf(errOut, "kiosk %s already had a token: it is replaced (the old one stops working)\n", rest[0])
+			fmt.Fprintf(errOut, "kiosk %s already had a token: it is replaced (the old one stops working)\n", id)
 		}
 		fmt.Fprintln(out, tok)
 		fmt.Fprintf(errOut, "on the kiosk: --token %s   (or KYSO_TOKEN=%s)\n", tok, tok)
 		return nil
 	case "list":
+		if len(rest) != 1 {
+			return usage
+		}
 		ids, err := ward.ListKiosksOffline(*data)
 		if err != nil {
 			return err

@@ -289,4 +289,15 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
-var errNot2xx = errors.New("not 2xx")
+// runFor runs a program to its end, killing it after limit.
+func runFor(limit time.Duration, bin string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return out, errors.New("still running after " + limit.String())
+	}
+	return out, err
+}

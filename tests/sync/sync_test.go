@@ -39,7 +39,7 @@ func startWard(t *testing.T, addr, data string, extra ...string) *proctest.Proc 
 func startKiosk(t *testing.T, addr, data string, extra ...string) *proctest.Proc {
 	kiosk, _ := proctest.Binaries(t)
 	args := append([]string{"--listen", addr, "--data", data, "--id", kioskID, "--village", village, "--pin", pin,
-		"--token", token, "--mdns=false", "--join-limit", "0"}, extra...)
+		"--token", token, "--mdns=false", "--join-limit", "0", "--sync-max-delay", "2s"}, extra...)
 	return proctest.Start(t, kiosk, addr, args...)
 }
 

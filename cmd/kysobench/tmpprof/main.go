@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/kyso-vn/kyso/clock"
@@ -25,15 +25,27 @@ func main() {
 	cfg.Data, cfg.ID, cfg.PIN, cfg.Token, cfg.JoinLimit, cfg.MDNS = dir, "bench", "123456", "tok", 0, false
 	cfg.Listen = "127.0.0.1:18080"
 	cfg.PublicURL = "http://127.0.0.1:18080"
-	if err := cfg.Validate(); err != nil { panic(err) }
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if len(os.Args) > 2 { log = slog.New(slog.NewTextHandler(os.Stderr, nil)) }
+	if len(os.Args) > 2 {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	clk := clock.New(time.Now(), time.Now)
 	var srv *kiosk.Server
-	q, err := queue.Open(queue.Options{Dir: filepath.Join(dir, "store"), KioskID: "bench", Desks: 3, Clock: clk, Logger: log, OnChange: func() { if srv != nil { srv.Changed() } }})
-	if err != nil { panic(err) }
+	q, err := queue.Open(queue.Options{Dir: filepath.Join(dir, "store"), KioskID: "bench", Desks: 3, Clock: clk, Logger: log, OnChange: func() {
+		if srv != nil {
+			srv.Changed()
+		}
+	}})
+	if err != nil {
+		panic(err)
+	}
 	srv, err = kiosk.New(cfg, q, clk, log)
-	if err != nil { panic(err) }
+	if err != nil {
+		panic(err)
+	}
 	ln, _ := net.Listen("tcp", cfg.Listen)
 	f, _ := os.Create(os.Args[1])
 	pprof.StartCPUProfile(f)
@@ -58,13 +70,20 @@ func load(ctx context.Context) {
 				fem := (i / 50) % 2
 				body := fmt.Sprintf(`{"name":"Nguyễn Văn An","phone":"09%08d","cccd":"038%d%02d%06d","birth_date":"%d-01-01","gender":"%s","village":"Đông Lão","consent":true}`, i, fem, year%100, i/100, year, map[int]string{0: "male", 1: "female"}[fem])
 				resp, err := c.Post("http://127.0.0.1:18080/api/v1/tickets", "application/json", strings.NewReader(body))
-				if err != nil { continue }
-				io.Copy(io.Discard, resp.Body); resp.Body.Close()
-				if resp.StatusCode == 201 { k++ }
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 201 {
+					k++
+				}
 			}
 			done <- k
 		}()
 	}
-	for w := 0; w < 16; w++ { n += <-done }
+	for w := 0; w < 16; w++ {
+		n += <-done
+	}
 	fmt.Println("joins", n)
 }

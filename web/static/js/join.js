@@ -26,9 +26,11 @@
   const note = msg => { K.text($('#ticket-note'), msg); K.show($('#ticket-note'), !!msg); };
 
   // alert the citizen: vibrate, beep, blink; again every 15 s, 4 times, in
-  // case the phone was in a pocket.
+  // case the phone was in a pocket. Chrome refuses (and logs an error) to
+  // vibrate a page not tapped since it loaded, e.g. after a reload.
+  const tapped = () => !navigator.userActivation || navigator.userActivation.hasBeenActive;
   const alarm = n => {
-    if (navigator.vibrate) navigator.vibrate([600, 200, 600, 200, 900]);
+    if (navigator.vibrate && tapped()) navigator.vibrate([600, 200, 600, 200, 900]);
     if (!K.tones([[880, 0, .35], [660, .45, .35], [880, .9, .35], [660, 1.35, .5]])) K.show($('#btn-sound'), true);
     clearTimeout(ring);
     if (n > 1) ring = setTimeout(() => alarm(n - 1), 15000);
