@@ -29,7 +29,10 @@
   const apply = b => {
     if (!b || typeof b.rev !== 'number') return;
     K.show($('#board-offline'), false);
-    if (b.rev < rev) fresh = true; // the kiosk restarted: call ids start over
+    // The kiosk restarted: call ids start over. Its rev starts over too, but
+    // may have passed ours by the time we get through, so look at both.
+    const top = Math.max(0, ...(b.calls || []).map(c => c.id));
+    if (b.rev < rev || top < spoken) fresh = true;
     else if (b.rev === rev) return;
     rev = b.rev;
     const now = Date.parse(b.time);
