@@ -79,13 +79,13 @@ func chromium(t *testing.T) string {
 
 // browser is one Chromium; each device is a browser context of it.
 type browser struct {
-	t      *testing.T
-	ctx    context.Context
-	base   string
-	stop   func()
-	once   sync.Once
-	mu     sync.Mutex
-	device []*tab
+	t       *testing.T
+	ctx     context.Context
+	base    string
+	stop    func()
+	once    sync.Once
+	mu      sync.Mutex
+	devices []*tab
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -115,7 +115,7 @@ func newBrowser(t *testing.T, base string) *browser {
 func (b *browser) close() {
 	b.once.Do(func() {
 		b.mu.Lock()
-		devices := b.device
+		devices := b.devices
 		b.mu.Unlock()
 		for _, tb := range devices {
 			tb.check()
@@ -137,7 +137,7 @@ type tab struct {
 	notes    []string // warnings and expected API refusals, shown with -v
 }
 
-// device opens a new device: its own cookies and storage, a viewport of
+// newDevice opens a new device: its own cookies and storage, a viewport of
 // w×h CSS pixels, the init script, and listeners for everything the page
 // reports.
 func (b *browser) newDevice(name string, w, h int64) *tab {
@@ -150,14 +150,14 @@ func (b *browser) newDevice(name string, w, h int64) *tab {
 		return err
 	}))
 	b.mu.Lock()
-	b.device = append(b.device, tb)
+	b.devices = append(b.devices, tb)
 	b.mu.Unlock()
 	return tb
 }
 
 // expected reports whether a failed request is an answer the pages are
 // built to show: 401 while nobody is signed in or for a wrong PIN, 422 for
-// a field the server refused.
+// what the server refused.
 func (tb *tab) expected(url, text string) bool {
 	path, ok := strings.CutPrefix(url, tb.base)
 	switch {
@@ -166,7 +166,7 @@ func (tb *tab) expected(url, text string) bool {
 	case strings.Contains(text, "status of 401"):
 		return path == "/api/v1/session" || path == "/api/v1/login"
 	case strings.Contains(text, "status of 422"):
-		return strings.HasPrefix(path, "/api/v1/tickets")
+		return strings.HasPrefix(path, "/api/v1/")
 	default:
 		return tb.down.Load() && strings.HasPrefix(path, "/api/v1/")
 	}
@@ -259,7 +259,9 @@ func (tb *tab) until(cond string) {
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
 		chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(stepLimit)))
 	if err != nil {
-		body, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 600) : ''`))
+		ctx, cancel := context.WithTimeout(tb.ctx, 2*time.Second)
+		defer cancel()
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 600) : ''`))
 		require.NoError(tb.t, err, "%s: waiting for %s; the page shows:\n%s", tb.name, cond, body)
 	}
 }
@@ -404,6 +406,7 @@ type utterance struct {
 // once: a citizen joins on /join, a volunteer logs in, calls and completes
 // on /volunteer, and the TV board and the citizen's phone follow live.
 func TestBrowserLiveEvening(t *testing.T) {
+	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	began := time.Now()
 	h := start(t, testConfig(t))
 	b := newBrowser(t, h.url)
@@ -501,6 +504,7 @@ func TestBrowserLiveEvening(t *testing.T) {
 // a ticket that survives a reload, a call that arrives live, a fresh start,
 // another village, and leaving the queue.
 func TestBrowserJoin(t *testing.T) {
+	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	b := newBrowser(t, h.url)
 	phone := b.newDevice("phone", 412, 860)
@@ -604,6 +608,7 @@ func TestBrowserJoin(t *testing.T) {
 // with a reason, walk-in, recall, requeue, activate, the USB file, a reload,
 // and signing out.
 func TestBrowserVolunteer(t *testing.T) {
+	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	p := people[1]
 	h.client().join(p)
@@ -720,6 +725,7 @@ func TestBrowserVolunteer(t *testing.T) {
 // order, and that it comes back by itself when the kiosk restarts — with the
 // phones still holding their place.
 func TestBrowserBoard(t *testing.T) {
+	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	cfg := testConfig(t)
 	cfg.WifiSSID = "NVH Đông Lão"
 	cfg.WifiPassword = "camngoc2024"
@@ -795,6 +801,7 @@ func TestBrowserBoard(t *testing.T) {
 	// its place — all without a reload. The new kiosk is busy before the TV
 	// gets through (corrections, here), so its rev has passed the TV's while
 	// its call ids start again at 1: the TV must still speak its next call.
+	seen := h.q.Snapshot().Rev // what the TV last had
 	tv.down.Store(true)
 	phone.down.Store(true)
 	h.stop()
@@ -806,8 +813,11 @@ func TestBrowserBoard(t *testing.T) {
 		_, err := h2.q.Correct(waiting.ID, waiting.Citizen)
 		require.NoError(t, err)
 	}
+	require.Greater(t, h2.q.Snapshot().Rev, seen, "the case under test: a restarted kiosk ahead of the TV's rev")
 	close(gate)
 	tv.until(hidden("#board-offline"))
+	tv.down.Store(false) // refused connections ended when the new kiosk bound the address
+	phone.down.Store(false)
 	assert.Equal(t, "4", tv.text(`.desk[data-desk="1"] .desk-number`))
 	assert.Equal(t, "2", tv.text(`.desk[data-desk="2"] .desk-number`))
 	assert.Equal(t, "3", tv.text(`.desk[data-desk="3"] .desk-number`))
@@ -823,4 +833,71 @@ func TestBrowserBoard(t *testing.T) {
 	assert.True(t, tv.kept(), "the TV came back without a reload")
 	assert.True(t, phone.kept(), "the phone came back without a reload")
 	b.close() // before h2 stops: the pages must not see the kiosk go again
+}
+
+// TestBrowserPairing is a kiosk not yet paired with its ward: the TV shows
+// the setup screen (never the PIN), and the pairing card appears on the
+// tablet as soon as the volunteer signs in.
+func TestBrowserPairing(t *testing.T) {
+	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
+	cfg := testConfig(t)
+	cfg.Token = ""
+	h := start(t, cfg)
+	b := newBrowser(t, h.url)
+	tv := b.newDevice("tv", 1280, 720)
+	tv.open("/")
+	tv.until(visible("#qr-volunteer") + ` && document.querySelector('#qr-volunteer').naturalWidth > 0`)
+	assert.Contains(t, tv.text("body"), "Máy chưa được ghép với xã.")
+	assert.NotContains(t, js[string](tv, `document.documentElement.outerHTML`), cfg.PIN)
+
+	tablet := b.newDevice("tablet", 800, 1100)
+	tablet.open("/volunteer")
+	tablet.until(visible("#login-form"))
+	assert.False(t, js[bool](tablet, visible("#pair-card")), "nothing to pair before signing in")
+	tablet.typeIn(`#login-form [name=volunteer]`, "Trần Thị Lan")
+	tablet.typeIn(`#login-form [name=pin]`, cfg.PIN)
+	tablet.click(`#login-form button[type=submit]`)
+	tablet.until(visible("#vol-main"))
+	tablet.until(visible("#pair-card"))
+	tablet.typeIn("#pair-code", "7KQ-42M")
+	tablet.typeIn("#pair-ward", "ftp://xa")
+	tablet.click(`#pair-form button[type=submit]`)
+	tablet.until(visible("#pair-form .form-error"))
+	assert.Equal(t, errPairURL.Message, tablet.text("#pair-form .form-error"))
+}
+
+// TestBrowserWatcherHearsProblems makes sure the watcher the other tests
+// rely on does report a CSP violation and an uncaught error: a deaf watcher
+// would pass every page.
+func TestBrowserWatcherHearsProblems(t *testing.T) {
+	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
+	h := start(t, testConfig(t))
+	b := newBrowser(t, h.url)
+	phone := b.newDevice("phone", 412, 860)
+	phone.open("/join")
+	phone.until(`!document.querySelector('#btn-join').disabled`)
+	js[bool](phone, `(() => {
+		const s = document.createElement('script');
+		s.textContent = 'window.__ran = true';
+		document.head.append(s);
+		setTimeout(() => { throw new Error('boom'); });
+		return true;
+	})()`)
+	var got []string
+	require.Eventually(t, func() bool {
+		phone.mu.Lock()
+		defer phone.mu.Unlock()
+		got = append([]string(nil), phone.problems...)
+		return len(got) >= 2
+	}, stepLimit, 20*time.Millisecond)
+	all := strings.Join(got, "\n")
+	assert.Contains(t, all, "Content Security Policy")
+	assert.Contains(t, all, "boom")
+	assert.False(t, js[bool](phone, `window.__ran === true`), "the CSP blocked the inline script")
+	assert.NotEmpty(t, js[[]string](phone, `window.__csp`), "the page saw the violation too")
+	// Heard: now forget it, or the browser's close would fail this test.
+	phone.mu.Lock()
+	phone.problems = nil
+	phone.mu.Unlock()
+	js[bool](phone, `(window.__csp = [], true)`)
 }

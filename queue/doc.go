@@ -16,6 +16,10 @@
 //     the store's file system has less than Options.MinFreeBytes free:
 //     Badger dies of SIGBUS on a full disk instead of returning ENOSPC
 //     (space.go). Reads never need free space.
+//   - The in-memory line (waiting tickets in order) and tonight's counters
+//     are updated with every applied change (trackLocked/untrackLocked),
+//     never rebuilt per request: a join, a citizen's poll and the board
+//     cost O(log n), not a sort of the whole day.
 //   - The store carries a format version; a newer version than this binary
 //     understands is refused at open without touching the data.
 //

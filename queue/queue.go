@@ -233,8 +233,10 @@ func (q *Queue) Activated(cccd string) (bool, error) {
 	return true, nil
 }
 
-// Join adds a citizen at the back of today's queue. Joins commit
-// concurrently so Badger can group their fsyncs.
+// Join adds a citizen at the back of today's queue. Joins commit outside
+// the lock so that concurrent joins overlap their work; Badger v4 still
+// syncs its WAL once per transaction (DB.writeToLSM), so each durable join
+// costs one fsync of its own (docs/benchmarks.md).
 func (q *Queue) Join(j Join) (Ticket, error) {
 	if err := q.space.check(); err != nil {
 		return Ticket{}, err // before a number is taken: a full disk must not burn numbers

@@ -48,12 +48,11 @@ func (s *Service) CompletionRows(village string, all bool) ([]export.Completion,
 		names[quota.Key(v.Name)] = v.Name
 	}
 	type line struct {
-		c       export.Completion
-		vkey    string
-		at      time.Time
-		kiosk   string
-		seq     uint64
-		counted bool
+		c     export.Completion
+		vkey  string
+		at    time.Time
+		kiosk string
+		seq   uint64
 	}
 	byKey := make(map[store.Ref]tally.Ref, len(refs))
 	keys := make([]store.Ref, len(refs))
@@ -90,7 +89,7 @@ func (s *Service) CompletionRows(village string, all bool) ([]export.Completion,
 			notes = append(notes, "Đã sửa thông tin")
 		}
 		c.Note = strings.Join(notes, "; ")
-		lines = append(lines, line{c: c, vkey: vk, at: ref.At, kiosk: r.KioskID, seq: r.Seq, counted: ref.Counted})
+		lines = append(lines, line{c: c, vkey: vk, at: ref.At, kiosk: r.KioskID, seq: r.Seq})
 		return nil
 	})
 	if err != nil {

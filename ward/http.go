@@ -53,6 +53,9 @@ func (s *Service) routes() *fiber.App {
 	api.Get("/kiosks", s.getKiosks)
 	api.Get("/villages", s.getVillages)
 	api.Post("/records", s.postRecords)
+	api.Post("/pair", s.postPair)
+	api.Get("/prove", s.getProve)
+	api.Post("/pairings", s.admin(true), s.postPairing)
 	api.Post("/login", s.apiLogin)
 	api.Post("/logout", s.admin(true), s.apiLogout)
 	api.Get("/session", s.admin(false), s.apiSession)
@@ -82,6 +85,7 @@ func (s *Service) routes() *fiber.App {
 	ui.Post("/rounds", s.uiRounds)
 	ui.Post("/deadline", s.uiDeadline)
 	ui.Post("/kiosks", s.uiKiosk)
+	ui.Post("/pairings", s.uiPairing)
 	ui.Post("/pulls", s.uiPull)
 
 	app.Use(func(c *fiber.Ctx) error { return errNotFound })
@@ -391,8 +395,21 @@ func (s *Service) postQuotas(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"villages": len(v.Rows), "base": t.Base, "target": t.Target, "before": t.Before})
 }
 
+// textBody is a CSV sent as the body or as the multipart field "file"; an
+// empty body is allowed (it clears the list).
+func textBody(c *fiber.Ctx) ([]byte, error) {
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		return upload(c)
+	}
+	return c.Body(), nil
+}
+
 func (s *Service) postAssociations(c *fiber.Ctx) error {
-	a, err := s.SetAssociations(c.Body())
+	body, err := textBody(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.SetAssociations(body)
 	if err != nil {
 		return err
 	}
@@ -400,7 +417,11 @@ func (s *Service) postAssociations(c *fiber.Ctx) error {
 }
 
 func (s *Service) postRounds(c *fiber.Ctx) error {
-	r, err := s.SetRounds(c.Body())
+	body, err := textBody(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.SetRounds(body)
 	if err != nil {
 		return err
 	}

@@ -166,12 +166,18 @@ func TestExactlyOnceAcrossPaths(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
 			for round := 0; round < 4; round++ {
 				switch rng.IntN(3) {
-				case 0:
+				case 0: // a real HTTP push of a shuffled subset
 					sub := append([]record.Record(nil), log...)
 					rng.Shuffle(len(sub), func(i, j int) { sub[i], sub[j] = sub[j], sub[i] })
 					sub = sub[:1+rng.IntN(len(sub))]
-					_, err := h.svc.ingest("kiosk-a", sub, contact{via: "push"})
-					assert.NoError(t, err)
+					body, _ := json.Marshal(record.PushRequest{KioskID: "kiosk-a", Records: sub})
+					req, _ := http.NewRequest("POST", h.url+"/api/v1/records", bytes.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+tokA)
+					res, err := http.DefaultClient.Do(req)
+					if assert.NoError(t, err) {
+						res.Body.Close()
+						assert.Equal(t, 200, res.StatusCode)
+					}
 				case 1:
 					assert.NoError(t, h.svc.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: kioskURL}))
 				case 2:

@@ -15,13 +15,14 @@ import (
 
 // result is what a form post reports back.
 type result struct {
-	OK      bool
-	Heading string
-	Message string
-	Details []string
-	Token   string // a new kiosk token, shown once
-	KioskID string
-	Back    string // section of the dashboard to return to
+	OK       bool
+	Heading  string
+	Message  string
+	Details  []string
+	Token    string // a new kiosk token, shown once
+	PairCode string // a one-time code a kiosk's tablet exchanges for id + token
+	KioskID  string
+	Back     string // section of the dashboard to return to
 }
 
 // pageData feeds every template; each page uses its part.

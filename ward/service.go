@@ -62,6 +62,8 @@ type Service struct {
 	wg         sync.WaitGroup  // pullers and sources
 	addr       net.Addr
 	ready      chan struct{}
+
+	pair *pairings
 }
 
 type qKey struct {
@@ -103,7 +105,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: cfg.Logger, store: st, tally: tally.New(),
 		kiosks: map[string]store.Kiosk{}, health: map[string]*kioskState{}, qSeen: map[qKey]bool{},
-		pulls: map[string]*puller{}, ready: make(chan struct{}),
+		pulls: map[string]*puller{}, ready: make(chan struct{}), pair: newPairings(),
 	}
 	if err := s.init(); err != nil {
 		st.Close()
@@ -117,7 +119,7 @@ func New(cfg Config) (*Service, error) {
 func openStore(dataDir string, log *slog.Logger) (*store.Store, error) {
 	st, err := store.Open(filepath.Join(dataDir, "store"), log)
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
-		return nil, fmt.Errorf("the ward's data directory %s is in use: is the ward already running? (%w)", dataDir, err)
+		return nil, fmt.Errorf("the ward's data directory %s is in use: is the ward already running? (while it runs, add kiosks on its dashboard) (%w)", dataDir, err)
 	}
 	return st, err
 }
@@ -281,7 +283,7 @@ func (s *Service) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Addr is the address being served, once Ready is closed.
+// Addr is the address being served. It waits for Serve to start.
 func (s *Service) Addr() net.Addr {
 	<-s.ready
 	return s.addr
@@ -340,6 +342,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	cancel()
 	s.wg.Wait()
+	s.log.Info("ward stopped", "err", err)
 	return err
 }
 

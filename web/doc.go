@@ -15,6 +15,6 @@
 //   - /join plus the stylesheet and its scripts stay under 40 KB: phones on a
 //     crowded cultural-house Wi-Fi load it; web_test.go enforces the budget.
 //
-// browser_test.go drives the pages in headless Chromium against a fake of the
-// kiosk API (docs/kiosk-api.md) under the kiosk's CSP; CI needs Chromium.
+// kiosk/browser_test.go drives the pages in headless Chromium against the
+// real kiosk server, under its CSP; CI needs Chromium.
 package web

@@ -36,14 +36,14 @@ func (e *env) wardSection(ctx context.Context) error {
 	args := []string{"--data", filepath.Join(e.work, "ward"), "--quotas", quotas, "--admin-password", "bench-admin-password", "--mdns=false",
 		"--kiosk", kioskID + ":" + benchToken}
 	for i := range pushers {
-		args = append(args, "--kiosk", fmt.Sprintf("push-%d:%s", i+1, benchToken))
+		args = append(args, "--kiosk", fmt.Sprintf("push-%d:%s", i+1, pushToken(i)))
 	}
 	w, err := startProcess(procSpec{name: "ward", bin: e.ward, args: args, log: filepath.Join(e.work, "ward.log")})
 	if err != nil {
 		return err
 	}
 	defer w.stop()
-	up, err := w.waitReady(ctx, "/api/v1/progress", time.Minute)
+	up, err := w.waitReady(ctx, "/healthz", time.Minute)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,11 @@ func (e *env) wardSection(ctx context.Context) error {
 			return err
 		}
 	}
-	el, err := pushAll(ctx, w.base, bodies)
+	tokens := make([]string, pushers)
+	for k := range tokens {
+		tokens[k] = pushToken(k)
+	}
+	el, err := pushAll(ctx, w.base, tokens, bodies)
 	if err != nil {
 		return err
 	}
@@ -82,7 +86,7 @@ func (e *env) wardSection(ctx context.Context) error {
 				n := min(batch*20, per+rest-from+1)
 				bs, err := pushBodies(id, uint64(from), n, batch, int64(30_000_000+k*2_000_000+from-1))
 				if err == nil {
-					_, err = pushAll(ctx, w.base, [][][]byte{bs})
+					_, err = pushAll(ctx, w.base, []string{pushToken(k)}, [][][]byte{bs})
 				}
 				if err != nil {
 					fillErr.Store(err)
@@ -204,14 +208,14 @@ func pushBodies(id string, first uint64, n, batch int, citizenBase int64) ([][]b
 
 // pushAll sends each pusher's bodies in order, pushers in parallel, and
 // checks every acked_seq.
-func pushAll(ctx context.Context, base string, bodies [][][]byte) (time.Duration, error) {
+func pushAll(ctx context.Context, base string, tokens []string, bodies [][][]byte) (time.Duration, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: len(bodies), DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
 	var wg sync.WaitGroup
 	errc := make(chan error, len(bodies))
 	t0 := time.Now()
-	for _, bs := range bodies {
+	for k, bs := range bodies {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -222,7 +226,7 @@ func pushAll(ctx context.Context, base string, bodies [][][]byte) (time.Duration
 					return
 				}
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+benchToken)
+				req.Header.Set("Authorization", "Bearer "+tokens[k])
 				resp, err := client.Do(req)
 				if err != nil {
 					errc <- err
@@ -264,3 +268,6 @@ func checkProgress(b []byte, pushed int) error {
 	}
 	return nil
 }
+
+// pushToken is pusher k's token: the ward tells kiosks apart by token.
+func pushToken(k int) string { return fmt.Sprintf("%s-push-%d", benchToken, k+1) }

@@ -1,5 +1,10 @@
 package sync
 
-import "encoding/base64"
+import (
+	"encoding/base64"
+	"encoding/json"
+)
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func jsonField(b []byte, v any) bool { return json.Unmarshal(b, v) == nil }

@@ -266,3 +266,55 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+func TestPairingByShortCode(t *testing.T) {
+	ward := startWard(t, proctest.FreeAddr(t), t.TempDir())
+	admin := proctest.NewClient(t, ward.URL)
+	admin.Header.Set("Authorization", basic("admin", adminPW))
+	var pc struct {
+		Code string `json:"code"`
+	}
+	require.Equal(t, 201, admin.JSON("POST", "/api/v1/pairings", map[string]string{"kiosk_id": "song-nga", "name": "Nhà văn hóa thôn Song Nga", "village": "Song Nga"}, &pc))
+	require.Len(t, pc.Code, 9, "ABCD-EFGH")
+
+	// A fresh box: no id, token or ward configured.
+	kioskBin, _ := proctest.Binaries(t)
+	addr := proctest.FreeAddr(t)
+	kiosk := proctest.Start(t, kioskBin, addr, "--listen", addr, "--data", t.TempDir(), "--pin", pin, "--mdns=false", "--sync-max-delay", "2s")
+	tv := proctest.NewClient(t, kiosk.URL)
+	code, page, err := tv.Do("GET", "/", nil)
+	require.NoError(t, err)
+	require.Equal(t, 200, code)
+	assert.Contains(t, string(page), "chưa được ghép", "the TV shows the setup screen")
+	assert.NotContains(t, string(page), pin, "never the PIN")
+
+	v := volunteer(t, kiosk.URL)
+	var bad struct{ Error struct{ Code string } }
+	assert.Equal(t, 422, v.JSON("POST", "/api/v1/setup/pair", map[string]string{"code": "WRONG-CODE", "ward_url": ward.URL}, &bad))
+	assert.Equal(t, "invalid_code", bad.Error.Code)
+	var paired struct {
+		KioskID string `json:"kiosk_id"`
+		Village string `json:"village"`
+	}
+	require.Equal(t, 200, v.JSON("POST", "/api/v1/setup/pair", map[string]string{"code": strings.ToLower(pc.Code), "ward_url": strings.TrimPrefix(ward.URL, "http://")}, &paired))
+	assert.Equal(t, "song-nga", paired.KioskID)
+	assert.Equal(t, "Song Nga", paired.Village)
+
+	// The kiosk restarts itself with its new identity and pushes to the ward.
+	proctest.Eventually(t, 20*time.Second, "kiosk back with its paired id", func() bool {
+		var h struct {
+			KioskID string `json:"kiosk_id"`
+		}
+		c, b, err := tv.Do("GET", "/healthz", nil)
+		return err == nil && c == 200 && jsonField(b, &h) && h.KioskID == "song-nga"
+	})
+	v = volunteer(t, kiosk.URL)
+	var tk struct{ ID string }
+	require.Equal(t, 201, v.JSON("POST", "/api/v1/tickets", proctest.Citizen(7, "Song Nga"), &tk))
+	require.Equal(t, 201, v.JSON("POST", "/api/v1/tickets/"+tk.ID+"/complete", map[string]string{"outcome": "activated"}, nil))
+	proctest.Eventually(t, 20*time.Second, "the paired kiosk's record counted at the ward", func() bool {
+		return villageDone(wardProgress(t, ward.URL), "Song Nga") == 1
+	})
+	// The code works once.
+	assert.Equal(t, 409, v.JSON("POST", "/api/v1/setup/pair", map[string]string{"code": pc.Code, "ward_url": ward.URL}, nil), "already paired")
+}

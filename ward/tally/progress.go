@@ -21,7 +21,7 @@ type Row struct {
 	Remaining int     `json:"remaining"`
 	// Planned is false for names seen in records but absent from the plan
 	// (a typo, another commune): shown so nobody's work goes missing.
-	Planned bool `json:"planned"`
+	Planned bool `json:"-"`
 }
 
 // RoundRow is one đợt: citizens counted on its days.

@@ -55,6 +55,7 @@
     clearInterval(poll);
     poll = setInterval(load, 30000);
     load();
+    document.dispatchEvent(new Event('kyso:signed-in')); // pair.js shows its card only to a signed-in volunteer
   };
   const signedOut = m => {
     if (live) live.close();
