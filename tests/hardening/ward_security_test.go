@@ -135,7 +135,12 @@ func TestWardAdminAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	prefix := map[string]string{"api": "/api/v1", "ui": "/ui", "app": "", "exp": "/export"}
-	public := map[string]bool{"POST /api/v1/records": true, "POST /api/v1/login": true, "POST /login": true}
+	public := map[string]bool{
+		"POST /api/v1/records": true, // kiosks push with their bearer token
+		"POST /api/v1/pair":    true, // a kiosk redeems a short, expiring, rate-limited pairing code
+		"POST /api/v1/login":   true,
+		"POST /login":          true,
+	}
 	var guarded [][2]string
 	for _, m := range wardRouteRE.FindAllStringSubmatch(string(src), -1) {
 		rt := [2]string{strings.ToUpper(m[2]), prefix[m[1]] + m[3]}
