@@ -113,6 +113,10 @@ func Open(opts Options) (*Queue, error) {
 	}
 	_ = sp.check() // puts the ballast in place when there is room
 	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange, space: sp}
+	// Board revisions and call ids only grow, also across restarts: a TV that
+	// stayed on must not take call 1 of the new process for one it already spoke.
+	q.rev = time.Now().UnixMilli()
+	q.callID = q.rev
 	if q.changed == nil {
 		q.changed = func() {}
 	}

@@ -158,7 +158,8 @@ func TestOrderAndPositions(t *testing.T) {
 	assert.Equal(t, []int{2, 3, 1}, s.Next)
 	assert.Equal(t, 3, s.Waiting)
 	require.Len(t, s.Calls, 1)
-	assert.Equal(t, Call{ID: 1, Number: 1, Desk: 2, At: s.Calls[0].At}, s.Calls[0])
+	assert.Equal(t, Call{ID: s.Calls[0].ID, Number: 1, Desk: 2, At: s.Calls[0].At}, s.Calls[0])
+	assert.Greater(t, s.Calls[0].ID, int64(1_700_000_000_000), "call ids start from the clock: they grow across restarts")
 
 	_, _, err = q.CallNext(9, "Lan")
 	require.ErrorIs(t, err, ErrBadDesk)

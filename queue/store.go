@@ -47,6 +47,7 @@ func BadgerOptions(dir string, key []byte) badger.Options {
 		WithIndexCacheSize(2 << 20).
 		WithValueLogFileSize(16 << 20).
 		WithNumCompactors(2).
+		WithNumGoroutines(1). // streams (the daily backup): one 32 MB buffer, not eight
 		WithBaseTableSize(2 << 20).
 		WithValueThreshold(1 << 10).
 		WithLogger(nil)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -197,6 +198,10 @@ type KioskHealth struct {
 	PullError   string               `json:"pull_error,omitempty"`
 	LastPull    *time.Time           `json:"last_pull,omitempty"`
 	Quarantined int                  `json:"quarantined"`
+	// LAN is what mDNS says of the kiosk (absent when never seen there);
+	// LANText says it in words.
+	LAN     *LANState `json:"lan,omitempty"`
+	LANText string    `json:"lan_text"`
 }
 
 var viaText = map[string]string{store.ViaPush: "tự gửi lên", store.ViaPull: "xã kéo về", store.ViaFile: "tệp USB"}
@@ -235,6 +240,11 @@ func (s *Service) KioskHealth() []KioskHealth {
 				po := h.pullOK
 				k.LastPull = &po
 			}
+			if h.lan != nil {
+				l := *h.lan
+				l.Addrs = slices.Clone(l.Addrs)
+				k.LAN = &l
+			}
 		}
 		out = append(out, k)
 	}
@@ -255,7 +265,23 @@ func (s *Service) KioskHealth() []KioskHealth {
 		}
 		k.ReachedText = strings.Join(vias, ", ")
 		k.SkewText = skewText(k.SkewSeconds)
+		k.LANText = lanText(k.LAN, now)
+		if k.LAN != nil {
+			if k.Version == "" {
+				k.Version = k.LAN.Version
+			}
+			if k.LAN.State == "gone" {
+				k.LAN.StateText = "Không còn thấy trên mạng"
+			} else {
+				k.LAN.StateText = "Đang thấy trên mạng"
+			}
+		}
 		switch {
+		case !k.Registered && k.LastContact == nil:
+			// Seen on the LAN or named in a pull target, but the ward has
+			// no token for it: nothing can arrive until an official
+			// registers it.
+			k.Status, k.StatusText = "unregistered", "Chưa đăng ký: chưa có mã truy cập"
 		case k.LastContact == nil:
 			k.Status, k.StatusText = "never", "Chưa liên lạc"
 		case k.Pending > 0:

@@ -80,6 +80,7 @@ type kioskState struct {
 	pullError  string
 	pullErrAt  time.Time
 	pullOK     time.Time
+	lan        *LANState // what mDNS last said; nil when never seen on the LAN
 }
 
 // Settings names in the store.
@@ -428,6 +429,16 @@ func (s *Service) AddKiosk(id, source string) (string, error) {
 	}
 	s.mu.Lock()
 	s.kiosks[id] = k
+	// A kiosk already seen on the LAN (or given a pull target) was being
+	// pulled in vain, backing off for minutes: start again now, with the
+	// token.
+	if p, ok := s.pulls[id]; ok && s.runCtx != nil {
+		p.cancel()
+		np := &puller{target: p.target, cancel: func() {}}
+		s.pulls[id] = np
+		s.healthLocked(id).pullError = ""
+		s.startPuller(np)
+	}
 	s.mu.Unlock()
 	s.log.Info("kiosk registered", "kiosk", id, "source", source)
 	return k.Token, nil

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
 	"github.com/kyso-vn/kyso/ward"
 )
@@ -54,8 +55,16 @@ func realMain(ctx context.Context, args []string, out, errOut io.Writer, lookup 
 	return run(ctx, cfg, out)
 }
 
-func parseConfig(args []string, lookup func(string) (string, bool)) (ward.Config, bool, error) {
-	cfg := ward.Defaults()
+// config is the ward's configuration and the mDNS part that cmd/ward wires
+// (the ward package does not import discovery).
+type config struct {
+	ward.Config
+	LAN lanConfig
+}
+
+func parseConfig(args []string, lookup func(string) (string, bool)) (config, bool, error) {
+	host, _ := os.Hostname()
+	cfg := config{Config: ward.Defaults(), LAN: lanConfig{Name: defaultWardName, ID: hostSlug(host), Window: discovery.DefaultWindow, Version: version}}
 	cfg.Version = version
 	fs := flag.NewFlagSet("ward", flag.ContinueOnError)
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -69,11 +78,17 @@ func parseConfig(args []string, lookup func(string) (string, bool)) (ward.Config
 	var kiosks, pulls flagenv.List
 	fs.Var(&kiosks, "kiosk", "register a kiosk: ID:TOKEN (repeatable; env comma-separated)")
 	fs.Var(&pulls, "pull", "pull from a kiosk: ID=URL (repeatable; env comma-separated)")
-	fs.BoolVar(&cfg.MDNS, "mdns", cfg.MDNS, "browse for kiosks by mDNS and pull from them")
+	fs.BoolVar(&cfg.MDNS, "mdns", cfg.MDNS, "announce the ward and browse for kiosks by mDNS; pull from registered ones")
+	var ifaces flagenv.List
+	fs.Var(&ifaces, "mdns-iface", "interface for mDNS (repeatable; env comma-separated; default: every suitable one)")
+	fs.DurationVar(&cfg.LAN.Window, "mdns-window", cfg.LAN.Window, "length of one mDNS browse: a kiosk's new address shows within one, a stopped kiosk is marked gone after three")
+	fs.StringVar(&cfg.LAN.Name, "name", cfg.LAN.Name, "name announced by mDNS, e.g. \"UBND xã Cẩm Ngọc\"")
+	fs.StringVar(&cfg.LAN.ID, "id", cfg.LAN.ID, "ward id announced by mDNS (slug, default from the host name)")
 	fs.DurationVar(&cfg.PullInterval, "pull-interval", cfg.PullInterval, "pause between pulls of a drained kiosk")
 	if err := flagenv.Parse(fs, args, lookup); err != nil {
 		return cfg, false, err
 	}
+	cfg.LAN.Ifaces = ifaces
 	if fs.NArg() > 0 {
 		return cfg, false, fmt.Errorf("unexpected argument %q (subcommands: kiosk add ID, kiosk list)", fs.Arg(0))
 	}
@@ -91,13 +106,23 @@ func parseConfig(args []string, lookup func(string) (string, bool)) (ward.Config
 		}
 		cfg.Pulls = append(cfg.Pulls, t)
 	}
-	return cfg, *showVersion, cfg.Validate()
+	if *showVersion {
+		return cfg, true, nil
+	}
+	err := cfg.Validate()
+	if cfg.MDNS {
+		err = errors.Join(err, cfg.LAN.Validate())
+	}
+	return cfg, false, err
 }
 
-// run serves until ctx ends. Discovery (--mdns) is added to cfg.Sources
-// here once the discovery package is wired in.
-func run(ctx context.Context, cfg ward.Config, out io.Writer) error {
-	svc, err := ward.New(cfg)
+// run serves until ctx ends. With --mdns the ward announces itself and
+// follows the kiosks on the LAN (lanSource).
+func run(ctx context.Context, cfg config, out io.Writer) error {
+	if cfg.MDNS {
+		cfg.Sources = append(cfg.Sources, &lanSource{cfg: cfg.LAN, log: cfg.Logger})
+	}
+	svc, err := ward.New(cfg.Config)
 	if err != nil {
 		return err
 	}

@@ -318,3 +318,58 @@ func TestPairingByShortCode(t *testing.T) {
 	// The code works once.
 	assert.Equal(t, 409, v.JSON("POST", "/api/v1/setup/pair", map[string]string{"code": pc.Code, "ward_url": ward.URL}, nil), "already paired")
 }
+
+func TestKioskRestartKeepsQueueNumbersAndRecords(t *testing.T) {
+	kiosk := startKiosk(t, proctest.FreeAddr(t), t.TempDir())
+	v := volunteer(t, kiosk.URL)
+	for i := range 3 {
+		complete(t, v, i)
+	}
+	for i := 10; i < 14; i++ {
+		require.Equal(t, 201, v.JSON("POST", "/api/v1/tickets", proctest.Citizen(i, village), nil))
+	}
+	require.Equal(t, 200, v.JSON("POST", "/api/v1/desks/2/next", nil, nil))
+	snapshot := func() (string, string, string) {
+		w := proctest.NewClient(t, kiosk.URL)
+		w.Header.Set("Authorization", "Bearer "+token)
+		_, recs, err := w.Do("GET", "/api/v1/records?after=0", nil)
+		require.NoError(t, err)
+		var q struct {
+			Tickets []map[string]any `json:"tickets"`
+		}
+		require.Equal(t, 200, v.JSON("GET", "/api/v1/queue", nil, &q))
+		tickets, _ := jsonMarshal(q.Tickets)
+		_, board, err := w.Do("GET", "/api/v1/board", nil)
+		require.NoError(t, err)
+		var b map[string]any
+		require.True(t, jsonField(board, &b))
+		delete(b, "time")
+		delete(b, "calls") // announcements are not replayed after a restart
+		delete(b, "rev")
+		boardJSON, _ := jsonMarshal(b)
+		return string(recs), tickets, boardJSON
+	}
+	recs, tickets, board := snapshot()
+	_, callsBefore, err := proctest.NewClient(t, kiosk.URL).Do("GET", "/api/v1/board", nil)
+	require.NoError(t, err)
+	kiosk.Stop()
+	kiosk.Restart()
+	v = volunteer(t, kiosk.URL)
+	recs2, tickets2, board2 := snapshot()
+	assert.Equal(t, recs, recs2, "records identical")
+	assert.Equal(t, tickets, tickets2, "queue identical")
+	assert.JSONEq(t, board, board2, "board identical (desks, next, waiting, counters)")
+	// A TV that stayed on remembers the last call id it spoke: new ids must be larger.
+	var before, after struct {
+		Calls []struct{ ID int64 } `json:"calls"`
+	}
+	require.True(t, jsonField(callsBefore, &before))
+	require.Equal(t, 200, v.JSON("POST", "/api/v1/desks/1/next", nil, nil))
+	require.Equal(t, 200, proctest.NewClient(t, kiosk.URL).JSON("GET", "/api/v1/board", nil, &after))
+	require.NotEmpty(t, before.Calls)
+	require.NotEmpty(t, after.Calls)
+	assert.Greater(t, after.Calls[0].ID, before.Calls[len(before.Calls)-1].ID)
+	var tk struct{ Number int }
+	require.Equal(t, 201, v.JSON("POST", "/api/v1/tickets", proctest.Citizen(20, village), &tk))
+	assert.Equal(t, 8, tk.Number, "numbering continues: 3 walk-ins + 4 + this one")
+}

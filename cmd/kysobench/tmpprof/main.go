@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/kyso-vn/kyso/kiosk"
 	"github.com/kyso-vn/kyso/queue"
 )
 
@@ -17,18 +18,29 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	var m runtime.MemStats
-	for i := 0; i < 30; i++ {
-		runtime.ReadMemStats(&m)
-		fmt.Println(i, m.HeapAlloc>>20, m.HeapInuse>>20, m.NumGC)
-		time.Sleep(500 * time.Millisecond)
-		if i == 20 {
-			runtime.GC()
+	time.Sleep(3 * time.Second)
+	runtime.GC()
+	done := make(chan bool)
+	go func() {
+		var m runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&m)
+			fmt.Println("heap", m.HeapAlloc>>20, m.HeapInuse>>20, m.NumGC)
 		}
-	}
-	fmt.Println("levels", q.DB().LevelsToString())
+	}()
+	t0 := time.Now()
 	f, _ := os.Create(os.Args[2])
-	pprof.Lookup("heap").WriteTo(f, 0)
-	f.Close()
+	pprof.StartCPUProfile(f)
+	name, err := kiosk.WriteBackup(q.DB(), filepath.Join(data, "backups"), 2, time.Now())
+	pprof.StopCPUProfile()
+	close(done)
+	fmt.Println(name, err, time.Since(t0))
+	h, _ := os.Create(os.Args[3])
+	pprof.Lookup("allocs").WriteTo(h, 0)
 	q.Close()
 }

@@ -114,11 +114,38 @@
     }
   }
 
+  // csrf is the page's token, for the forms ward.js draws itself.
+  function csrf() {
+    var e = document.querySelector('input[name="csrf_token"]');
+    return e ? e.value : '';
+  }
+  function hidden(name, value) {
+    var i = el('input'); i.type = 'hidden'; i.name = name; i.value = value;
+    return i;
+  }
+  // kioskCell names the kiosk; an unregistered one (seen on the LAN, say)
+  // gets the "Đăng ký" button that gives it a token.
+  function kioskCell(x) {
+    var span = el('span', x.kiosk_id);
+    if (x.registered) { return span; }
+    span.appendChild(document.createTextNode(' '));
+    span.appendChild(el('span', '(chưa đăng ký)', 'warn'));
+    var f = el('form', null, 'inline register');
+    f.method = 'post'; f.action = '/ui/kiosks';
+    f.appendChild(hidden('csrf_token', csrf()));
+    f.appendChild(hidden('id', x.kiosk_id));
+    var b = el('button', 'Đăng ký'); b.type = 'submit'; b.title = 'Cấp mã truy cập cho điểm này';
+    f.appendChild(b);
+    span.appendChild(document.createTextNode(' '));
+    span.appendChild(f);
+    return span;
+  }
+
   function renderKiosks(k) {
     var now = new Date(k.ward_time).getTime() || Date.now();
     fill(part('t-kiosks', 'tbody'), k.kiosks.map(function (x) {
-      return { cls: 'st-' + x.status, cells: [x.kiosk_id + (x.registered ? '' : ' (chưa đăng ký)'), x.status_text, ago(x.last_contact, now), x.reached_text, num(x.acked_seq), num(x.head_seq), num(x.pending), x.skew_text, x.version || '', (x.pull_url || '') + (x.pull_error ? ' — ' + x.pull_error : '')] };
-    }), 'Chưa có điểm nào.', 10);
+      return { cls: 'st-' + x.status, cells: [kioskCell(x), x.status_text, ago(x.last_contact, now), x.reached_text, num(x.acked_seq), num(x.head_seq), num(x.pending), x.skew_text, x.version || '', x.lan_text || '—', (x.pull_url || '') + (x.pull_error ? ' — ' + x.pull_error : '')] };
+    }), 'Chưa có điểm nào.', 11);
   }
 
   function renderQuarantine(q) {
