@@ -476,6 +476,7 @@ func TestBrowserLiveEvening(t *testing.T) {
 	assert.Equal(t, "Đã ghi: số 1 kích hoạt thành công.", tablet.text("#vol-msg"))
 	tv.until(textIs(`#board-tonight [data-k="activated"]`, "1"))
 	assert.Equal(t, "0", tv.text("#board-waiting"))
+	tv.until(textIs(`.desk[data-desk="2"] .desk-number`, "–")) // nobody at desk 2 any more
 	phone.until(`document.querySelector('#ticket-status').dataset.status === 'activated'`)
 	phone.until(visible("#btn-new"))
 	assert.False(t, js[bool](phone, visible("#called-banner")))
@@ -754,7 +755,7 @@ func TestBrowserBoard(t *testing.T) {
 	assert.Equal(t, "1", tv.text("#board-waiting"))
 	tv.until(visible("#board-progress"))
 	assert.Equal(t, "Đông Lão: 123 / 202 người có chữ ký số", tv.text("#progress-label"))
-	assert.Equal(t, "60,8% · còn 79 người", tv.text("#progress-pct"), "rounded down: never more than done")
+	assert.Equal(t, "60,9% · còn 79 người", tv.text("#progress-pct"), "rounded to one decimal, as the ward rounds")
 	tv.until(`document.images.length === 3 && [...document.images].every(i => i.complete && i.naturalWidth > 0)`)
 	html := js[string](tv, `document.documentElement.outerHTML`)
 	for _, p := range people {

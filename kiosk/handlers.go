@@ -118,8 +118,8 @@ func (s *Server) publicURL() string {
 	return s.cfg.PublicURL
 }
 
-func (s *Server) qrJoin(c *fiber.Ctx) error { return s.sendPNG(c, s.publicURL()+"/join") }
-func (s *Server) qrApp(c *fiber.Ctx) error  { return s.sendPNG(c, s.publicURL()+"/app") }
+func (s *Server) qrJoin(c *fiber.Ctx) error      { return s.sendPNG(c, s.publicURL()+"/join") }
+func (s *Server) qrApp(c *fiber.Ctx) error       { return s.sendPNG(c, s.publicURL()+"/app") }
 func (s *Server) qrVolunteer(c *fiber.Ctx) error { return s.sendPNG(c, s.publicURL()+"/volunteer") }
 func (s *Server) qrWifi(c *fiber.Ctx) error {
 	if s.cfg.WifiSSID == "" {

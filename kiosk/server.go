@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -150,7 +151,7 @@ func (s *Server) board() board {
 			b.Progress.Target, b.Progress.Before = v.Target, v.Before
 			// The ward's count already holds what it received from us; add only what it lacks.
 			b.Progress.Have = max(v.Have, v.Before+snap.ActivatedTotal)
-			b.Progress.Percent = float64(int(1000*float64(b.Progress.Have)/float64(v.Target))) / 10
+			b.Progress.Percent = math.Round(1000*float64(b.Progress.Have)/float64(v.Target)) / 10 // as the ward rounds
 		}
 	}
 	s.wardMu.Unlock()

@@ -361,6 +361,10 @@ func (q *Queue) applyLocked(cur *Ticket, next Ticket) {
 		}
 		q.byCCCD[next.Citizen.CCCD] = next.ID
 	}
+	// A desk shows a number only while that citizen is being served there.
+	if cur.Status == Called && next.Status != Called && cur.Desk >= 1 && cur.Desk <= len(q.desks) && q.desks[cur.Desk-1].Number == cur.Number {
+		q.desks[cur.Desk-1] = DeskState{Desk: cur.Desk}
+	}
 	q.untrackLocked(cur)
 	*cur = next
 	q.trackLocked(cur)

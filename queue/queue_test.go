@@ -345,3 +345,32 @@ func TestETAFromTonight(t *testing.T) {
 	assert.Equal(t, 2, s.ActiveDesks)
 	assert.Equal(t, 2, q.ETAMinutes(2), "two people, two desks, two minutes each")
 }
+
+func TestDeskClearsWhenServiceEnds(t *testing.T) {
+	// The TV must not show a number at a desk after that citizen is done:
+	// people would walk up to an empty desk.
+	cases := []struct {
+		name string
+		end  func(q *Queue, id string) error
+	}{
+		{"activated", func(q *Queue, id string) error {
+			_, err := q.Complete(id, Completion{Outcome: record.OutcomeActivated})
+			return err
+		}},
+		{"no-show", func(q *Queue, id string) error { _, err := q.NoShow(id); return err }},
+		{"requeued", func(q *Queue, id string) error { _, err := q.Requeue(id); return err }},
+		{"left", func(q *Queue, id string) error { _, err := q.Cancel(id); return err }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q := open(t, t.TempDir(), evening())
+			defer q.Close()
+			tk := join(t, q, 1)
+			_, _, err := q.CallNext(2, "Lan")
+			require.NoError(t, err)
+			assert.Equal(t, tk.Number, q.Snapshot().Desks[1].Number)
+			require.NoError(t, tc.end(q, tk.ID))
+			assert.Equal(t, 0, q.Snapshot().Desks[1].Number)
+		})
+	}
+}

@@ -179,22 +179,37 @@ func (p *process) pid() int {
 }
 
 // rssKB reads VmRSS of the program.
-func (p *process) rssKB() (int, error) { return rssOf(p.pid()) }
-
-func rssOf(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+func (p *process) rssKB() (int, error) {
+	m, err := memOf(p.pid())
 	if err != nil {
 		return 0, err
 	}
+	kb, ok := m["VmRSS"]
+	if !ok {
+		return 0, errors.New("no VmRSS")
+	}
+	return kb, nil
+}
+
+// mem reads the kB lines of /proc/PID/status: VmRSS, RssAnon, RssFile, VmHWM.
+func (p *process) mem() (map[string]int, error) { return memOf(p.pid()) }
+
+func memOf(pid int) (map[string]int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				return strconv.Atoi(f[0])
+		k, v, ok := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		if ok && len(f) == 2 && f[1] == "kB" {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				m[k] = n
 			}
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return m, nil
 }
 
 // cpuSeconds is user+system time of the program so far.

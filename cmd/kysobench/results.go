@@ -140,9 +140,19 @@ type IdlePoint struct {
 	Seed       string  `json:"seed"`
 	SeedS      float64 `json:"seed_s"`
 	DataMB     float64 `json:"data_mb"`
-	StartupMs  float64 `json:"startup_ms"` // exec to first 200 from /healthz
+	StartupMs  float64 `json:"startup_ms"` // exec to first 200 from /healthz, store not in the page cache
 	RSSReadyMB float64 `json:"rss_ready_mb"`
-	RSSIdleMB  float64 `json:"rss_idle_mb"`
+	RSSIdleMB  float64 `json:"rss_idle_mb"` // VmRSS after the idle period: the budget's number
+	AnonMB     float64 `json:"rss_anon_mb"` // of which heap, stacks (RssAnon)
+	FileMB     float64 `json:"rss_file_mb"` // of which Badger's mmapped tables (RssFile, clean page cache)
+	// The daily backup (SIGUSR1 asks for one now): the biggest allocation
+	// burst an idle kiosk has.
+	BackupS         float64 `json:"backup_s,omitempty"`
+	BackupPeakMB    float64 `json:"backup_peak_mb,omitempty"` // VmHWM
+	AfterBackupMB   float64 `json:"rss_after_backup_mb,omitempty"`
+	AfterBackupAnon float64 `json:"rss_after_backup_anon_mb,omitempty"`
+	AfterBackupFile float64 `json:"rss_after_backup_file_mb,omitempty"`
+	BackupFileMB    float64 `json:"backup_file_mb,omitempty"`
 }
 
 // HTTPSeed is how fast records can be made the way tablets make them.
@@ -277,14 +287,16 @@ func printTable(w io.Writer, r *Results) {
 		fmt.Fprintln(tw)
 	}
 	if i := r.Idle; i != nil {
-		fmt.Fprintln(tw, "IDLE KIOSK\trecords\tseed\tdata MB\tstart-up ms\tRSS ready MB\tRSS idle MB\t")
+		fmt.Fprintln(tw, "IDLE KIOSK\trecords\tdata MB\tstart-up ms\tRSS idle MB\t(anon+file)\tbackup s\tbackup peak MB\tRSS after backup MB\t(anon+file)\t")
 		for _, p := range i.Points {
-			fmt.Fprintf(tw, "\t%d\t%s\t%.1f\t%.0f\t%.1f\t%.1f\t\n", p.Records, p.Seed, p.DataMB, p.StartupMs, p.RSSReadyMB, p.RSSIdleMB)
-		}
-		if h := i.HTTP; h != nil {
-			fmt.Fprintf(tw, "\tvia HTTP: %.0f records/s (join+complete, one tablet); complete p50 %.2f ms; 100k would take %.1f min\t\n", h.PerSec, h.CompleteP50Ms, h.Est100kMinutes)
+			fmt.Fprintf(tw, "\t%d\t%.1f\t%.0f\t%.1f\t%.0f+%.0f\t%.1f\t%.0f\t%.0f\t%.0f+%.0f\t\n", p.Records, p.DataMB, p.StartupMs, p.RSSIdleMB, p.AnonMB, p.FileMB,
+				p.BackupS, p.BackupPeakMB, p.AfterBackupMB, p.AfterBackupAnon, p.AfterBackupFile)
 		}
 		fmt.Fprintln(tw)
+		if h := i.HTTP; h != nil {
+			tw.Flush()
+			fmt.Fprintf(w, "records via HTTP: %.0f/s (walk-in join + complete, one tablet); complete p50 %.2f ms; 100k would take %.1f min\n\n", h.PerSec, h.CompleteP50Ms, h.Est100kMinutes)
+		}
 	}
 	if wd := r.Ward; wd != nil {
 		fmt.Fprintln(tw, "WARD\tingest rec/s\tprogress @N\tp50 ms\tp99 ms\tdrain N\tdrain s\tward RSS MB\t")

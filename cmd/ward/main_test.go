@@ -28,18 +28,18 @@ func TestParseConfig(t *testing.T) {
 		name  string
 		args  []string
 		env   map[string]string
-		check func(t *testing.T, c ward.Config)
+		check func(t *testing.T, c config)
 		err   string
 		why   string
 	}{
-		{"defaults", nil, nil, func(t *testing.T, c ward.Config) {
+		{"defaults", nil, nil, func(t *testing.T, c config) {
 			assert.Equal(t, ":8090", c.Listen)
 			assert.Equal(t, "./data/ward", c.Data)
 			assert.True(t, c.MDNS)
 			assert.Empty(t, c.Kiosks)
 		}, "", "the documented defaults"},
 		{"flags", []string{"--listen", ":9000", "--data", "/tmp/x", "--quotas", "q.csv", "--admin-password", "mat-khau-dai", "--kiosk", "a:" + tok, "--kiosk", "b:" + tok, "--pull", "a=http://10.0.0.2:8080", "--mdns=false"}, nil,
-			func(t *testing.T, c ward.Config) {
+			func(t *testing.T, c config) {
 				assert.Equal(t, ":9000", c.Listen)
 				assert.Equal(t, "q.csv", c.QuotasFile)
 				assert.Equal(t, []ward.KioskCred{{ID: "a", Token: tok}, {ID: "b", Token: tok}}, c.Kiosks)
@@ -48,7 +48,7 @@ func TestParseConfig(t *testing.T) {
 			}, "", "every contract flag"},
 		{"env-twins", nil, map[string]string{"KYSO_LISTEN": ":9100", "KYSO_DATA": "/srv/ward", "KYSO_QUOTAS": "q.csv", "KYSO_ADMIN_PASSWORD": "mat-khau-dai",
 			"KYSO_KIOSK": "a:" + tok + ", b:" + tok, "KYSO_PULL": "a=http://10.0.0.2:8080,b=http://10.0.0.3:8080", "KYSO_MDNS": "false"},
-			func(t *testing.T, c ward.Config) {
+			func(t *testing.T, c config) {
 				assert.Equal(t, ":9100", c.Listen)
 				assert.Equal(t, "/srv/ward", c.Data)
 				assert.Equal(t, "mat-khau-dai", c.AdminPassword)
@@ -56,7 +56,27 @@ func TestParseConfig(t *testing.T) {
 				assert.Len(t, c.Pulls, 2)
 				assert.False(t, c.MDNS)
 			}, "", "systemd EnvironmentFile; repeatables comma-separated"},
-		{"flag-wins", []string{"--listen", ":1"}, map[string]string{"KYSO_LISTEN": ":2"}, func(t *testing.T, c ward.Config) { assert.Equal(t, ":1", c.Listen) }, "", "command line over environment"},
+		{"flag-wins", []string{"--listen", ":1"}, map[string]string{"KYSO_LISTEN": ":2"}, func(t *testing.T, c config) { assert.Equal(t, ":1", c.Listen) }, "", "command line over environment"},
+		{"mdns-defaults", nil, nil, func(t *testing.T, c config) {
+			assert.Equal(t, "UBND xã", c.LAN.Name)
+			assert.NotEmpty(t, c.LAN.ID)
+			assert.Equal(t, 30*time.Second, c.LAN.Window)
+			assert.Empty(t, c.LAN.Ifaces)
+		}, "", "every suitable interface, a 30 s browse, an id from the host name"},
+		{"mdns-flags", []string{"--name", "UBND xã Cẩm Ngọc", "--id", "cam-ngoc", "--mdns-iface", "eth0", "--mdns-iface", "wlan0", "--mdns-window", "2s"}, nil,
+			func(t *testing.T, c config) {
+				assert.Equal(t, lanConfig{Name: "UBND xã Cẩm Ngọc", ID: "cam-ngoc", Ifaces: []string{"eth0", "wlan0"}, Window: 2 * time.Second, Version: "dev"}, c.LAN)
+			}, "", "the mDNS flags"},
+		{"mdns-env", nil, map[string]string{"KYSO_MDNS_IFACE": "eth0, wlan0", "KYSO_ID": "cam-ngoc", "KYSO_MDNS_WINDOW": "10s"},
+			func(t *testing.T, c config) {
+				assert.Equal(t, []string{"eth0", "wlan0"}, c.LAN.Ifaces)
+				assert.Equal(t, "cam-ngoc", c.LAN.ID)
+				assert.Equal(t, 10*time.Second, c.LAN.Window)
+			}, "", "the interface list is comma-separated in the environment"},
+		{"mdns-bad-id", []string{"--id", "--"}, nil, nil, "no letters or digits", "an id that cannot be a host name stops the start"},
+		{"mdns-loopback", []string{"--mdns-iface", "lo"}, nil, nil, "loopback", "loopback addresses are never announced: naming lo is a mistake"},
+		{"mdns-short-window", []string{"--mdns-window", "100ms"}, nil, nil, "--mdns-window", "a browse needs time to hear answers"},
+		{"mdns-off-ignores-lan", []string{"--mdns=false", "--id", "--"}, nil, func(t *testing.T, c config) { assert.False(t, c.MDNS) }, "", "mDNS settings do not matter with mDNS off"},
 		{"bad-kiosk", []string{"--kiosk", "a"}, nil, nil, "want ID:TOKEN", "a token is required"},
 		{"bad-pull", []string{"--pull", "a=ftp://x"}, nil, nil, "http(s)", "pull URLs are HTTP"},
 		{"bad-env", nil, map[string]string{"KYSO_MDNS": "maybe"}, nil, "KYSO_MDNS", "a bad env value is an error"},

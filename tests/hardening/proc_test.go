@@ -265,8 +265,9 @@ func (p *proc) checkOutput() {
 	p.t.Helper()
 	out := p.out.String()
 	for _, bad := range []string{"DATA RACE", "panic:", "fatal error:", "SIGBUS", "SIGSEGV", "goroutine "} {
-		if strings.Contains(out, bad) {
-			p.t.Errorf("output contains %q:\n%s", bad, p.tail())
+		if i := strings.Index(out, bad); i >= 0 {
+			from := max(0, i-200)
+			p.t.Errorf("output contains %q:\n%s", bad, out[from:min(len(out), i+6000)])
 			return
 		}
 	}
