@@ -23,6 +23,10 @@
 //   - Kiosk tokens are compared in constant time; the admin password is
 //     kept only as a PBKDF2 hash; admin sessions are HttpOnly SameSite=Strict
 //     cookies and every state-changing admin request carries a CSRF token.
+//   - mDNS sightings (Service.Sighted) only say where a kiosk may be: they
+//     never register a kiosk, never replace or drop a pull target an
+//     official set, and the rows they alone create are bounded. A kiosk is
+//     pulled only with the token an official gave it.
 //   - Long-running parts (HTTP, pullers, value-log GC, target sources) run
 //     under Run(ctx) and stop when ctx ends.
 package ward

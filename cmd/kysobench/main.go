@@ -24,6 +24,7 @@ import (
 // Config is everything a run is told.
 type Config struct {
 	Out      string        // results file
+	Doc      string        // markdown file whose generated block gets the tables (full runs only)
 	Quick    bool          // small scale, for the CI smoke test
 	BinDir   string        // where kiosk and ward are; built into the work dir when missing
 	Build    bool          // always build fresh binaries into the work dir
@@ -98,6 +99,7 @@ func parseConfig(args []string) (Config, error) {
 	var cfg Config
 	fs := flag.NewFlagSet("kysobench", flag.ContinueOnError)
 	fs.StringVar(&cfg.Out, "out", "bench/results.json", "results file")
+	fs.StringVar(&cfg.Doc, "doc", "docs/benchmarks.md", "markdown file to refresh between its kysobench markers (full runs of every section only; empty: none)")
 	fs.BoolVar(&cfg.Quick, "quick", false, "small scale, ~15 s: a smoke run, not budget numbers")
 	fs.StringVar(&cfg.BinDir, "bin", "bin", "directory holding kiosk and ward (built when missing)")
 	fs.BoolVar(&cfg.Build, "build", false, "build fresh binaries into the work dir instead of using -bin")
@@ -220,6 +222,17 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Res
 		return res, err
 	}
 	printTable(out, res)
+	if cfg.Doc != "" && !cfg.Quick && len(cfg.Only) == 0 {
+		doc := cfg.Doc
+		if !filepath.IsAbs(doc) {
+			doc = filepath.Join(cfg.Root, doc)
+		}
+		if err := updateDoc(doc, res); err != nil {
+			log.Warn("benchmarks doc not updated", "err", err)
+		} else {
+			fmt.Fprintf(out, "tables refreshed in %s\n", doc)
+		}
+	}
 	fmt.Fprintf(out, "\nresults: %s (%.0f s)\n", cfg.Out, res.Seconds)
 	return res, ctx.Err()
 }

@@ -74,7 +74,12 @@ func (l *lanSource) Run(ctx context.Context, s *ward.Service) error {
 		return err
 	}
 	adv := discovery.NewAdvertiser(l.cfg.advertiser(port, l.log))
-	br := discovery.NewBrowser(l.cfg.browser(func(p discovery.Peer) { s.Sighted(sightingOf(p)) }, l.log))
+	var br *discovery.Browser
+	// OnChange runs on the browser's goroutine after the browser has taken
+	// in the change and released its lock, so Peers is current and safe.
+	br = discovery.NewBrowser(l.cfg.browser(func(p discovery.Peer) {
+		s.Sighted(sightingOf(kioskView(br.Peers(), p)))
+	}, l.log))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
@@ -94,6 +99,35 @@ func portOf(a net.Addr) (int, error) {
 		return 0, err
 	}
 	return strconv.Atoi(p)
+}
+
+// kioskView is what the ward should believe about changed's kiosk id when
+// several instances announce it: a kiosk renamed (its instance name
+// changes with --name, or after pairing) leaves its old instance behind,
+// and when that one goes gone the kiosk must not be dropped while the new
+// one is in sight. The best instance is one in sight, with an IPv4 URL,
+// heard from last.
+func kioskView(peers []discovery.Peer, changed discovery.Peer) discovery.Peer {
+	best := changed
+	rank := func(p discovery.Peer) int {
+		r := 0
+		if !p.Gone {
+			r += 2
+		}
+		if p.URL() != "" {
+			r++
+		}
+		return r
+	}
+	for _, p := range peers {
+		if p.ID != changed.ID {
+			continue
+		}
+		if rank(p) > rank(best) || (rank(p) == rank(best) && p.LastSeen.After(best.LastSeen)) {
+			best = p
+		}
+	}
+	return best
 }
 
 // sightingOf turns a browsed kiosk into what the service keeps. A kiosk

@@ -58,3 +58,41 @@ func TestHostSlug(t *testing.T) {
 		assert.Equal(t, tc.want, hostSlug(tc.host), tc.why)
 	}
 }
+
+func TestKioskView(t *testing.T) {
+	t0 := time.Date(2024, 6, 5, 19, 0, 0, 0, time.UTC)
+	addr := []netip.Addr{netip.MustParseAddr("192.168.1.20")}
+	old := discovery.Peer{Instance: "Nhà văn hóa (dong-lao)", ID: "dong-lao", Addrs: addr, Port: 8080, LastSeen: t0}
+	renamed := discovery.Peer{Instance: "Nhà văn hóa thôn Đông Lão (dong-lao)", ID: "dong-lao", Addrs: addr, Port: 8080, LastSeen: t0.Add(time.Minute)}
+	oldGone := old
+	oldGone.Gone = true
+	other := discovery.Peer{Instance: "Nhà văn hóa thôn Tây Lão (tay-lao)", ID: "tay-lao", Addrs: addr, Port: 8081, LastSeen: t0.Add(2 * time.Minute)}
+	noAddr := renamed
+	noAddr.Addrs, noAddr.LastSeen = nil, t0.Add(3*time.Minute)
+	renamedGone := renamed
+	renamedGone.Gone = true
+
+	cases := []struct {
+		name    string
+		peers   []discovery.Peer
+		changed discovery.Peer
+		want    string // instance
+		gone    bool
+		why     string
+	}{
+		{"single", []discovery.Peer{old}, old, old.Instance, false, "one instance: itself"},
+		{"old-instance-gone", []discovery.Peer{oldGone, renamed, other}, oldGone, renamed.Instance, false,
+			"a renamed kiosk is not dropped when its old name expires"},
+		{"newest-wins", []discovery.Peer{old, renamed}, old, renamed.Instance, false, "two live instances: the one heard last"},
+		{"url-beats-newer", []discovery.Peer{renamed, noAddr}, noAddr, renamed.Instance, false, "an instance that can be pulled from beats a newer one that cannot"},
+		{"all-gone", []discovery.Peer{oldGone, renamedGone}, oldGone, renamedGone.Instance, true, "gone only when every instance is"},
+		{"other-id-ignored", []discovery.Peer{oldGone, other}, oldGone, old.Instance, true, "another kiosk's instance says nothing of this one"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := kioskView(tc.peers, tc.changed)
+			assert.Equal(t, tc.want, got.Instance, tc.why)
+			assert.Equal(t, tc.gone, got.Gone, tc.why)
+		})
+	}
+}

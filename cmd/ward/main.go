@@ -1,7 +1,9 @@
 // Command ward runs the commune office's server: it receives completion
 // records from the kiosks (push, pull, USB file), counts each citizen once
 // against the village and association quotas, and serves the dashboard and
-// the evidence exports. See ../../docs and ../../../shared/DESIGN.md.
+// the evidence exports. With --mdns it announces itself to kiosks on the
+// LAN and lists, and pulls from, the kiosks it finds there (lan.go). See
+// ../../ward/README.md and ../../../shared/DESIGN.md.
 //
 //	ward [flags]            serve
 //	ward kiosk add ID       register a kiosk and print its new token

@@ -67,7 +67,9 @@ func fill(t *testing.T, path string) {
 
 // isVietnamese is a cheap check that a message is meant for people here:
 // it carries letters with Vietnamese diacritics.
-func isVietnamese(s string) bool { return strings.ContainsAny(s, "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĐ") }
+func isVietnamese(s string) bool {
+	return strings.ContainsAny(s, "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĐ")
+}
 
 // TestKioskFullDisk runs the kiosk on a small tmpfs, fills it to the last
 // byte, and checks that writes are refused cleanly while reads go on, that

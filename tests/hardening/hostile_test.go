@@ -2,11 +2,13 @@ package hardening
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -127,6 +129,11 @@ func TestKioskHostileInput(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer "+strings.Repeat("A", 10<<10))
 			}
 			res, err := c.http.Do(req)
+			if err != nil && contains(tc.want, 413) && (errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+				// The kiosk answered 413 from the Content-Length and closed
+				// before the client finished sending: refused, not read.
+				return
+			}
 			if err != nil {
 				t.Fatalf("transport: %v", err)
 			}

@@ -81,6 +81,7 @@ func TestWardHostileInput(t *testing.T) {
 		{"login with a number", c, "POST", "/api/v1/login", `{"password":1}`, nil, []int{400}},
 		{"unknown API", c, "GET", "/api/v1/nope", nil, nil, []int{404}},
 	}
+	c.http.Timeout = time.Minute // 30 MB of JSON under the race detector
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.c.must(t, tc.method, tc.path, tc.body, tc.hdr...)
@@ -188,7 +189,11 @@ func TestWardAdminAccess(t *testing.T) {
 	if after := string(admin.must(t, "GET", "/api/v1/villages", nil).Body); after != before {
 		t.Errorf("refused requests changed the plan")
 	}
-	var ks struct{ Kiosks []struct{ KioskID string `json:"kiosk_id"` } }
+	var ks struct {
+		Kiosks []struct {
+			KioskID string `json:"kiosk_id"`
+		}
+	}
 	_ = json.Unmarshal(admin.must(t, "GET", "/api/v1/kiosks", nil).Body, &ks)
 	for _, k := range ks.Kiosks {
 		if k.KioskID == "evil-kiosk" {
