@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	a.Post("/api/v1/setup/pair", s.volunteer, s.pair)
 
 	// Ward (Bearer kiosk token).
+	a.Get("/api/v1/challenge", s.challenge)
 	a.Get("/api/v1/records", s.wardAuth, s.records)
 
 	a.Use(s.notFound)

@@ -42,6 +42,7 @@ type Server struct {
 	logins   *limiter
 	qr       *qrCache
 	metrics  *metrics
+	nonces   *nonces
 	notify   chan struct{} // coalesced "the queue changed"
 	fwd      *Forwarder
 
@@ -82,7 +83,7 @@ func New(cfg Config, q *queue.Queue, clk Clock, log *slog.Logger) (*Server, erro
 		cfg: cfg, q: q, clock: clk, log: log, tmpl: tmpl,
 		broker: newBroker(), sessions: newSessions(12 * time.Hour), lockout: newLockout(),
 		joins: newLimiter(cfg.JoinLimit), logins: newLimiter(20), qr: newQRCache(),
-		notify: make(chan struct{}, 1),
+		notify: make(chan struct{}, 1), nonces: newNonces(),
 	}
 	s.metrics = newMetrics(s)
 	s.loadWardInfo()

@@ -402,3 +402,46 @@ func TestPublicSurfaceCarriesNoPersonalData(t *testing.T) {
 	}
 	assert.Contains(t, all, `"waiting":`, "the crawl did read real content")
 }
+
+func TestSignedPullSealsRecords(t *testing.T) {
+	h := start(t, testConfig(t))
+	tab := h.client()
+	tab.login()
+	tk := tab.join(people[0])
+	require.Equal(t, 201, tab.do("POST", "/api/v1/tickets/"+tk.ID+"/complete", map[string]any{"outcome": "activated"}).Status)
+
+	ward := h.client()
+	nonceOf := func() string {
+		r := ward.do("GET", "/api/v1/challenge", nil)
+		require.Equal(t, 200, r.Status)
+		return r.JSON(t)["nonce"].(string)
+	}
+	pq := "/api/v1/records?after=0&limit=10"
+	n := nonceOf()
+	r := ward.do("GET", pq, nil, "Authorization", record.PullAuthorization(h.cfg.Token, "GET", pq, n))
+	require.Equal(t, 200, r.Status, "%s", r.Body)
+	assert.Equal(t, record.SealedType, r.Header.Get("Content-Type"))
+	assert.NotContains(t, string(r.Body), people[0].CCCD, "a relay sees no personal data")
+	plain, err := record.OpenPayload(h.cfg.Token, n, r.Body)
+	require.NoError(t, err)
+	var page record.Page
+	require.NoError(t, jsonDecode(plain, &page))
+	require.Len(t, page.Records, 1)
+	assert.Equal(t, people[0].CCCD, page.Records[0].Citizen.CCCD)
+
+	cases := []struct {
+		name string
+		auth string
+	}{
+		{"a nonce works once: a replay is refused", record.PullAuthorization(h.cfg.Token, "GET", pq, n)},
+		{"signed with another token", record.PullAuthorization("wrong", "GET", pq, nonceOf())},
+		{"signature for another cursor", record.PullAuthorization(h.cfg.Token, "GET", "/api/v1/records?after=5&limit=10", nonceOf())},
+		{"a nonce the kiosk never issued", record.PullAuthorization(h.cfg.Token, "GET", pq, "made-up-nonce-000")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ward.do("GET", pq, nil, "Authorization", tc.auth)
+			assert.Equal(t, 401, r.Status)
+		})
+	}
+}

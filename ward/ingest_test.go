@@ -3,6 +3,7 @@ package ward
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -92,34 +93,50 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// A fake kiosk serving a fixed log over the kiosk's ward-facing API.
+// A fake kiosk serving a fixed log over the kiosk's ward-facing API, with
+// the real pull protocol: one-time nonce, signed request, sealed answer.
 type fakeKiosk struct {
-	id    string
-	token string
-	mu    sync.Mutex
-	log   []record.Record
-	calls int
+	id     string
+	mu     sync.Mutex
+	token  string
+	log    []record.Record
+	calls  int
+	nonces map[string]bool
+	// tokenOf, when set, reads the token live (a kiosk being registered).
+	tokenOf func() string
 }
 
 func (k *fakeKiosk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" {
-		k.mu.Lock()
-		defer k.mu.Unlock()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch r.URL.Path {
+	case "/healthz":
 		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "version": "fake-1", "kiosk_id": k.id, "head_seq": len(k.log)})
 		return
+	case "/api/v1/challenge":
+		n := fmt.Sprintf("nonce-%016d", len(k.nonces))
+		if k.nonces == nil {
+			k.nonces = map[string]bool{}
+		}
+		k.nonces[n] = true
+		_ = json.NewEncoder(w).Encode(map[string]string{"nonce": n})
+		return
 	}
-	if r.URL.Path != "/api/v1/records" || r.Header.Get("Authorization") != "Bearer "+k.token {
+	if k.tokenOf != nil {
+		k.token = k.tokenOf()
+	}
+	nonce, sig, ok := record.ParsePullAuthorization(r.Header.Get("Authorization"))
+	if r.URL.Path != "/api/v1/records" || !ok || !k.nonces[nonce] || sig != record.PullSignature(k.token, r.Method, r.URL.RequestURI(), nonce) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"error":{"code":"unauthorized","message":"Mã truy cập không đúng."}}`))
 		return
 	}
+	delete(k.nonces, nonce)
 	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	if limit <= 0 || limit > 3 {
 		limit = 3 // small pages make the puller page
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	k.calls++
 	page := record.Page{KioskID: k.id, HeadSeq: uint64(len(k.log)), Records: []record.Record{}}
 	for _, x := range k.log {
@@ -127,8 +144,14 @@ func (k *fakeKiosk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			page.Records = append(page.Records, x)
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(page)
+	plain, _ := json.Marshal(page)
+	sealed, err := record.SealPayload(k.token, nonce, plain)
+	if err != nil {
+		w.WriteHeader(500)
+		return
+	}
+	w.Header().Set("Content-Type", record.SealedType)
+	_, _ = w.Write(sealed)
 }
 
 func newFakeKiosk(t *testing.T, id, token string, log []record.Record) (*fakeKiosk, string) {

@@ -3,12 +3,8 @@ package ward
 import (
 	"fmt"
 	"html"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,22 +85,14 @@ func TestSightedUnregisteredThenRegistered(t *testing.T) {
 	cfg.PullInterval = time.Minute // a retry would come minutes later: only the restart can pull in time
 	h := start(t, cfg)
 
-	// The fake kiosk accepts whatever token the ward hands out later.
-	var issued atomic.Value
-	issued.Store("none-yet")
-	k, inner := newFakeKiosk(t, "kiosk-z", "the-token-inside", kioskLog("kiosk-z", 2))
-	innerURL, err := url.Parse(inner)
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(innerURL)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") == "Bearer "+issued.Load().(string) {
-			r.Header.Set("Authorization", "Bearer the-token-inside")
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
+	// The fake kiosk will hold whatever token the ward hands out later.
+	k, front := newFakeKiosk(t, "kiosk-z", "none-yet", kioskLog("kiosk-z", 2))
+	k.tokenOf = func() string {
+		tok, _ := h.svc.tokenFor("kiosk-z")
+		return tok
+	}
 
-	h.svc.Sighted(Sighting{KioskID: "kiosk-z", Instance: "Nhà văn hóa thôn Song Nga (kiosk-z)", Addrs: []string{"127.0.0.1"}, URL: front.URL, Seq: 2, LastSeen: time.Now()})
+	h.svc.Sighted(Sighting{KioskID: "kiosk-z", Instance: "Nhà văn hóa thôn Song Nga (kiosk-z)", Addrs: []string{"127.0.0.1"}, URL: front, Seq: 2, LastSeen: time.Now()})
 	require.Eventually(t, func() bool {
 		row, ok := healthOf(t, h, "kiosk-z")
 		return ok && row["pull_error"] != nil
@@ -136,7 +124,6 @@ func TestSightedUnregisteredThenRegistered(t *testing.T) {
 	tok, ok := h.svc.tokenFor("kiosk-z")
 	require.True(t, ok)
 	assert.Contains(t, string(res.body), tok, "the token is shown once, to put on the kiosk")
-	issued.Store(tok)
 
 	// Pulled within seconds although the failed pulls had backed off.
 	require.Eventually(t, func() bool { return h.svc.tally.Acked("kiosk-z") == 2 }, 5*time.Second, 20*time.Millisecond)

@@ -112,12 +112,19 @@ func (s *Service) PullOnce(ctx context.Context, client *http.Client, t PullTarge
 
 func (s *Service) fetchPage(ctx context.Context, client *http.Client, t PullTarget, token string, after uint64) (record.Page, *time.Time, time.Time, error) {
 	var page record.Page
-	u := t.URL + "/api/v1/records?after=" + strconv.FormatUint(after, 10) + "&limit=" + strconv.Itoa(s.cfg.PullPage)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	// The token never travels: the target may be any machine that announced
+	// this kiosk's id. Sign with a one-time nonce from the kiosk; its answer
+	// comes back sealed for the token holder.
+	nonce, err := fetchNonce(ctx, client, t.URL)
 	if err != nil {
 		return page, nil, time.Time{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	pq := "/api/v1/records?after=" + strconv.FormatUint(after, 10) + "&limit=" + strconv.Itoa(s.cfg.PullPage)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+pq, nil)
+	if err != nil {
+		return page, nil, time.Time{}, err
+	}
+	req.Header.Set("Authorization", record.PullAuthorization(token, http.MethodGet, pq, nonce))
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "kyso-ward/"+s.cfg.Version)
 	sent := s.cfg.Now().UTC()
@@ -136,6 +143,12 @@ func (s *Service) fetchPage(ctx context.Context, client *http.Client, t PullTarg
 	}
 	if resp.StatusCode != http.StatusOK {
 		return page, nil, sent, fmt.Errorf("kiosk answered %d: %s", resp.StatusCode, snippet(body))
+	}
+	if resp.Header.Get("Content-Type") != record.SealedType {
+		return page, nil, sent, errors.New("kiosk answered without sealing the records: refusing it")
+	}
+	if body, err = record.OpenPayload(token, nonce, body); err != nil {
+		return page, nil, sent, fmt.Errorf("kiosk page: %w", err)
 	}
 	if err := json.Unmarshal(body, &page); err != nil {
 		return page, nil, sent, fmt.Errorf("kiosk page: %w", err)
@@ -196,4 +209,27 @@ func snippet(b []byte) string {
 		b = b[:200]
 	}
 	return string(b)
+}
+
+// fetchNonce asks a kiosk for a one-time pull challenge.
+func fetchNonce(ctx context.Context, client *http.Client, base string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/challenge", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var b struct {
+		Nonce string `json:"nonce"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("kiosk challenge: %d", resp.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&b); err != nil || len(b.Nonce) < 16 || len(b.Nonce) > 128 {
+		return "", errors.New("kiosk challenge unreadable")
+	}
+	return b.Nonce, nil
 }

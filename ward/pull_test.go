@@ -2,7 +2,6 @@ package ward
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -57,18 +56,15 @@ func TestPullErrors(t *testing.T) {
 	h := start(t, testConfig(t))
 	_, wrongKiosk := newFakeKiosk(t, "kiosk-b", tokA, kioskLog("kiosk-b", 2))
 	_, wrongToken := newFakeKiosk(t, "kiosk-a", "another-token-entirely", kioskLog("kiosk-a", 2))
-	liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Claims to be kiosk-a but serves kiosk-b's records.
-		_, _ = w.Write(mustJSON(t, record.Page{KioskID: "kiosk-a", HeadSeq: 1, Records: kioskLog("kiosk-b", 1)}))
-	}))
-	t.Cleanup(liar.Close)
+	// Claims to be kiosk-a but serves kiosk-b's records.
+	_, liar := newFakeKiosk(t, "kiosk-a", tokA, kioskLog("kiosk-b", 1))
 	cases := []struct {
 		name, kiosk, url, want, why string
 	}{
 		{"other-kiosk", "kiosk-a", wrongKiosk, `is "kiosk-b", not "kiosk-a"`, "an mDNS mix-up must not file records under the wrong kiosk"},
 		{"bad-token", "kiosk-a", wrongToken, "401", "the kiosk refuses our token"},
 		{"unregistered", "kiosk-z", wrongKiosk, "not registered", "no token to pull with"},
-		{"foreign-records", "kiosk-a", liar.URL, "foreign_record", "records of another kiosk inside a page"},
+		{"foreign-records", "kiosk-a", liar, "foreign_record", "records of another kiosk inside a page"},
 		{"dead", "kiosk-a", "http://127.0.0.1:1", "connect", "nobody listening"},
 	}
 	for _, tc := range cases {

@@ -214,6 +214,16 @@ func (p *proc) alive() bool {
 	}
 }
 
+// exitedWithin reports whether the process ends within d.
+func (p *proc) exitedWithin(d time.Duration) bool {
+	select {
+	case <-p.exited:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // kill is the power cut: SIGKILL, no chance to flush or close anything.
 func (p *proc) kill() {
 	p.t.Helper()

@@ -278,6 +278,11 @@ func TestWardFullDisk(t *testing.T) {
 	for i := range 3 {
 		_, r, err := push(c, 0, 51, uint64(60+i))
 		if err != nil {
+			if p.exitedWithin(2*time.Second) && strings.Contains(p.out.String(), "SIGBUS") {
+				t.Fatalf("the ward died of SIGBUS on a full disk (Badger writes through mmap and never sees ENOSPC): "+
+					"ward/store must check internal/diskguard before every write and call BeforeOpen before badger.Open, "+
+					"as queue does (docs/security.md)\n%s", p.tail())
+			}
 			t.Fatalf("push on a full disk: %v\n%s", err, p.tail())
 		}
 		code, msg, ok := errorOf(r)

@@ -1,0 +1,84 @@
+package kiosk
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kyso-vn/kyso/record"
+)
+
+// nonces are one-time pull challenges, kept a minute, bounded in number.
+type nonces struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func newNonces() *nonces { return &nonces{m: map[string]time.Time{}} }
+
+func (n *nonces) issue(now time.Time) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.m) >= 1024 {
+		for k, exp := range n.m {
+			if now.After(exp) || len(n.m) >= 1024 {
+				delete(n.m, k)
+			}
+		}
+	}
+	v := randomHex(16)
+	n.m[v] = now.Add(time.Minute)
+	return v
+}
+
+// use consumes a nonce: true once, while it is fresh.
+func (n *nonces) use(v string, now time.Time) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	exp, ok := n.m[v]
+	delete(n.m, v)
+	return ok && !now.After(exp)
+}
+
+func (s *Server) challenge(c *fiber.Ctx) error {
+	now, _ := s.clock.Now()
+	return c.JSON(fiber.Map{"nonce": s.nonces.issue(now)})
+}
+
+// wardAuth admits the ward: a signed pull (the token stays home; the answer
+// is sealed) or, per the contract, the bearer token itself.
+func (s *Server) wardAuth(c *fiber.Ctx) error {
+	h := c.Get("Authorization")
+	if nonce, sig, ok := record.ParsePullAuthorization(h); ok {
+		now, _ := s.clock.Now()
+		want := record.PullSignature(s.cfg.Token, c.Method(), string(c.Request().URI().RequestURI()), nonce)
+		if s.cfg.Token == "" || !equalSecret(sig, want) || !s.nonces.use(nonce, now) {
+			return errBadToken
+		}
+		c.Locals("seal", nonce)
+		return c.Next()
+	}
+	if !equalSecret(bearer(c), s.cfg.Token) {
+		return errBadToken
+	}
+	return c.Next()
+}
+
+// sendWard answers the ward, sealed when the request was a signed pull.
+func (s *Server) sendWard(c *fiber.Ctx, v any) error {
+	nonce, _ := c.Locals("seal").(string)
+	if nonce == "" {
+		return c.JSON(v)
+	}
+	plain, err := jsonMarshal(v)
+	if err != nil {
+		return err
+	}
+	sealed, err := record.SealPayload(s.cfg.Token, nonce, plain)
+	if err != nil {
+		return err
+	}
+	c.Set("Content-Type", record.SealedType)
+	return c.Send(sealed)
+}
