@@ -94,3 +94,42 @@ func OpenPayload(token, nonce string, sealed []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// Pushes are signed the same way, with a nonce the kiosk picks: the
+// signature covers the sealed body, so a captured push can only be replayed
+// as itself (the ward stores a repeat once) and never carries the token.
+
+// PushAuthorization signs a sealed push body of kioskID.
+func PushAuthorization(token, kioskID, nonce string, sealedBody []byte) string {
+	return PullScheme + " kiosk=" + kioskID + ", nonce=" + nonce + ", sig=" + pushSignature(token, kioskID, nonce, sealedBody)
+}
+
+func pushSignature(token, kioskID, nonce string, sealedBody []byte) string {
+	sum := sha256.Sum256(sealedBody)
+	return hex.EncodeToString(mac(token, "kyso-push", kioskID, nonce, hex.EncodeToString(sum[:])))
+}
+
+// ParsePushAuthorization reads a signed push header.
+func ParsePushAuthorization(h string) (kioskID, nonce, sig string, ok bool) {
+	rest, found := strings.CutPrefix(h, PullScheme+" ")
+	if !found {
+		return "", "", "", false
+	}
+	for _, part := range strings.Split(rest, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "kiosk":
+			kioskID = v
+		case "nonce":
+			nonce = v
+		case "sig":
+			sig = v
+		}
+	}
+	return kioskID, nonce, sig, kioskID != "" && nonce != "" && sig != ""
+}
+
+// VerifyPush checks a signed push.
+func VerifyPush(token, kioskID, nonce, sig string, sealedBody []byte) bool {
+	return token != "" && hmac.Equal([]byte(sig), []byte(pushSignature(token, kioskID, nonce, sealedBody)))
+}

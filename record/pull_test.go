@@ -44,3 +44,16 @@ func TestSealedPayload(t *testing.T) {
 	_, err = OpenPayload("tok", "n1", sealed)
 	assert.Error(t, err, "tampering is detected")
 }
+
+func TestSignedPush(t *testing.T) {
+	body := []byte("sealed bytes")
+	h := PushAuthorization("tok", "dong-lao", "n1", body)
+	k, n, sig, ok := ParsePushAuthorization(h)
+	require.True(t, ok)
+	assert.Equal(t, "dong-lao", k)
+	assert.True(t, VerifyPush("tok", k, n, sig, body))
+	assert.False(t, VerifyPush("other", k, n, sig, body), "another token")
+	assert.False(t, VerifyPush("tok", "song-nga", n, sig, body), "another kiosk")
+	assert.False(t, VerifyPush("tok", k, n, sig, []byte("forged bytes")), "another body")
+	assert.NotContains(t, h, "tok ")
+}

@@ -86,3 +86,40 @@ func TestProveHoldsToken(t *testing.T) {
 		assert.Contains(t, []int{400, 404}, res.StatusCode, q)
 	}
 }
+
+func TestSignedSealedPush(t *testing.T) {
+	h := start(t, testConfig(t))
+	plain, err := json.Marshal(record.PushRequest{KioskID: "kiosk-a", Records: kioskLog("kiosk-a", 3)})
+	require.NoError(t, err)
+	send := func(sealed []byte, auth string) int {
+		req, _ := http.NewRequest("POST", h.url+"/api/v1/records", bytes.NewReader(sealed))
+		req.Header.Set("Content-Type", record.SealedType)
+		req.Header.Set("Authorization", auth)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	sealed, err := record.SealPayload(tokA, "nonce-1", plain)
+	require.NoError(t, err)
+	forged := append([]byte{}, sealed...)
+	forged[20] ^= 1
+	cases := []struct {
+		name   string
+		body   []byte
+		auth   string
+		status int
+	}{
+		{"signed with another kiosk's token", sealed, record.PushAuthorization(tokB, "kiosk-a", "nonce-1", sealed), 401},
+		{"claims to be another kiosk", sealed, record.PushAuthorization(tokA, "kiosk-b", "nonce-1", sealed), 401},
+		{"body changed after signing", forged, record.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 401},
+		{"the real kiosk", sealed, record.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 200},
+		{"a captured push replayed is only a repeat", sealed, record.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 200},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.status, send(tc.body, tc.auth))
+		})
+	}
+	assert.Equal(t, uint64(3), h.svc.tally.Acked("kiosk-a"))
+}
