@@ -4,7 +4,6 @@ package discovery
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,13 +14,13 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/internal/netnstest"
 	"github.com/kyso-vn/kyso/internal/testenv"
 )
 
@@ -37,7 +36,6 @@ var (
 	toolDir  string
 	toolPath string
 	toolErr  error
-	nsSeq    atomic.Int32
 )
 
 func TestMain(m *testing.M) {
@@ -51,8 +49,7 @@ func TestMain(m *testing.M) {
 // needNetns skips (fails in CI) without root and the tools.
 func needNetns(t *testing.T) {
 	t.Helper()
-	testenv.NeedRoot(t)
-	testenv.Need(t, "ip", "iproute2")
+	netnstest.Need(t)
 	testenv.Need(t, "setpriv", "util-linux")
 	mdnstool(t) // build first: a cold -race build must not eat a test's deadline
 }
@@ -89,123 +86,51 @@ func mdnstool(t *testing.T) string {
 	return toolPath
 }
 
-func sh(t *testing.T, name string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	require.NoError(t, err, "%s %s: %s", name, strings.Join(args, " "), out)
-}
-
-// lan is two namespaces, a and b, joined by a veth pair named lan0 at both
-// ends (not veth*, so the default interface rule takes it, as it would
-// eth0), with 10.77.1.1/24 in a and 10.77.1.2/24 in b.
-type lan struct{ a, b string }
-
-func newLAN(t *testing.T) *lan {
-	t.Helper()
-	id := fmt.Sprintf("%d-%d", os.Getpid(), nsSeq.Add(1))
-	l := &lan{a: "kyso-a-" + id, b: "kyso-b-" + id}
-	for _, ns := range []string{l.a, l.b} {
-		sh(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() {
-			// Children are stopped by cleanups registered later, which
-			// run first; the veth pair goes with the namespaces.
-			if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-				t.Logf("ip netns del %s: %v %s", ns, err, out)
-			}
-		})
-	}
-	sh(t, "ip", "link", "add", "lan0", "netns", l.a, "type", "veth", "peer", "name", "lan0", "netns", l.b)
-	for ns, addr := range map[string]string{l.a: "10.77.1.1/24", l.b: "10.77.1.2/24"} {
-		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		sh(t, "ip", "-n", ns, "addr", "add", addr, "dev", "lan0")
-		sh(t, "ip", "-n", ns, "link", "set", "lan0", "multicast", "on")
-		sh(t, "ip", "-n", ns, "link", "set", "lan0", "up")
-	}
-	return l
-}
-
-// syncBuffer collects a child's stderr for the failure log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// newLAN is the LAN of netnstest with advertiser-side a and browser-side b.
+func newLAN(t *testing.T) *netnstest.LAN { return netnstest.NewLAN(t, "a", "b") }
 
 // child is a process in a namespace whose stdout lines are read as they come.
 type child struct {
 	t      *testing.T
 	name   string
-	cmd    *exec.Cmd
+	proc   *netnstest.Proc
 	stdin  io.WriteCloser
-	lines  chan string // closed at EOF
-	stderr *syncBuffer
-	stdout *syncBuffer // every line read, for the failure log
-	exited chan struct{}
-	err    error // set before exited is closed
+	lines  chan string // closed at EOF, before proc is reaped
+	stderr *netnstest.SyncBuffer
+	stdout *netnstest.SyncBuffer // every line read, for the failure log
 }
 
 // startChild runs argv inside ns, as nobody when user is set.
 func startChild(t *testing.T, ctx context.Context, name, ns, user string, env []string, argv ...string) *child {
 	t.Helper()
-	full := []string{"netns", "exec", ns}
 	if user != "" {
-		full = append(full, "setpriv", "--reuid="+user, "--regid="+user, "--clear-groups")
+		argv = append([]string{"setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups"}, argv...)
 	}
-	full = append(full, argv...)
-	c := &child{t: t, name: name, lines: make(chan string, 1024), stderr: &syncBuffer{}, stdout: &syncBuffer{},
-		exited: make(chan struct{})}
-	c.cmd = exec.CommandContext(ctx, "ip", full...)
-	c.cmd.Env = append(os.Environ(), env...)
-	c.cmd.Stderr = c.stderr
-	c.cmd.WaitDelay = 2 * time.Second
-	stdout, err := c.cmd.StdoutPipe()
+	c := &child{t: t, name: name, lines: make(chan string, 1024), stderr: &netnstest.SyncBuffer{}, stdout: &netnstest.SyncBuffer{}}
+	cmd := netnstest.Command(ctx, ns, argv...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = c.stderr
+	cmd.WaitDelay = 2 * time.Second
+	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	c.stdin, err = c.cmd.StdinPipe()
+	c.stdin, err = cmd.StdinPipe()
 	require.NoError(t, err)
-	require.NoError(t, c.cmd.Start(), "start %s", name)
-	go func() {
+	c.proc = netnstest.Start(t, name, cmd, func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			fmt.Fprintln(c.stdout, sc.Text())
 			c.lines <- sc.Text()
 		}
 		close(c.lines)
-		c.err = c.cmd.Wait()
-		close(c.exited)
-	}()
+	})
 	t.Cleanup(func() {
-		select {
-		case <-c.exited:
-		default:
-			_ = c.cmd.Process.Kill()
-			<-c.exited
-		}
+		c.proc.Kill()
 		if t.Failed() {
-			t.Logf("--- %s stdout ---\n%s", c.name, tail(c.stdout.String(), 6000))
-			t.Logf("--- %s stderr ---\n%s", c.name, tail(c.stderr.String(), 6000))
+			t.Logf("--- %s stdout ---\n%s", c.name, netnstest.Tail(c.stdout.String(), 6000))
+			t.Logf("--- %s stderr ---\n%s", c.name, netnstest.Tail(c.stderr.String(), 6000))
 		}
 	})
 	return c
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }
 
 // waitLine returns the first line, from now on, that match accepts.
@@ -217,8 +142,8 @@ func (c *child) waitLine(timeout time.Duration, what string, match func(string) 
 		select {
 		case line, ok := <-c.lines:
 			if !ok {
-				<-c.exited
-				c.t.Fatalf("%s exited (%v) before %s", c.name, c.err, what)
+				<-c.proc.Done()
+				c.t.Fatalf("%s exited (%v) before %s", c.name, c.proc.Err(), what)
 			}
 			if match(line) {
 				return line
@@ -259,20 +184,14 @@ func (c *child) send(line string) {
 // no data race was reported when the helper was built with -race.
 func (c *child) stop() {
 	c.t.Helper()
-	require.NoError(c.t, c.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-c.exited:
-	case <-time.After(10 * time.Second):
-		c.t.Fatalf("%s did not stop after SIGTERM", c.name)
-	}
-	require.NoError(c.t, c.err, "%s exit status (66 = race detected)\n%s", c.name, tail(c.stderr.String(), 4000))
+	err := c.proc.Stop(10 * time.Second)
+	require.NoError(c.t, err, "%s exit status (66 = race detected)\n%s", c.name, netnstest.Tail(c.stderr.String(), 4000))
 }
 
 // kill ends the child with SIGKILL: no goodbye.
 func (c *child) kill() {
 	c.t.Helper()
-	_ = c.cmd.Process.Kill()
-	<-c.exited
+	c.proc.Kill()
 }
 
 // toolEvent is one JSON line from mdnstool.
@@ -419,7 +338,7 @@ disable-publishing=yes
 	bus := exec.CommandContext(ctx, "dbus-daemon", "--config-file="+busConf, "--nofork", "--nopidfile", "--print-address")
 	busOut, err := bus.StdoutPipe()
 	require.NoError(t, err)
-	var busErr syncBuffer
+	var busErr netnstest.SyncBuffer
 	bus.Stderr = &busErr
 	bus.WaitDelay = time.Second
 	require.NoError(t, bus.Start())
@@ -453,7 +372,7 @@ disable-publishing=yes
 		return strings.Contains(daemon.stderr.String(), "Server startup complete")
 	}, 15*time.Second, 50*time.Millisecond, "avahi-daemon did not start:\n%s", daemon.stderr.String())
 	t.Cleanup(func() {
-		_ = daemon.cmd.Process.Signal(syscall.SIGTERM)
+		_ = daemon.proc.Signal(syscall.SIGTERM)
 	})
 	return addr
 }

@@ -4,7 +4,6 @@ package discovery
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/internal/netnstest"
 	"github.com/kyso-vn/kyso/internal/testenv"
 )
 
@@ -35,15 +35,15 @@ func TestNetnsBrowserFindsFollowsAndLoses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := newLAN(t)
-	sh(t, "ip", "-n", l.a, "link", "add", "docker0", "type", "bridge")
-	sh(t, "ip", "-n", l.a, "addr", "add", "172.17.0.1/16", "dev", "docker0")
-	sh(t, "ip", "-n", l.a, "link", "set", "docker0", "up")
-	sh(t, "ip", "-n", l.a, "link", "set", "lo", "multicast", "on")
+	netnstest.Sh(t, "ip", "-n", l.A, "link", "add", "docker0", "type", "bridge")
+	netnstest.Sh(t, "ip", "-n", l.A, "addr", "add", "172.17.0.1/16", "dev", "docker0")
+	netnstest.Sh(t, "ip", "-n", l.A, "link", "set", "docker0", "up")
+	netnstest.Sh(t, "ip", "-n", l.A, "link", "set", "lo", "multicast", "on")
 
 	// Default interface rule on both sides: no -iface.
-	browser := startTool(t, ctx, "browser", l.b, "browse", "-window", "1s", "-gone-after", "3s")
+	browser := startTool(t, ctx, "browser", l.B, "browse", "-window", "1s", "-gone-after", "3s")
 	start := time.Now()
-	adv := startTool(t, ctx, "advertiser", l.a, kioskArgs()...)
+	adv := startTool(t, ctx, "advertiser", l.A, kioskArgs()...)
 
 	found := browser.waitPeer(5*time.Second, "the kiosk", func(p peerLine) bool { return p.ID == "dong-lao" && !p.Gone })
 	t.Logf("found after %v", time.Since(start).Round(time.Millisecond))
@@ -63,9 +63,9 @@ func TestNetnsBrowserFindsFollowsAndLoses(t *testing.T) {
 
 	// Renumbering, as when the box is moved to another router: the new
 	// address must replace the old one.
-	sh(t, "ip", "-n", l.b, "addr", "add", "10.77.2.2/24", "dev", "lan0")
-	sh(t, "ip", "-n", l.a, "addr", "add", "10.77.2.1/24", "dev", "lan0")
-	sh(t, "ip", "-n", l.a, "addr", "del", "10.77.1.1/24", "dev", "lan0")
+	netnstest.Sh(t, "ip", "-n", l.B, "addr", "add", "10.77.2.2/24", "dev", "lan0")
+	netnstest.Sh(t, "ip", "-n", l.A, "addr", "add", "10.77.2.1/24", "dev", "lan0")
+	netnstest.Sh(t, "ip", "-n", l.A, "addr", "del", "10.77.1.1/24", "dev", "lan0")
 	moved := time.Now()
 	browser.waitPeer(5*time.Second, "the new address", func(p peerLine) bool {
 		return !p.Gone && len(p.Addrs) == 1 && p.Addrs[0] == "10.77.2.1"
@@ -78,7 +78,7 @@ func TestNetnsBrowserFindsFollowsAndLoses(t *testing.T) {
 	t.Logf("gone after %v", time.Since(stopped).Round(time.Millisecond))
 	assert.Equal(t, uint64(42), gone.Peer.Seq)
 
-	startTool(t, ctx, "advertiser again", l.a, kioskArgs()...)
+	startTool(t, ctx, "advertiser again", l.A, kioskArgs()...)
 	browser.waitPeer(5*time.Second, "the kiosk back", func(p peerLine) bool { return p.ID == "dong-lao" && !p.Gone })
 	browser.stop()
 }
@@ -90,8 +90,8 @@ func TestNetnsKioskFindsWard(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	l := newLAN(t)
-	kiosk := startTool(t, ctx, "kiosk browser", l.b, "browse", "-type", WardService, "-window", "1s", "-gone-after", "3s")
-	ward := startTool(t, ctx, "ward", l.a, "advertise", "-type", WardService, "-id", "cam-ngoc",
+	kiosk := startTool(t, ctx, "kiosk browser", l.B, "browse", "-type", WardService, "-window", "1s", "-gone-after", "3s")
+	ward := startTool(t, ctx, "ward", l.A, "advertise", "-type", WardService, "-id", "cam-ngoc",
 		"-name", "UBND xã Cẩm Ngọc", "-port", "8090", "-version", "1.4.2", "-iface", "lan0")
 
 	ev := kiosk.waitEvent(5*time.Second, "a ward", func(ev toolEvent) bool { return ev.WardURL != "" })
@@ -116,11 +116,11 @@ func TestNetnsAvahiSeesAnnouncement(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	l := newLAN(t)
-	bus := startAvahi(t, ctx, l.b, "lan0")
-	avahi := startAvahiBrowse(t, ctx, l.b, bus, KioskService)
+	bus := startAvahi(t, ctx, l.B, "lan0")
+	avahi := startAvahiBrowse(t, ctx, l.B, bus, KioskService)
 
-	adv := startTool(t, ctx, "advertiser", l.a, kioskArgs("-iface", "lan0")...)
-	control := startTool(t, ctx, "control advertiser", l.a, "advertise", "-id", "tay-lao",
+	adv := startTool(t, ctx, "advertiser", l.A, kioskArgs("-iface", "lan0")...)
+	control := startTool(t, ctx, "control advertiser", l.A, "advertise", "-id", "tay-lao",
 		"-name", "Nhà văn hóa thôn Tây Lão", "-village", "Tây Lão", "-port", "8081", "-iface", "lan0")
 	const controlInstance = "Nhà văn hóa thôn Tây Lão (tay-lao)"
 
@@ -153,7 +153,7 @@ func TestNetnsAvahiSeesAnnouncement(t *testing.T) {
 	require.Eventually(t, func() bool {
 		once, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		out, _ := exec.CommandContext(once, "ip", "netns", "exec", l.b, "env", "DBUS_SYSTEM_BUS_ADDRESS="+bus,
+		out, _ := netnstest.Command(once, l.B, "env", "DBUS_SYSTEM_BUS_ADDRESS="+bus,
 			"avahi-browse", "-r", "-p", "-k", "-t", KioskService).Output()
 		for _, line := range strings.Split(string(out), "\n") {
 			if l, ok := parseAvahi(line); ok && l.Op == "=" && l.Name == houseInstance && l.TXT["seq"] == "42" {
@@ -193,9 +193,9 @@ func TestNetnsAdvertiserBesideAvahi(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	l := newLAN(t)
-	startAvahi(t, ctx, l.a, "lan0")
-	browser := startTool(t, ctx, "browser", l.b, "browse", "-window", "1s", "-gone-after", "3s")
-	adv := startTool(t, ctx, "advertiser", l.a, kioskArgs()...)
+	startAvahi(t, ctx, l.A, "lan0")
+	browser := startTool(t, ctx, "browser", l.B, "browse", "-window", "1s", "-gone-after", "3s")
+	adv := startTool(t, ctx, "advertiser", l.A, kioskArgs()...)
 	browser.waitPeer(5*time.Second, "the kiosk", func(p peerLine) bool { return p.ID == "dong-lao" && !p.Gone })
 	adv.stop()
 	browser.stop()

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/internal/netnstest"
 	"github.com/kyso-vn/kyso/internal/proctest"
-	"github.com/kyso-vn/kyso/internal/testenv"
 )
 
 const (
@@ -62,17 +62,16 @@ type kioskHealth struct {
 // is one the ward pulled from the address mDNS gave it; the ward's health
 // row must then show pull as the only way the kiosk was reached.
 func TestWardFollowsKioskOnLAN(t *testing.T) {
-	testenv.NeedRoot(t)
-	testenv.Need(t, "ip", "iproute2")
+	netnstest.Need(t)
 	kioskBin, wardBin := proctest.Binaries(t) // before the clock starts: a cold build is slow
 	begin := time.Now()
 	defer func() { t.Logf("scenario took %v (bound: 60 s)", time.Since(begin).Round(time.Millisecond)) }()
 
 	l := newLAN(t)
-	ward := client(t, l.a, "http://127.0.0.1:8090")
-	kiosk := client(t, l.b, "http://127.0.0.1:8080")
+	ward := client(t, l.A, "http://127.0.0.1:8090")
+	kiosk := client(t, l.B, "http://127.0.0.1:8080")
 
-	startIn(t, "ward", l.a, ward, wardBin, "--listen", "0.0.0.0:8090", "--data", t.TempDir(),
+	startIn(t, "ward", l.A, ward, wardBin, "--listen", "0.0.0.0:8090", "--data", t.TempDir(),
 		"--quotas", quotaCSV, "--admin-password", adminPW, "--kiosk", kioskID+":"+token,
 		"--mdns=true", "--mdns-iface", "lan0", "--mdns-window", "2s", "--pull-interval", "1s",
 		"--name", "UBND xã Cẩm Ngọc", "--id", "cam-ngoc")
@@ -83,7 +82,7 @@ func TestWardFollowsKioskOnLAN(t *testing.T) {
 			"--name", "Nhà văn hóa thôn Đông Lão", "--village", village, "--token", token, "--pin", pin,
 			"--mdns=true", "--sync-max-delay", "2s", "--join-limit", "0"}, extra...)
 	}
-	kp := startIn(t, "kiosk", l.b, kiosk, kioskBin, kioskArgs("--ward-url", deadPush)...)
+	kp := startIn(t, "kiosk", l.B, kiosk, kioskBin, kioskArgs("--ward-url", deadPush)...)
 
 	row := func() wardKiosk {
 		t.Helper()
@@ -137,10 +136,10 @@ func TestWardFollowsKioskOnLAN(t *testing.T) {
 	// The LAN is renumbered, ward and kiosk alike, as when the commune
 	// changes its router. The kiosk re-announces with its new address (and
 	// its current head seq); the ward follows.
-	sh(t, "ip", "-n", l.a, "addr", "add", "10.77.2.1/24", "dev", "lan0")
-	sh(t, "ip", "-n", l.b, "addr", "add", "10.77.2.2/24", "dev", "lan0")
-	sh(t, "ip", "-n", l.a, "addr", "del", "10.77.1.1/24", "dev", "lan0")
-	sh(t, "ip", "-n", l.b, "addr", "del", "10.77.1.2/24", "dev", "lan0")
+	netnstest.Sh(t, "ip", "-n", l.A, "addr", "add", "10.77.2.1/24", "dev", "lan0")
+	netnstest.Sh(t, "ip", "-n", l.B, "addr", "add", "10.77.2.2/24", "dev", "lan0")
+	netnstest.Sh(t, "ip", "-n", l.A, "addr", "del", "10.77.1.1/24", "dev", "lan0")
+	netnstest.Sh(t, "ip", "-n", l.B, "addr", "del", "10.77.1.2/24", "dev", "lan0")
 	moved := time.Now()
 	took = within(t, moved, 12*time.Second, "the ward follows the kiosk to 10.77.2.2", seenAt("10.77.2.2"))
 	t.Logf("ward followed the new address %v after the change", took.Round(time.Millisecond))
