@@ -245,13 +245,6 @@ func (q *Queue) Join(j Join) (Ticket, error) {
 	if err := q.space.check(); err != nil {
 		return Ticket{}, err // before a number is taken: a full disk must not burn numbers
 	}
-	done, err := q.Activated(j.Citizen.CCCD)
-	if err != nil {
-		return Ticket{}, err
-	}
-	if done {
-		return Ticket{}, ErrAlreadyActivated
-	}
 	now := q.now()
 	q.mu.Lock()
 	q.rollLocked(now)
@@ -269,10 +262,14 @@ func (q *Queue) Join(j Join) (Ticket, error) {
 	q.nextOrder++
 	q.mu.Unlock()
 
-	if err := q.putTicket(t); err != nil {
+	if err := q.putJoin(t); err != nil {
 		q.mu.Lock()
 		if q.byCCCD[j.Citizen.CCCD] == "" {
 			delete(q.byCCCD, j.Citizen.CCCD)
+		}
+		// Nothing was stored: hand the number back unless a later one is out.
+		if t.Day == q.day && q.nextNumber == t.Number+1 && q.nextOrder == t.Order+1 {
+			q.nextNumber, q.nextOrder = t.Number, t.Order
 		}
 		q.mu.Unlock()
 		return Ticket{}, err
@@ -287,6 +284,34 @@ func (q *Queue) Join(j Join) (Ticket, error) {
 	q.mu.Unlock()
 	q.changed()
 	return t, nil
+}
+
+// putJoin stores a new ticket unless its citizen is already activated. The
+// check shares the write's transaction on purpose: every Badger transaction
+// first waits for all commits in flight (its read watermark), so a separate
+// read would make each join wait for a second round of fsyncs.
+func (q *Queue) putJoin(t Ticket) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	err = q.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(activeKey(t.Citizen.CCCD)); !errors.Is(err, badger.ErrKeyNotFound) {
+			if err == nil {
+				return ErrAlreadyActivated
+			}
+			return err
+		}
+		return txn.Set(ticketKey(t.Day, t.ID), b)
+	})
+	switch {
+	case errors.Is(err, ErrAlreadyActivated), errors.Is(err, badger.ErrConflict):
+		// A conflict means the activation was written while this join committed.
+		return ErrAlreadyActivated
+	case err != nil:
+		return unavailable(err)
+	}
+	return nil
 }
 
 func (q *Queue) putTicket(t Ticket) error {

@@ -13,8 +13,12 @@ func (e *env) judge() {
 	}
 	if j := r.Join; j != nil {
 		for _, x := range j.Runs {
+			who := fmt.Sprintf("%d clients", x.Clients)
+			if x.Clients == 1 {
+				who = "1 client"
+			}
 			b = append(b, budget(fmt.Sprintf("join_ratio_c%d", x.Clients),
-				fmt.Sprintf("durable joins / raw Badger sync writes, %d clients", x.Clients), x.Ratio, "×", ">=", 0.5, quick))
+				"durable joins / raw Badger sync writes, "+who, x.Ratio, "×", ">=", 0.5, quick))
 		}
 	}
 	if s := r.SSE; s != nil {

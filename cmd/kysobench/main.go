@@ -402,12 +402,13 @@ func diskOf(path string) string {
 		return fmt.Sprintf("dev %d:%d", major, minor)
 	}
 	name := filepath.Base(link)
-	kind := "SSD or virtual (non-rotational)"
+	kind := "non-rotational"
 	if b, err := os.ReadFile(filepath.Join("/sys/block", name, "queue", "rotational")); err == nil && strings.TrimSpace(string(b)) == "1" {
 		kind = "rotational"
 	}
 	if strings.HasPrefix(name, "vd") {
-		kind = "virtio block device, " + kind
+		// A virtio disk's rotational flag says nothing about the host's storage.
+		kind = "virtio block device, host storage unknown"
 	}
 	return name + ": " + kind
 }

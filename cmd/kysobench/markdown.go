@@ -49,7 +49,7 @@ func markdown(r *Results) string {
 		if !b.Pass {
 			res = "**FAIL**"
 		}
-		fmt.Fprintf(&w, "| %s | %g %s | %s %g | %s |\n", b.What, b.Value, b.Unit, b.Op, b.Limit, res)
+		fmt.Fprintf(&w, "| %s | %s | %s %g | %s |\n", b.What, strings.TrimSpace(fmt.Sprintf("%g %s", b.Value, b.Unit)), b.Op, b.Limit, res)
 	}
 	if len(r.Skipped) > 0 {
 		w.WriteString("\nNot measured: ")
@@ -75,14 +75,18 @@ func markdown(r *Results) string {
 		}
 	}
 	if s := r.SSE; s != nil {
-		fmt.Fprintf(&w, "\n**Live board** (`GET /api/v1/events`): %d/%d subscribers connected in %.1f s; %d changes (one join each), %d arrivals: p50 %.1f ms, p99 %.1f ms, max %.1f ms; last subscriber reached p50 %.1f ms, p99 %.1f ms; missed %d. Measured from %s (join p50 %.1f ms). Kiosk RSS idle %.1f MB, with the subscribers %.1f MB, after the changes %.1f MB; board %d bytes.\n",
+		fmt.Fprintf(&w, "\n**Live board** (`GET /api/v1/events`): %d/%d subscribers connected in %.1f s; %d changes (one join each), %d arrivals: p50 %.1f ms, p99 %.1f ms, max %.1f ms; last subscriber reached p50 %.1f ms, p99 %.1f ms; missed %d. Measured from %s; that join's p50 was %.1f ms. Kiosk RSS idle %.1f MB, with the subscribers %.1f MB, after the changes %.1f MB; board %d bytes.\n",
 			s.Connected, s.Subscribers, s.ConnectS, s.Changes, s.Samples, s.P50Ms, s.P99Ms, s.MaxMs, s.AllP50Ms, s.AllP99Ms, s.Missed, s.MeasuredFrom, s.JoinP50Ms, s.RSSIdleMB, s.RSSConnectMB, s.RSSAfterMB, s.BoardBytes)
 	}
 	if i := r.Idle; i != nil {
 		fmt.Fprintf(&w, "\n**Idle kiosk** (RSS after %.0f s with no client; then the daily backup, asked for by SIGUSR1):\n\n", i.IdleSeconds)
 		w.WriteString("| records | data MB | start-up ms | RSS idle MB | anon + file MB | backup s | backup peak MB | RSS after backup MB | anon + file MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, p := range i.Points {
-			fmt.Fprintf(&w, "| %d | %.1f | %.0f | %.1f | %.0f + %.0f | %.1f | %.0f | %.0f | %.0f + %.0f |\n", p.Records, p.DataMB, p.StartupMs, p.RSSIdleMB, p.AnonMB, p.FileMB, p.BackupS, p.BackupPeakMB, p.AfterBackupMB, p.AfterBackupAnon, p.AfterBackupFile)
+			backup := "– | – | – | –"
+			if p.BackupS > 0 {
+				backup = fmt.Sprintf("%.1f | %.0f | %.0f | %.0f + %.0f", p.BackupS, p.BackupPeakMB, p.AfterBackupMB, p.AfterBackupAnon, p.AfterBackupFile)
+			}
+			fmt.Fprintf(&w, "| %d | %.1f | %.0f | %.1f | %.0f + %.0f | %s |\n", p.Records, p.DataMB, p.StartupMs, p.RSSIdleMB, p.AnonMB, p.FileMB, backup)
 		}
 		if h := i.HTTP; h != nil {
 			fmt.Fprintf(&w, "\nRecords through HTTP (walk-in join, then complete, one tablet): %.0f/s, complete p50 %.2f ms, p99 %.2f ms: 100k would take %.1f min.\n", h.PerSec, h.CompleteP50Ms, h.CompleteP99Ms, h.Est100kMinutes)

@@ -103,7 +103,8 @@ type JoinRun struct {
 	RawP50Ms     float64        `json:"raw_p50_ms"`
 	RawP99Ms     float64        `json:"raw_p99_ms"`
 	Ratio        float64        `json:"ratio"`
-	KioskCPU     float64        `json:"kiosk_cpu_s"` // user+sys seconds the kiosk used during the run
+	KioskCPU     float64        `json:"kiosk_cpu_s"`  // user+sys seconds the kiosk used while joins ran
+	ClientCPU    float64        `json:"client_cpu_s"` // and the load generator (this tool), on the same cores
 }
 
 // SSESection: one board change fanned out to many live clients.

@@ -110,7 +110,7 @@ func (e *env) sseSection(ctx context.Context) error {
 	if e.cfg.Quick {
 		n, changes = 100, 5
 	}
-	sec := &SSESection{Subscribers: n, MeasuredFrom: "just before the triggering join is sent (includes its durable commit)"}
+	sec := &SSESection{Subscribers: n, MeasuredFrom: "just before the triggering join is sent, so its durable commit is included"}
 	data := filepath.Join(e.work, "sse")
 	p, err := startProcess(procSpec{name: "kiosk", bin: e.kiosk, args: kioskArgs(data), log: filepath.Join(e.work, "sse.log")})
 	if err != nil {
