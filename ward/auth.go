@@ -90,7 +90,12 @@ func setupAdmin(st *store.Store, given string, iter int, now func() time.Time) (
 		return nil, "", err
 	}
 	if err := st.PutSetting(settingAdmin, sec); err != nil {
-		return nil, "", err
+		// A given --admin-password comes again at every start: on a full
+		// disk use it now and store it later. A generated one must be
+		// stored, or it would be lost with this process.
+		if generated != "" || !errors.Is(err, store.ErrDiskFull) {
+			return nil, "", err
+		}
 	}
 	a.secret, a.hasQuick = sec, false
 	return a, generated, nil

@@ -29,6 +29,16 @@ type Config struct {
 	PullPage         int           // records asked per pull request
 	RecentDays       int           // forecast window
 	Version          string
+	// DataKey (16, 24 or 32 bytes; cmd/ward reads it from --data-key)
+	// encrypts the store at rest with AES. nil: plain.
+	DataKey []byte
+	// BallastBytes is the size of <data>/store.ballast, space given back
+	// when the disk is too full for the store to open (cmd/ward: 32 MB).
+	BallastBytes int64
+	// MinFreeBytes is the space kept free under the store: writes are
+	// refused (503 store_unavailable) below it, because Badger dies of
+	// SIGBUS on a full disk. 0: 64 MB; negative: no guard.
+	MinFreeBytes int64
 
 	// Sources find pull targets (mDNS browse); Run runs them.
 	Sources []TargetSource
@@ -143,6 +153,9 @@ func (c Config) Validate() error {
 		if _, err := normalizeURL(p.URL); err != nil {
 			errs = append(errs, fmt.Errorf("--pull %s: %w", p.KioskID, err))
 		}
+	}
+	if n := len(c.DataKey); n != 0 && n != 16 && n != 24 && n != 32 {
+		errs = append(errs, errors.New("--data-key: the key must be 16, 24 or 32 bytes (32, 48 or 64 hex digits)"))
 	}
 	if c.PullInterval < 0 || c.PullPage < 0 || c.RecentDays < 0 {
 		errs = append(errs, errors.New("negative pull interval, page or recent days"))

@@ -27,6 +27,18 @@
 //     never register a kiosk, never replace or drop a pull target an
 //     official set, and the rows they alone create are bounded. A kiosk is
 //     pulled only with the token an official gave it.
+//   - A full disk refuses writes (503 store_unavailable), never the
+//     process: the store asks internal/diskguard before every write, the
+//     start releases the ballast when it must and tolerates a plan, kiosk
+//     tokens or admin password from the flags that it cannot store; reads,
+//     progress and the dashboard go on, and writes resume when space does.
+//   - Every answer carries the security headers, also errors that fasthttp
+//     raises before routing (the error handler sets them), and a refused
+//     request's answer reaches a client still sending its body (linger.go).
+//   - After `ward purge` (purge.go) the tally counts CCCDs by a salted
+//     pseudonym, purged records or not, so a citizen still counts once;
+//     a purged record keeps its delivered content hash, so a kiosk
+//     re-sending it sends a repeat, not a conflict.
 //   - Long-running parts (HTTP, pullers, value-log GC, target sources) run
 //     under Run(ctx) and stop when ctx ends.
 package ward

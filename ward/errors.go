@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/kyso-vn/kyso/ward/store"
 )
 
 // apiError is the JSON error every client gets: a code for programs, a
@@ -47,7 +49,7 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	if errors.Is(err, errStore) {
+	if errors.Is(err, errStore) || errors.Is(err, store.ErrUnavailable) {
 		return errUnavailable
 	}
 	var fe *fiber.Error
@@ -67,9 +69,17 @@ func toAPIError(err error) *apiError {
 	return errInternal
 }
 
+// errorHandler is Fiber's last stop: every error becomes JSON. Errors that
+// fasthttp raises before any route (413 from the body limit, 431, bad
+// requests) skip the middleware, so the security headers are set here too.
 func (s *Service) errorHandler(c *fiber.Ctx, err error) error {
+	setSecurityHeaders(c)
 	ae := toAPIError(err)
-	if ae.Status >= 500 {
+	switch {
+	case ae == errUnavailable:
+		// A full disk: expected, answered, and retried by the kiosk.
+		s.log.Warn("store unavailable", "method", c.Method(), "path", c.Path(), "err", err)
+	case ae.Status >= 500:
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	if ae.Status == http.StatusUnauthorized && ae == errUnauth {

@@ -30,6 +30,9 @@ var reasonText = map[string]string{
 
 var genderText = map[string]string{"male": "Nam", "female": "Nữ"}
 
+// purgedNote marks an export line whose personal fields `ward purge` removed.
+const purgedNote = "Đã xoá thông tin cá nhân (hết thời hạn lưu giữ)"
+
 // CompletionRows builds the evidence list. With all false it has one line
 // per counted citizen (as many as done); with all true every effective
 // attempt, failures and repeat activations included. village filters by
@@ -87,6 +90,11 @@ func (s *Service) CompletionRows(village string, all bool) ([]export.Completion,
 		}
 		if r.Type == record.TypeCorrection {
 			notes = append(notes, "Đã sửa thông tin")
+		}
+		if st.Purged {
+			// `ward purge`: the pseudonym in the CCCD field is no use to a reader.
+			c.Name, c.BirthDate, c.CCCD, c.Phone = "", "", "", ""
+			notes = append(notes, purgedNote)
 		}
 		c.Note = strings.Join(notes, "; ")
 		lines = append(lines, line{c: c, vkey: vk, at: ref.At, kiosk: r.KioskID, seq: r.Seq})

@@ -93,12 +93,19 @@ func (s *Service) routes() *fiber.App {
 }
 
 func securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", csp)
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("Cache-Control", "no-store")
+	setSecurityHeaders(c)
 	return c.Next()
+}
+
+// setSecurityHeaders is also called by the error handler: errors raised
+// before routing never pass the middleware.
+func setSecurityHeaders(c *fiber.Ctx) {
+	h := &c.Response().Header
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
 }
 
 // ---- public ----

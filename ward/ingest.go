@@ -110,13 +110,18 @@ func (s *Service) ingest(kiosk string, recs []record.Record, c contact) (IngestR
 		}
 		inBatch[r.Seq] = hashes[i]
 		b.Records = append(b.Records, store.Stored{Record: *r, Canonical: canon[i], ReceivedAt: now, Via: c.via})
-		items = append(items, tally.ItemOf(r, now, hashes[i]))
+		items = append(items, s.itemOf(r, now, hashes[i]))
 	}
 	b.Quarantine = newQ
 	h := s.touchHealth(kiosk, c)
 	b.Health = []store.Health{h}
 	if err := s.store.Write(b); err != nil {
-		s.log.Error("ingest write failed", "kiosk", kiosk, "via", c.via, "err", err)
+		if errors.Is(err, store.ErrDiskFull) {
+			// Expected while an official frees space; the kiosk retries.
+			s.log.Warn("ingest refused: disk almost full", "kiosk", kiosk, "via", c.via, "err", err)
+		} else {
+			s.log.Error("ingest write failed", "kiosk", kiosk, "via", c.via, "err", err)
+		}
 		s.met.ingestErrors.WithLabelValues(c.via).Inc()
 		return res, fmt.Errorf("%w: %v", errStore, err)
 	}

@@ -102,6 +102,7 @@ type fakeKiosk struct {
 	log    []record.Record
 	calls  int
 	nonces map[string]bool
+	issued int // nonces handed out: never len(nonces), which shrinks as they are used
 	// tokenOf, when set, reads the token live (a kiosk being registered).
 	tokenOf func() string
 }
@@ -114,7 +115,8 @@ func (k *fakeKiosk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "version": "fake-1", "kiosk_id": k.id, "head_seq": len(k.log)})
 		return
 	case "/api/v1/challenge":
-		n := fmt.Sprintf("nonce-%016d", len(k.nonces))
+		k.issued++
+		n := fmt.Sprintf("nonce-%016d", k.issued)
 		if k.nonces == nil {
 			k.nonces = map[string]bool{}
 		}

@@ -349,7 +349,11 @@ func summary(r record.Record) string {
 	if r.Type == record.TypeCorrection {
 		parts = append(parts, "bản sửa")
 	}
-	parts = append(parts, outcomeText[r.Outcome], r.Citizen.Name, "CCCD "+MaskCCCD(r.Citizen.CCCD), r.Citizen.Village)
+	if purgedCitizen(r.Citizen) {
+		parts = append(parts, outcomeText[r.Outcome], "đã xoá thông tin cá nhân", r.Citizen.Village)
+	} else {
+		parts = append(parts, outcomeText[r.Outcome], r.Citizen.Name, "CCCD "+MaskCCCD(r.Citizen.CCCD), r.Citizen.Village)
+	}
 	if !r.RecordedAt.IsZero() {
 		parts = append(parts, r.RecordedAt.In(quota.Location).Format("15:04 02/01/2006"))
 	}
@@ -395,7 +399,16 @@ func (s *Service) QuarantineList() ([]QuarantineItem, error) {
 		it.Got = summary(got)
 		if held, err := s.store.GetRecord(x.KioskID, x.Seq); err == nil {
 			it.Held = summary(held.Record)
-			it.Differs = differs(held.Record, got)
+			cmp := got
+			if held.Purged || purgedCitizen(got.Citizen) {
+				// Compare what is left: the personal fields of one side
+				// are gone, the CCCD only as its pseudonym.
+				h := held.Record.Citizen
+				cmp.Citizen.CCCD = s.pseudo.key(cmp.Citizen.CCCD)
+				cmp.Citizen.Name, cmp.Citizen.Phone, cmp.Citizen.BirthDate = h.Name, h.Phone, h.BirthDate
+				held.Record.Citizen.CCCD = s.pseudo.key(h.CCCD)
+			}
+			it.Differs = differs(held.Record, cmp)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}

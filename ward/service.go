@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +63,10 @@ type Service struct {
 	ready      chan struct{}
 
 	pair *pairings
+
+	// pseudo maps CCCDs to the keys the tally counts by: the CCCD itself
+	// until `ward purge` made a salt, then its pseudonym (purge.go).
+	pseudo pseudonymizer
 }
 
 type qKey struct {
@@ -99,7 +102,9 @@ func New(cfg Config) (*Service, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, err
 	}
-	st, err := openStore(cfg.Data, cfg.Logger)
+	st, err := openStore(cfg.Data, store.Options{
+		Logger: cfg.Logger, EncryptionKey: cfg.DataKey, MinFree: cfg.MinFreeBytes, Ballast: cfg.BallastBytes,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -115,16 +120,6 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// openStore opens the Badger store with a message an official can act on
-// when another ward holds it.
-func openStore(dataDir string, log *slog.Logger) (*store.Store, error) {
-	st, err := store.Open(filepath.Join(dataDir, "store"), log)
-	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
-		return nil, fmt.Errorf("the ward's data directory %s is in use: is the ward already running? (while it runs, add kiosks on its dashboard) (%w)", dataDir, err)
-	}
-	return st, err
-}
-
 func (s *Service) init() error {
 	var err error
 	s.tmpl, err = wardweb.Templates()
@@ -134,6 +129,9 @@ func (s *Service) init() error {
 	s.auth, s.generated, err = setupAdmin(s.store, s.cfg.AdminPassword, s.cfg.passwordIterations, s.cfg.Now)
 	if err != nil {
 		return fmt.Errorf("admin password: %w", err)
+	}
+	if s.pseudo, err = loadPseudonymizer(s.store); err != nil {
+		return err
 	}
 	if err := s.loadPlan(); err != nil {
 		return err
@@ -187,7 +185,15 @@ func (s *Service) loadPlan() error {
 		changed = true
 	}
 	if changed {
-		return s.store.PutSetting(settingPlan, s.plan)
+		err := s.store.PutSetting(settingPlan, s.plan)
+		if errors.Is(err, store.ErrDiskFull) {
+			// The flags are read again at every start, so the plan in
+			// memory is what the next start would store: serve it, with
+			// reads, rather than refuse to start on a full disk.
+			s.log.Warn("disk almost full: the plan from the command line is used but not stored", "err", err)
+			return nil
+		}
+		return err
 	}
 	return nil
 }
@@ -215,7 +221,10 @@ func (s *Service) loadKiosks() error {
 			continue
 		}
 		k := store.Kiosk{ID: c.ID, Token: c.Token, Source: SourceFlag, AddedAt: s.cfg.Now().UTC()}
-		if err := s.store.PutKiosk(k); err != nil {
+		if err := s.store.PutKiosk(k); errors.Is(err, store.ErrDiskFull) {
+			// --kiosk is given at every start: use it now, store it later.
+			s.log.Warn("disk almost full: kiosk token from the command line used but not stored", "kiosk", c.ID)
+		} else if err != nil {
 			return err
 		}
 		s.kiosks[c.ID] = k
@@ -231,8 +240,7 @@ func (s *Service) rebuild() error {
 	start := time.Now()
 	batch := make([]tally.Item, 0, 1024)
 	err := s.store.EachRecord(func(st store.Stored) error {
-		r := st.Record
-		batch = append(batch, tally.ItemOf(&r, st.ReceivedAt, contentHash(r.Canonical())))
+		batch = append(batch, s.pseudo.storedItem(&st))
 		if len(batch) == cap(batch) {
 			s.tally.Add(batch...)
 			batch = batch[:0]
@@ -327,7 +335,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 
 	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listener(ln) }()
+	go func() { errc <- s.app.Listener(lingerListener{ln}) }()
 	close(s.ready)
 	s.log.Info("ward serving", "addr", ln.Addr().String(), "version", s.cfg.Version)
 	var err error
@@ -446,14 +454,15 @@ func (s *Service) AddKiosk(id, source string) (string, error) {
 
 // AddKioskOffline registers a kiosk in the data directory of a ward that
 // is not running (`ward kiosk add ID`) and returns its new token.
-func AddKioskOffline(dataDir, id string) (token string, replaced bool, err error) {
+// key is the --data-key of an encrypted store (nil for a plain one).
+func AddKioskOffline(dataDir, id string, key []byte) (token string, replaced bool, err error) {
 	if !ValidKioskID(id) {
 		return "", false, fmt.Errorf("kiosk id %q: letters, digits, '.', '_' or '-' (at most 64)", id)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return "", false, err
 	}
-	st, err := openStore(dataDir, nil)
+	st, err := openStore(dataDir, offlineOptions(key))
 	if err != nil {
 		return "", false, err
 	}
@@ -506,11 +515,11 @@ func (s *Service) Progress() tally.Progress {
 
 // ListKiosksOffline lists the kiosks registered in a ward's data directory
 // while the ward is not running.
-func ListKiosksOffline(dataDir string) ([]string, error) {
+func ListKiosksOffline(dataDir string, key []byte) ([]string, error) {
 	if _, err := os.Stat(filepath.Join(dataDir, "store")); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	st, err := openStore(dataDir, nil)
+	st, err := openStore(dataDir, offlineOptions(key))
 	if err != nil {
 		return nil, err
 	}

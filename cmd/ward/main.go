@@ -5,13 +5,15 @@
 // LAN and lists, and pulls from, the kiosks it finds there (lan.go). See
 // ../../ward/README.md and ../../../shared/DESIGN.md.
 //
-//	ward [flags]            serve
-//	ward kiosk add ID       register a kiosk and print its new token
-//	ward kiosk list         list registered kiosks
+//	ward [flags]                 serve
+//	ward kiosk add ID            register a kiosk and print its new token
+//	ward kiosk list              list registered kiosks
+//	ward purge --before DATE     remove personal data of older records (ward stopped)
 package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +21,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
@@ -45,6 +49,9 @@ func realMain(ctx context.Context, args []string, out, errOut io.Writer, lookup 
 	if len(args) > 0 && args[0] == "kiosk" {
 		return kioskCmd(args[1:], out, errOut, lookup)
 	}
+	if len(args) > 0 && args[0] == "purge" {
+		return purgeCmd(args[1:], out, lookup, log)
+	}
 	cfg, showVersion, err := parseConfig(args, lookup)
 	if err != nil {
 		return err
@@ -61,7 +68,8 @@ func realMain(ctx context.Context, args []string, out, errOut io.Writer, lookup 
 // (the ward package does not import discovery).
 type config struct {
 	ward.Config
-	LAN lanConfig
+	LAN         lanConfig
+	DataKeyFile string // --data-key: read by run
 }
 
 func parseConfig(args []string, lookup func(string) (string, bool)) (config, bool, error) {
@@ -76,6 +84,7 @@ func parseConfig(args []string, lookup func(string) (string, bool)) (config, boo
 	fs.StringVar(&cfg.AssociationsFile, "associations", "", "association quotas CSV (Đoàn thể,Chỉ tiêu), imported at start")
 	fs.StringVar(&cfg.RoundsFile, "rounds", "", "rounds CSV (Đợt,Từ ngày,Đến ngày), imported at start")
 	fs.StringVar(&cfg.Deadline, "deadline", "", "date the targets must be met by (dd/mm/yyyy or YYYY-MM-DD)")
+	fs.StringVar(&cfg.DataKeyFile, "data-key", "", "file with a key (32, 48 or 64 hex digits) that encrypts the store at rest (AES)")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "admin password (generated and printed once when empty; a hash is kept in the data directory)")
 	var kiosks, pulls flagenv.List
 	fs.Var(&kiosks, "kiosk", "register a kiosk: ID:TOKEN (repeatable; env comma-separated)")
@@ -92,7 +101,7 @@ func parseConfig(args []string, lookup func(string) (string, bool)) (config, boo
 	}
 	cfg.LAN.Ifaces = ifaces
 	if fs.NArg() > 0 {
-		return cfg, false, fmt.Errorf("unexpected argument %q (subcommands: kiosk add ID, kiosk list)", fs.Arg(0))
+		return cfg, false, fmt.Errorf("unexpected argument %q (subcommands: kiosk add ID, kiosk list, purge --before DATE)", fs.Arg(0))
 	}
 	for _, k := range kiosks {
 		c, err := ward.ParseKiosk(k)
@@ -121,6 +130,11 @@ func parseConfig(args []string, lookup func(string) (string, bool)) (config, boo
 // run serves until ctx ends. With --mdns the ward announces itself and
 // follows the kiosks on the LAN (lanSource).
 func run(ctx context.Context, cfg config, out io.Writer) error {
+	key, err := readKey(cfg.DataKeyFile)
+	if err != nil {
+		return err
+	}
+	cfg.DataKey, cfg.BallastBytes = key, ward.DefaultBallastBytes
 	if cfg.MDNS {
 		cfg.Sources = append(cfg.Sources, &lanSource{cfg: cfg.LAN, log: cfg.Logger})
 	}
@@ -143,12 +157,13 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 }
 
 func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string, bool)) error {
-	usage := errors.New("usage: ward kiosk add ID [--data DIR] | ward kiosk list [--data DIR]")
+	usage := errors.New("usage: ward kiosk add ID [--data DIR] [--data-key FILE] | ward kiosk list [--data DIR] [--data-key FILE]")
 	if len(args) == 0 {
 		return usage
 	}
 	fs := flag.NewFlagSet("ward kiosk", flag.ContinueOnError)
 	data := fs.String("data", ward.Defaults().Data, "data directory")
+	keyFile := fs.String("data-key", "", "key file when the store is encrypted")
 	// Flags may come before or after the id.
 	var rest []string
 	pending := args
@@ -165,13 +180,17 @@ func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string,
 	if len(rest) == 0 {
 		return usage
 	}
+	key, err := readKey(*keyFile)
+	if err != nil {
+		return err
+	}
 	switch rest[0] {
 	case "add":
 		if len(rest) != 2 {
 			return usage
 		}
 		id := rest[1]
-		tok, replaced, err := ward.AddKioskOffline(*data, id)
+		tok, replaced, err := ward.AddKioskOffline(*data, id, key)
 		if err != nil {
 			return err
 		}
@@ -185,7 +204,7 @@ func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string,
 		if len(rest) != 1 {
 			return usage
 		}
-		ids, err := ward.ListKiosksOffline(*data)
+		ids, err := ward.ListKiosksOffline(*data, key)
 		if err != nil {
 			return err
 		}
@@ -195,4 +214,67 @@ func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string,
 		return nil
 	}
 	return usage
+}
+
+// readKey reads a --data-key file: 32, 48 or 64 hex digits (AES-128/192/256).
+func readKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--data-key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || (len(key) != 16 && len(key) != 24 && len(key) != 32) {
+		return nil, errors.New("--data-key: the file must hold 32, 48 or 64 hex digits (AES-128/192/256)")
+	}
+	return key, nil
+}
+
+// purgeCmd is `ward purge --before DATE`: with the ward stopped, it removes
+// the personal fields of the records made before DATE and keeps the counts.
+func purgeCmd(args []string, out io.Writer, lookup func(string) (string, bool), log *slog.Logger) error {
+	usage := errors.New("usage: ward purge --before DATE [--data DIR] [--data-key FILE]   (DATE: YYYY-MM-DD or dd/mm/yyyy = 00:00 UTC, or an RFC 3339 time; stop the ward first)")
+	fs := flag.NewFlagSet("ward purge", flag.ContinueOnError)
+	data := fs.String("data", ward.Defaults().Data, "data directory")
+	keyFile := fs.String("data-key", "", "key file when the store is encrypted")
+	before := fs.String("before", "", "records made before this date lose name, CCCD, phone and birth date")
+	if err := flagenv.Parse(fs, args, lookup); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q\n%w", fs.Arg(0), usage)
+	}
+	if *before == "" {
+		return usage
+	}
+	cutoff, err := ward.ParsePurgeDate(*before)
+	if err != nil {
+		return err
+	}
+	key, err := readKey(*keyFile)
+	if err != nil {
+		return err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	start := time.Now()
+	res, err := ward.Purge(ward.PurgeOptions{Data: *data, DataKey: key, Before: cutoff, Logger: log})
+	if err != nil {
+		return err
+	}
+	vn := time.FixedZone("ICT", 7*3600)
+	when := fmt.Sprintf("%s (%s giờ Việt Nam)", cutoff.UTC().Format("2006-01-02 15:04 UTC"), cutoff.In(vn).Format("15:04 02/01/2006"))
+	switch {
+	case res.NoStore:
+		fmt.Fprintf(out, "Không có dữ liệu ở %s: không có gì để xoá. (no store in %s: nothing to purge)\n", *data, *data)
+	case res.Purged == 0 && res.Quarantined == 0:
+		fmt.Fprintf(out, "Không có bản ghi nào trước %s còn thông tin cá nhân. (nothing to purge before %s)\n", when, when)
+	default:
+		fmt.Fprintf(out, "Đã xoá thông tin cá nhân của %d bản ghi (và %d bản giữ riêng) trước %s; số liệu giữ nguyên: %d người đã kích hoạt trong %d bản ghi. (%s)\n",
+			res.Purged, res.Quarantined, when, res.Done, res.Records, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -167,4 +169,87 @@ func TestRunServesAndStops(t *testing.T) {
 	assert.Regexp(t, `Mật khẩu quản trị.*: [A-Z2-7]{16}\n`, first)
 	second := serve()
 	assert.NotContains(t, second, "Mật khẩu quản trị", "printed once")
+}
+
+func TestReadKey(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(s), 0o600))
+		return p
+	}
+	cases := []struct {
+		name, path string
+		n          int
+		err        string
+		why        string
+	}{
+		{"none", "", 0, "", "no --data-key: a plain store"},
+		{"aes-256", write("k256", strings.Repeat("ab", 32)+"\n"), 32, "", "openssl rand -hex 32, with its newline"},
+		{"aes-128", write("k128", strings.Repeat("ab", 16)), 16, "", "shorter AES keys are allowed"},
+		{"not hex", write("bad", strings.Repeat("zz", 32)), 0, "hex digits", "a typo must not become a key"},
+		{"wrong length", write("short", "abcd"), 0, "hex digits", "AES takes 16, 24 or 32 bytes"},
+		{"missing", filepath.Join(dir, "nope"), 0, "--data-key", "the file must exist"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := readKey(tc.path)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err, tc.why)
+				return
+			}
+			require.NoError(t, err, tc.why)
+			assert.Len(t, k, tc.n, tc.why)
+		})
+	}
+	c, _, err := parseConfig(nil, env(map[string]string{"KYSO_DATA_KEY": "/etc/kyso/ward-data.key"}))
+	require.NoError(t, err)
+	assert.Equal(t, "/etc/kyso/ward-data.key", c.DataKeyFile, "the env twin")
+}
+
+// The subcommands open an encrypted store only with its key.
+func TestSubcommandsWithDataKey(t *testing.T) {
+	dir, keyFile := t.TempDir(), filepath.Join(t.TempDir(), "k")
+	require.NoError(t, os.WriteFile(keyFile, []byte(strings.Repeat("5a", 32)), 0o600))
+	var out, errOut bytes.Buffer
+	require.NoError(t, realMain(t.Context(), []string{"kiosk", "add", "dong-lao", "--data", dir, "--data-key", keyFile}, &out, &errOut, env(nil), nil))
+	out.Reset()
+	require.Error(t, realMain(t.Context(), []string{"kiosk", "list", "--data", dir}, &out, &errOut, env(nil), nil), "without the key")
+	require.NoError(t, realMain(t.Context(), []string{"kiosk", "list", "--data", dir}, &out, &errOut, env(map[string]string{"KYSO_DATA_KEY": keyFile}), nil))
+	assert.Equal(t, "dong-lao\n", out.String())
+
+	out.Reset()
+	require.NoError(t, realMain(t.Context(), []string{"purge", "--before", "2024-06-01", "--data", dir, "--data-key", keyFile}, &out, &errOut, env(nil), nil))
+	assert.Contains(t, out.String(), "Không có bản ghi nào", "a store with no records: nothing to purge")
+	assert.Contains(t, out.String(), "2024-06-01 00:00 UTC (07:00 01/06/2024 giờ Việt Nam)", "the cutoff is said in both clocks")
+}
+
+func TestPurgeSubcommand(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	cases := []struct {
+		name string
+		args []string
+		out  string
+		err  string
+		why  string
+	}{
+		{"no date", []string{"purge"}, "", "usage: ward purge --before DATE", "the date is required"},
+		{"bad date", []string{"purge", "--before", "mai"}, "", "YYYY-MM-DD", "a typo must not purge"},
+		{"future", []string{"purge", "--before", "2099-01-01", "--data", none}, "", "future", "would purge a running campaign"},
+		{"stray", []string{"purge", "--before", "2024-01-01", "now"}, "", "unexpected argument", "typos are not ignored"},
+		{"no store", []string{"purge", "--before", "2024-01-01", "--data", none}, "không có gì để xoá", "", "a new data directory: nothing to do"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := realMain(t.Context(), tc.args, &out, &out, env(nil), nil)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err, tc.why)
+				return
+			}
+			require.NoError(t, err, tc.why)
+			assert.Contains(t, out.String(), tc.out, tc.why)
+		})
+	}
+	assert.NoDirExists(t, none, "a purge never creates a data directory")
 }

@@ -12,6 +12,21 @@
 //     Write returns nil the data is on disk and may be acknowledged.
 //   - Badger is opened with small options (the machines are small) and its
 //     value log is garbage-collected on a ticker by RunGC.
+//   - Every write (Write, PutJSON and what uses it, DeleteKiosk, value-log
+//     GC) first asks internal/diskguard: Badger writes through mmap and
+//     dies of SIGBUS on a full disk instead of returning ENOSPC. Refused
+//     and failed writes return ErrUnavailable (wrapping ErrDiskFull when
+//     the disk is full); nothing held before changes. Reads never need
+//     space. Open calls the guard's BeforeOpen, which may release the
+//     ballast (<dir>.ballast) so a store on a full disk still opens.
+//   - With an EncryptionKey, tables, value log and write-ahead log are
+//     AES-encrypted; a store opens only with the key it was made with
+//     (ErrWrongKey otherwise).
+//   - A purged record (Stored.Purged) keeps the content hash of what was
+//     delivered (OrigHash); its value layout has a 0 byte where ordinary
+//     records start their JSON, so the two cannot be confused.
+//   - CopyTo writes only the current version of each key: old versions
+//     stay with the source store.
 //   - Kiosk ids never contain NUL (they are validated before they get here),
 //     so NUL separates the id from the seq in keys.
 package store

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/kyso-vn/kyso/internal/diskguard"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -47,16 +48,48 @@ const (
 // ErrNotFound is returned when a key is absent.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnavailable wraps every failed write: the caller answers 503 and the
+// client retries later; nothing held before is lost.
+var ErrUnavailable = errors.New("store unavailable")
+
+// ErrDiskFull says the store's file system is (almost) full; it always
+// comes wrapped in ErrUnavailable.
+var ErrDiskFull = diskguard.ErrDiskFull
+
+// ErrWrongKey says the store was written with another --data-key, or with
+// none while one is given now (or the other way round).
+var ErrWrongKey = errors.New("the store was written with another data key (or without one)")
+
+// Options configure Open.
+type Options struct {
+	Logger *slog.Logger
+	// EncryptionKey (16, 24 or 32 bytes) encrypts tables, value log and
+	// write-ahead log with AES; nil leaves the store plain.
+	EncryptionKey []byte
+	// MinFree is the space kept free under the store (0: the guard's
+	// default, negative: no guard). Badger dies of SIGBUS on a full disk.
+	MinFree int64
+	// Ballast is the size of <dir>.ballast, released at Open when the disk
+	// is too full for Badger to start (0: none).
+	Ballast int64
+}
+
 // Store wraps the Badger database.
 type Store struct {
-	db  *badger.DB
-	log *slog.Logger
+	db    *badger.DB
+	log   *slog.Logger
+	guard *diskguard.Guard
 }
 
 // Open opens (creating if needed) the store in dir with small options.
-func Open(dir string, log *slog.Logger) (*Store, error) {
+func Open(dir string, o Options) (*Store, error) {
+	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	g := diskguard.New(diskguard.Options{Dir: dir, MinFree: o.MinFree, Ballast: o.Ballast, Logger: log})
+	if err := g.BeforeOpen(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	opts := badger.DefaultOptions(dir).
 		WithMemTableSize(8 << 20).
@@ -64,17 +97,35 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
 		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
+		WithIndexCacheSize(4 << 20). // > 0: Badger needs it for encryption
 		WithValueLogFileSize(16 << 20).
 		WithNumCompactors(2).
 		WithSyncWrites(true).
 		WithMetricsEnabled(false).
 		WithLogger(badgerLog{log})
+	if len(o.EncryptionKey) > 0 {
+		opts = opts.WithEncryptionKey(o.EncryptionKey).WithEncryptionKeyRotationDuration(30 * 24 * time.Hour)
+	}
 	db, err := badger.Open(opts)
+	if errors.Is(err, badger.ErrEncryptionKeyMismatch) {
+		return nil, fmt.Errorf("open store %s: %w", dir, ErrWrongKey)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, log: log}, nil
+	_ = g.Check() // puts the ballast (back) in place when there is room
+	return &Store{db: db, log: log, guard: g}, nil
+}
+
+// check is the first step of every write: Badger writes through mmap and
+// would die of SIGBUS instead of returning ENOSPC (package diskguard).
+func (s *Store) check() error { return unavailable(s.guard.Check()) }
+
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // Close closes the database.
@@ -89,7 +140,8 @@ func (s *Store) RunGC(ctx context.Context, interval time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			for i := 0; i < 8 && ctx.Err() == nil; i++ {
+			// GC rewrites value-log files: a write like any other.
+			for i := 0; i < 8 && ctx.Err() == nil && s.check() == nil; i++ {
 				if err := s.db.RunValueLogGC(0.5); err != nil {
 					break
 				}
@@ -119,12 +171,31 @@ type Stored struct {
 	Canonical  []byte
 	ReceivedAt time.Time
 	Via        string
+	// Purged is set once `ward purge` removed the citizen's personal
+	// fields: Record and Canonical are then the purged content, and
+	// OrigHash identifies the content as delivered, so that a kiosk
+	// re-sending the original is still recognised as a repeat.
+	Purged   bool
+	OrigHash uint64
 }
 
+// Value layout: receive time (8, big endian unix ns), via (1), then either
+// the canonical JSON (which starts with '{'), or for a purged record a 0
+// byte, the original content hash (8) and the purged canonical JSON.
+const purgedMark = 0
+
 func encodeStored(st Stored) []byte {
-	v := make([]byte, 9, 9+len(st.Canonical))
+	n := 9
+	if st.Purged {
+		n += 9
+	}
+	v := make([]byte, n, n+len(st.Canonical))
 	binary.BigEndian.PutUint64(v, uint64(st.ReceivedAt.UnixNano()))
 	v[8] = viaByte[st.Via]
+	if st.Purged {
+		v[9] = purgedMark
+		binary.BigEndian.PutUint64(v[10:], st.OrigHash)
+	}
 	return append(v, st.Canonical...)
 }
 
@@ -135,8 +206,16 @@ func decodeStored(v []byte) (Stored, error) {
 	st := Stored{
 		ReceivedAt: time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(),
 		Via:        viaOf(v[8]),
-		Canonical:  append([]byte(nil), v[9:]...),
 	}
+	body := v[9:]
+	if body[0] == purgedMark {
+		if len(body) < 10 {
+			return Stored{}, errors.New("short purged record value")
+		}
+		st.Purged, st.OrigHash = true, binary.BigEndian.Uint64(body[1:9])
+		body = body[9:]
+	}
+	st.Canonical = append([]byte(nil), body...)
 	if err := json.Unmarshal(st.Canonical, &st.Record); err != nil {
 		return Stored{}, fmt.Errorf("stored record: %w", err)
 	}
@@ -182,6 +261,13 @@ type Batch struct {
 
 // Write commits b durably.
 func (s *Store) Write(b Batch) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	return unavailable(s.write(b))
+}
+
+func (s *Store) write(b Batch) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, st := range b.Records {
@@ -330,7 +416,10 @@ func (s *Store) PutKiosk(k Kiosk) error { return s.PutJSON(pKiosk+k.ID, k) }
 
 // DeleteKiosk removes a kiosk from the registry (its records stay).
 func (s *Store) DeleteKiosk(id string) error {
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(pKiosk + id)) })
+	if err := s.check(); err != nil {
+		return err
+	}
+	return unavailable(s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(pKiosk + id)) }))
 }
 
 // Kiosks lists the registry.
@@ -352,7 +441,10 @@ func (s *Store) PutJSON(key string, v any) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), b) })
+	if err := s.check(); err != nil {
+		return err
+	}
+	return unavailable(s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), b) }))
 }
 
 func (s *Store) getJSON(key string, v any) error {

@@ -17,6 +17,8 @@
 //     records never enter the count, so a later failure cannot undo an
 //     activation.
 //   - Days are civil days in Vietnam (UTC+7).
+//   - Snapshot.Updated (progress updated_at) is the newest receive time
+//     held, a function of the records like the counts: never "now".
 //   - No personal data leaves this package except through Refs, which carry
 //     only (kiosk, seq) for the exporter to read from the store.
 package tally

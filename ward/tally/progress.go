@@ -81,7 +81,10 @@ type Progress struct {
 	Forecast          Forecast   `json:"forecast"`
 	Records           int        `json:"records"`
 	Failed            int        `json:"failed"`
-	UpdatedAt         time.Time  `json:"updated_at"`
+	// UpdatedAt is when the newest record held reached the ward: the time
+	// the counts last changed, not the time of the request, so the same
+	// data gives the same document (also across restarts and a purge).
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // UnknownVillage names the row of records that gave no village.
@@ -104,7 +107,7 @@ func finish(r Row) Row {
 // Compute joins the counters with the plan. It is O(villages +
 // associations + rounds × days).
 func Compute(plan quota.Plan, s Snapshot, now time.Time) Progress {
-	p := Progress{Records: s.Records, Failed: s.Failed, UpdatedAt: now.UTC(),
+	p := Progress{Records: s.Records, Failed: s.Failed, UpdatedAt: s.Updated,
 		Villages: []Row{}, Associations: []Row{}, OtherVillages: []Row{}, OtherAssociations: []Row{},
 		Rounds: []RoundRow{}, Days: []DayRow{}}
 

@@ -25,6 +25,7 @@ type Item struct {
 	Activated   bool
 	At          time.Time // when it happened, as well as the ward can tell
 	Hash        uint64    // content hash, for telling repeats from conflicts
+	Received    time.Time // the ward's clock when it first arrived
 }
 
 // plausibleFrom is the earliest date a kiosk clock is believed: a box
@@ -43,7 +44,7 @@ func ItemOf(r *record.Record, receivedAt time.Time, hash uint64) Item {
 		Kiosk: r.KioskID, Seq: r.Seq, ID: r.ID,
 		CCCD: r.Citizen.CCCD, Village: r.Citizen.Village, Association: r.Citizen.Association,
 		Activated: r.Outcome == record.OutcomeActivated,
-		At:        at, Hash: hash,
+		At:        at, Hash: hash, Received: receivedAt,
 	}
 	if r.Type == record.TypeCorrection {
 		it.Corrects = r.Corrects
@@ -192,6 +193,9 @@ type Tally struct {
 	aDays  []map[int32]int
 	days   map[int32]int
 	failed int // effective failed records, for information only
+	// latest is the newest receive time held (unix ns): the time the
+	// counts' data last changed, stable across restarts.
+	latest int64
 }
 
 // New returns an empty tally.
@@ -280,6 +284,9 @@ func (t *Tally) add(it *Item) {
 	k, kx := t.kioskOf(it.Kiosk)
 	if _, held := kx.seqs[it.Seq]; held || it.Seq == 0 {
 		return
+	}
+	if !it.Received.IsZero() {
+		t.latest = max(t.latest, it.Received.UnixNano())
 	}
 	n := int32(len(t.entries))
 	e := entry{
@@ -570,6 +577,7 @@ type Snapshot struct {
 	Days         map[string]int // YYYY-MM-DD → citizens counted that day
 	Today        string
 	WindowDays   int
+	Updated      time.Time // newest receive time held; zero when none
 }
 
 // Snapshot copies the counters; Recent counts the window days ending today.
@@ -580,6 +588,9 @@ func (t *Tally) Snapshot(now time.Time, windowDays int) Snapshot {
 	s := Snapshot{
 		Done: t.done, Failed: t.failed, Records: len(t.entries),
 		Days: make(map[string]int, len(t.days)), Today: DayString(today), WindowDays: windowDays,
+	}
+	if t.latest != 0 {
+		s.Updated = time.Unix(0, t.latest).UTC()
 	}
 	for d, n := range t.days {
 		s.Days[DayString(d)] = n

@@ -228,3 +228,20 @@ func TestDay(t *testing.T) {
 	assert.Equal(t, "2024-06-06", DayString(Day(time.Date(2024, 6, 5, 17, 30, 0, 0, time.UTC).UnixNano())))
 	assert.Equal(t, "1969-12-31", DayString(Day(time.Date(1969, 12, 31, 12, 0, 0, 0, time.UTC).UnixNano())))
 }
+
+// updated_at is the newest receive time held, whatever the arrival order
+// and however often a record is repeated: the same records give the same
+// progress document, also after a restart (or a purge).
+func TestUpdatedIsNewestReceived(t *testing.T) {
+	tl := New()
+	assert.True(t, tl.Snapshot(t0, 7).Updated.IsZero(), "nothing held")
+	a, b := it("k", 1, "a", "1", "Đông Lão", true, 0), it("k", 2, "b", "2", "Đông Lão", true, 1)
+	a.Received, b.Received = t0.Add(2*time.Hour), t0.Add(time.Hour)
+	tl.Add(a, b)
+	repeat := a
+	repeat.Received = t0.Add(9 * time.Hour) // a repeat is not held again
+	tl.Add(repeat)
+	want := t0.Add(2 * time.Hour).UTC()
+	assert.Equal(t, want, tl.Snapshot(t0, 7).Updated)
+	assert.Equal(t, want, Compute(quota.Plan{}, tl.Snapshot(t0.Add(24*time.Hour), 7), t0.Add(24*time.Hour)).UpdatedAt, "not the time of the request")
+}

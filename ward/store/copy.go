@@ -1,0 +1,115 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// CopyStats says what CopyTo wrote.
+type CopyStats struct {
+	Keys        int
+	Records     int
+	Quarantined int
+}
+
+// CopyTo writes the current version of every key of s into dst (a new,
+// empty store), letting rec and quar change records and quarantined
+// deliveries on the way (nil: copied as they are).
+//
+// Only what is written here reaches dst's files. Older versions and
+// deleted keys, which Badger keeps in s's tables and value log until a
+// compaction or a GC happens to drop them, stay behind with s: that is how
+// `ward purge` gets personal data out of the bytes on disk, which
+// rewriting keys in place cannot promise.
+func (s *Store) CopyTo(dst *Store, rec func(*Stored) error, quar func(*Quarantined) error) (CopyStats, error) {
+	var st CopyStats
+	if err := dst.check(); err != nil {
+		return st, err
+	}
+	wb := dst.db.NewWriteBatch()
+	defer wb.Cancel()
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchSize = 256
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			k := item.KeyCopy(nil)
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			switch {
+			case bytes.HasPrefix(k, []byte(pRecord)):
+				st.Records++
+				if rec == nil {
+					break
+				}
+				r, err := decodeStored(v)
+				if err != nil {
+					return fmt.Errorf("record %q: %w", k, err)
+				}
+				if err := rec(&r); err != nil {
+					return err
+				}
+				v = encodeStored(r)
+			case bytes.HasPrefix(k, []byte(pQuarantine)):
+				st.Quarantined++
+				if quar == nil {
+					break
+				}
+				var q Quarantined
+				if err := json.Unmarshal(v, &q); err != nil {
+					return fmt.Errorf("quarantined %q: %w", k, err)
+				}
+				if err := quar(&q); err != nil {
+					return err
+				}
+				if v, err = json.Marshal(q); err != nil {
+					return err
+				}
+			}
+			// The batch commits as it grows: keep asking the guard.
+			if st.Keys%1024 == 0 {
+				if err := dst.check(); err != nil {
+					return err
+				}
+			}
+			if err := wb.Set(k, v); err != nil {
+				return unavailable(err)
+			}
+			st.Keys++
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	return st, unavailable(wb.Flush())
+}
+
+// Count returns how many keys each prefix holds (records, quarantine,
+// kiosks, health, settings), for checking a copy.
+func (s *Store) Count() (map[string]int, error) {
+	out := map[string]int{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			p := "other"
+			if len(k) >= 2 && k[1] == '/' {
+				p = string(k[:2])
+			}
+			out[p]++
+		}
+		return nil
+	})
+	return out, err
+}
