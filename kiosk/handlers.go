@@ -234,7 +234,7 @@ func (s *Server) createTicket(c *fiber.Ctx) error {
 		return err
 	}
 	s.metrics.joins.Inc()
-	s.log.Info("joined", "ticket", t.Number, "walk_in", volunteer)
+	s.log.Debug("joined", "ticket", t.Number, "walk_in", volunteer) // the board shows joins; the journal keeps completions
 	pos := s.q.Position(t.ID)
 	return c.Status(http.StatusCreated).JSON(fiber.Map{
 		"id": t.ID, "number": t.Number, "token": token, "position": pos, "eta_minutes": s.q.ETAMinutes(pos),
