@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -96,8 +95,6 @@ func (s *Server) page(name string) fiber.Handler {
 func (s *Server) static() fiber.Handler {
 	return filesystem.New(filesystem.Config{Root: http.FS(web.Static()), PathPrefix: "", MaxAge: 3600})
 }
-
-var _ fs.FS = web.Static()
 
 func (s *Server) sendPNG(c *fiber.Ctx, content string) error {
 	b, err := s.qr.png(content)
