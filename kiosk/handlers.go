@@ -187,17 +187,6 @@ func decode(c *fiber.Ctx, v any) error {
 	return nil
 }
 
-type joinBody struct {
-	Name        string `json:"name"`
-	Phone       string `json:"phone"`
-	CCCD        string `json:"cccd"`
-	BirthDate   string `json:"birth_date"`
-	Gender      string `json:"gender"`
-	Village     string `json:"village"`
-	Association string `json:"association"`
-	Consent     bool   `json:"consent"`
-}
-
 func (s *Server) createTicket(c *fiber.Ctx) error {
 	now, _ := s.stamp()
 	sess, volunteer := s.sessionOf(c)
@@ -208,14 +197,11 @@ func (s *Server) createTicket(c *fiber.Ctx) error {
 		s.metrics.rejected.WithLabelValues("rate_limited").Inc()
 		return errRateLimited
 	}
-	var b joinBody
-	if err := decode(c, &b); err != nil {
+	var in citizen.Input // the join body is exactly the citizen's form
+	if err := decode(c, &in); err != nil {
 		return err
 	}
-	cit, err := citizen.Normalize(citizen.Input{
-		Name: b.Name, Phone: b.Phone, CCCD: b.CCCD, BirthDate: b.BirthDate, Gender: b.Gender,
-		Village: b.Village, Association: b.Association, Consent: b.Consent,
-	}, now)
+	cit, err := citizen.Normalize(in, now)
 	if err != nil {
 		s.reject(err)
 		return err

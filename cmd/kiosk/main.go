@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
+	"github.com/kyso-vn/kyso/internal/keyfile"
 	"github.com/kyso-vn/kyso/kiosk"
 	"github.com/kyso-vn/kyso/queue"
 )
@@ -156,20 +156,8 @@ func loadPIN(cfg *kiosk.Config, out io.Writer) error {
 	return nil
 }
 
-func readKey(path string) ([]byte, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--data-key: %w", err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || (len(key) != 16 && len(key) != 24 && len(key) != 32) {
-		return nil, errors.New("--data-key: the file must hold 32, 48 or 64 hex digits (AES-128/192/256)")
-	}
-	return key, nil
-}
+// readKey reads the --data-key file (see internal/keyfile).
+func readKey(path string) ([]byte, error) { return keyfile.Read(path) }
 
 func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {

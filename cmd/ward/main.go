@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,12 +20,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
+	"github.com/kyso-vn/kyso/internal/keyfile"
 	"github.com/kyso-vn/kyso/ward"
 )
 
@@ -216,21 +215,8 @@ func kioskCmd(args []string, out, errOut io.Writer, lookup func(string) (string,
 	return usage
 }
 
-// readKey reads a --data-key file: 32, 48 or 64 hex digits (AES-128/192/256).
-func readKey(path string) ([]byte, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--data-key: %w", err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || (len(key) != 16 && len(key) != 24 && len(key) != 32) {
-		return nil, errors.New("--data-key: the file must hold 32, 48 or 64 hex digits (AES-128/192/256)")
-	}
-	return key, nil
-}
+// readKey reads the --data-key file (see internal/keyfile).
+func readKey(path string) ([]byte, error) { return keyfile.Read(path) }
 
 // purgeCmd is `ward purge --before DATE`: with the ward stopped, it removes
 // the personal fields of the records made before DATE and keeps the counts.
