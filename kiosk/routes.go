@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -14,12 +15,14 @@ func (s *Server) routes() {
 	a.Use(fiberrecover.New())
 	a.Use(s.securityHeaders)
 
-	// Public: no personal data, ever.
-	a.Get("/", s.boardOrSetup)
-	a.Get("/join", s.page("join"))
-	a.Get("/app", s.page("app"))
-	a.Get("/volunteer", s.page("volunteer"))
-	a.Use("/static", s.static())
+	// Public: no personal data, ever. Pages and assets are gzipped for cheap
+	// phones on a crowded Wi-Fi; the live stream is not (it must not buffer).
+	gz := compress.New(compress.Config{Level: compress.LevelBestSpeed})
+	a.Get("/", gz, s.boardOrSetup)
+	a.Get("/join", gz, s.page("join"))
+	a.Get("/app", gz, s.page("app"))
+	a.Get("/volunteer", gz, s.page("volunteer"))
+	a.Use("/static", gz, s.static())
 	a.Get("/qr/join.png", s.qrJoin)
 	a.Get("/qr/app.png", s.qrApp)
 	a.Get("/qr/wifi.png", s.qrWifi)

@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"bufio"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -444,4 +445,29 @@ func TestSignedPullSealsRecords(t *testing.T) {
 			assert.Equal(t, 401, r.Status)
 		})
 	}
+}
+
+func TestPagesGzippedForCheapPhones(t *testing.T) {
+	h := start(t, testConfig(t))
+	tr := &http.Transport{DisableCompression: true} // count the bytes on the wire
+	c := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	get := func(path string) (string, int) {
+		req, _ := http.NewRequest("GET", h.url+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := c.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		n, _ := io.Copy(io.Discard, res.Body)
+		require.Equal(t, 200, res.StatusCode, path)
+		return res.Header.Get("Content-Encoding"), int(n)
+	}
+	enc, page := get("/join")
+	assert.Equal(t, "gzip", enc)
+	total := page
+	for _, asset := range []string{"/static/css/app.css", "/static/js/common.js", "/static/js/join.js"} {
+		enc, n := get(asset)
+		assert.Equal(t, "gzip", enc, asset)
+		total += n
+	}
+	assert.Less(t, total, 20<<10, "the join page with its CSS and JS, as a phone downloads it")
 }
