@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"sync"
@@ -107,6 +108,17 @@ func Open(opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
 	}
+	// After a power cut Badger replays its write-ahead log into a memtable
+	// that then sits in RAM until it fills (measured: +9 to +33 MB on a Pi
+	// with 10k records). Closing flushes it to a table; the reopen starts
+	// with an empty one. After a clean stop this costs a few milliseconds.
+	if err := db.Close(); err != nil {
+		return nil, fmt.Errorf("flush store %s: %w", opts.Dir, err)
+	}
+	if db, err = badger.Open(BadgerOptions(opts.Dir, opts.EncryptionKey)); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
+	}
+	debug.FreeOSMemory() // the replayed memtable's memory, now garbage
 	if err := checkVersion(db); err != nil {
 		db.Close()
 		return nil, err
