@@ -24,6 +24,7 @@ type Source interface {
 	HeadSeq() uint64
 	AckedSeq() uint64
 	SetAcked(seq uint64) error
+	AdoptWardHead(seq uint64) (bool, error)
 }
 
 // SyncStatus is shown on /healthz and the volunteer page.
@@ -216,6 +217,15 @@ func (f *Forwarder) pushOnce(ctx context.Context, url string) (more bool, err er
 	}
 	if f.Clock != nil && !pr.WardTime.IsZero() {
 		f.Clock.ObserveWard(pr.WardTime, time.Since(sent)) // the clock adds rtt/2 itself
+	}
+	if pr.AckedSeq > head {
+		// The ward holds seqs this box does not: restored from an older
+		// backup, or a new box under an old id. Continue after the ward's.
+		if moved, err := f.Src.AdoptWardHead(pr.AckedSeq); err != nil {
+			return false, err
+		} else if moved {
+			f.Log.Warn("the ward holds more of this kiosk's log than the kiosk; new records continue after it", "kiosk_head", head, "ward_acked", pr.AckedSeq)
+		}
 	}
 	if err := f.Src.SetAcked(pr.AckedSeq); err != nil {
 		return false, err

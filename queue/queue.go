@@ -168,6 +168,11 @@ func (q *Queue) restore() error {
 			v, _ := item.ValueCopy(nil)
 			q.acked, _ = strconv.ParseUint(string(v), 10, 64)
 		}
+		if item, err := txn.Get(keyFloor); err == nil {
+			v, _ := item.ValueCopy(nil)
+			floor, _ := strconv.ParseUint(string(v), 10, 64)
+			q.head = max(q.head, floor)
+		}
 		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefActive)})
 		for it.Rewind(); it.Valid(); it.Next() {
 			q.activated++
@@ -821,6 +826,36 @@ func (q *Queue) SetAcked(seq uint64) error {
 	}
 	q.acked = seq
 	return nil
+}
+
+// AdoptWardHead handles a ward that holds more of this kiosk's log than the
+// kiosk does: a box restored from an older backup, or a new box paired under
+// an old id. New records must not reuse seqs the ward already holds (they
+// would conflict and be quarantined), so the log continues after the ward's.
+// It reports whether the head moved.
+func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
+	q.logMu.Lock()
+	defer q.logMu.Unlock()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if seq <= q.head {
+		return false, nil
+	}
+	if err := q.space.check(); err != nil {
+		return false, err
+	}
+	v := []byte(strconv.FormatUint(seq, 10))
+	err := q.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(keyFloor, v); err != nil {
+			return err
+		}
+		return txn.Set(keyAcked, v)
+	})
+	if err != nil {
+		return false, unavailable(err)
+	}
+	q.head, q.acked = seq, seq
+	return true, nil
 }
 
 // Tickets returns today's tickets in number order (waiting and called first

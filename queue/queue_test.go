@@ -374,3 +374,34 @@ func TestDeskClearsWhenServiceEnds(t *testing.T) {
 		})
 	}
 }
+
+func TestAdoptWardHead(t *testing.T) {
+	// A box restored from an older backup (or a new box under an old id):
+	// the ward already holds seqs 1..7; new records must continue at 8.
+	dir := t.TempDir()
+	q := open(t, dir, evening())
+	tk := join(t, q, 1)
+	_, err := q.Complete(tk.ID, Completion{Outcome: record.OutcomeActivated})
+	require.NoError(t, err)
+	moved, err := q.AdoptWardHead(7)
+	require.NoError(t, err)
+	assert.True(t, moved)
+	moved, err = q.AdoptWardHead(3)
+	require.NoError(t, err)
+	assert.False(t, moved, "never backwards")
+	assert.Equal(t, uint64(7), q.AckedSeq())
+	tk = join(t, q, 2)
+	r, err := q.Complete(tk.ID, Completion{Outcome: record.OutcomeActivated})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(8), r.Seq)
+	require.NoError(t, q.Close())
+
+	q = open(t, dir, evening())
+	defer q.Close()
+	assert.Equal(t, uint64(8), q.HeadSeq(), "kept across restarts")
+	recs, head, err := q.Records(1, 10)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(8), head)
+	require.Len(t, recs, 1)
+	assert.Equal(t, uint64(8), recs[0].Seq)
+}

@@ -17,6 +17,7 @@ const FormatVersion = 1
 var (
 	keyVersion = []byte("m/version")
 	keyAcked   = []byte("m/acked")
+	keyFloor   = []byte("m/floor") // the ward already held seqs up to here (restored or replaced box)
 	prefTicket = "t/"  // t/<day>/<id> → Ticket JSON
 	prefRecord = "r/"  // r/<seq big-endian 8 bytes> → Record JSON
 	prefActive = "a/"  // a/<cccd> → record id of the activation

@@ -373,3 +373,32 @@ func TestKioskRestartKeepsQueueNumbersAndRecords(t *testing.T) {
 	require.Equal(t, 201, v.JSON("POST", "/api/v1/tickets", proctest.Citizen(20, village), &tk))
 	assert.Equal(t, 8, tk.Number, "numbering continues: 3 walk-ins + 4 + this one")
 }
+
+func TestReplacedBoxContinuesAfterTheWard(t *testing.T) {
+	// The SD card died; a new box is set up under the same id and token.
+	// Its records must not reuse the seqs the ward already holds.
+	wardAddr := proctest.FreeAddr(t)
+	ward := startWard(t, wardAddr, t.TempDir())
+	old := startKiosk(t, proctest.FreeAddr(t), t.TempDir(), "--ward-url", "http://"+wardAddr)
+	v := volunteer(t, old.URL)
+	for i := range 5 {
+		complete(t, v, i)
+	}
+	proctest.Eventually(t, 30*time.Second, "old box acknowledged", func() bool { return kioskHealth(t, old.URL).AckedSeq == 5 })
+	old.Kill()
+
+	fresh := startKiosk(t, proctest.FreeAddr(t), t.TempDir(), "--ward-url", "http://"+wardAddr)
+	proctest.Eventually(t, 30*time.Second, "new box learns the ward's head", func() bool { return kioskHealth(t, fresh.URL).HeadSeq == 5 })
+	v = volunteer(t, fresh.URL)
+	complete(t, v, 10)
+	complete(t, v, 11)
+	proctest.Eventually(t, 30*time.Second, "new records acknowledged", func() bool { return kioskHealth(t, fresh.URL).AckedSeq == 7 })
+	assert.Equal(t, 7, wardProgress(t, ward.URL).Total.Done, "nothing quarantined, nothing lost")
+	admin := proctest.NewClient(t, ward.URL)
+	admin.Header.Set("Authorization", basic("admin", adminPW))
+	var q struct {
+		Items []any `json:"items"`
+	}
+	require.Equal(t, 200, admin.JSON("GET", "/api/v1/quarantine", nil, &q))
+	assert.Empty(t, q.Items)
+}
