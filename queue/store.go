@@ -18,10 +18,10 @@ var (
 	keyVersion = []byte("m/version")
 	keyAcked   = []byte("m/acked")
 	keyFloor   = []byte("m/floor") // the ward already held seqs up to here (restored or replaced box)
-	prefTicket = "t/"  // t/<day>/<id> → Ticket JSON
-	prefRecord = "r/"  // r/<seq big-endian 8 bytes> → Record JSON
-	prefActive = "a/"  // a/<cccd> → record id of the activation
-	prefRecID  = "ri/" // ri/<record id> → seq
+	prefTicket = "t/"              // t/<day>/<id> → Ticket JSON
+	prefRecord = "r/"              // r/<seq big-endian 8 bytes> → Record JSON
+	prefActive = "a/"              // a/<cccd> → record id of the activation
+	prefRecID  = "ri/"             // ri/<record id> → seq
 )
 
 func ticketKey(day, id string) []byte { return []byte(prefTicket + day + "/" + id) }
