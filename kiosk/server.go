@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kyso-vn/kyso/internal/linger"
 	"github.com/kyso-vn/kyso/queue"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/web"
@@ -179,7 +180,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.publishLoop(ctx)
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listener(ln) }()
+	// Refused requests (413 before the body is read) close lingering, so a
+	// phone still sending reads the Vietnamese answer instead of a reset.
+	go func() { errc <- s.app.Listener(linger.Listener(ln, 10*time.Second, 1<<20)) }()
 	select {
 	case err := <-errc:
 		cancel()
