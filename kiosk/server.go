@@ -192,6 +192,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	s.broker.close()
 	err := s.app.ShutdownWithTimeout(5 * time.Second)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Every acknowledged write is already on disk; a client that keeps a
+		// connection busy past the grace period must not fail the stop.
+		s.log.Warn("shutdown grace period over; closing remaining connections")
+		err = nil
+	}
 	wg.Wait()
 	if lerr := <-errc; lerr != nil && err == nil && !errors.Is(lerr, net.ErrClosed) {
 		err = lerr

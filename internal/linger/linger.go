@@ -46,9 +46,17 @@ type conn struct {
 	once sync.Once
 }
 
-// Close returns at once; the draining happens in the background.
+// Close lingers only when the client is still sending: an idle keep-alive
+// connection closes at once (lingering on it would hold a graceful shutdown
+// until the drain deadline). It returns at once; draining is in the background.
 func (c *conn) Close() error {
 	c.once.Do(func() {
+		var b [1]byte
+		_ = c.TCPConn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if n, _ := c.TCPConn.Read(b[:]); n == 0 {
+			c.TCPConn.Close()
+			return
+		}
 		if c.TCPConn.CloseWrite() != nil {
 			c.TCPConn.Close()
 			return

@@ -36,3 +36,25 @@ func TestRefusedBodyStillGetsTheAnswer(t *testing.T) {
 		assert.Contains(t, string(b), "quá lớn")
 	}
 }
+
+// An idle keep-alive connection must not hold a graceful shutdown.
+func TestIdleConnectionDoesNotHoldShutdown(t *testing.T) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() { _ = app.Listener(Listener(ln, 10*time.Second, 64<<20)); close(done) }()
+	// A raw client that keeps its connection open and never closes on FIN.
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	require.NoError(t, err)
+	buf := make([]byte, 512)
+	_, err = c.Read(buf)
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, app.ShutdownWithTimeout(3*time.Second))
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
