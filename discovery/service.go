@@ -10,6 +10,8 @@ import (
 
 	"github.com/miekg/dns"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/kyso-vn/kyso/internal/slug"
 )
 
 // Service types, as DNS-SD writes them.
@@ -245,23 +247,7 @@ func HostName(serviceType, id string) string {
 }
 
 // hostLabel reduces an id to lower-case letters, digits and single hyphens.
-func hostLabel(id string) string {
-	var b strings.Builder
-	hyphen := false
-	for _, r := range strings.ToLower(id) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			if hyphen && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			hyphen = false
-			b.WriteRune(r)
-		default:
-			hyphen = true
-		}
-	}
-	return b.String()
-}
+func hostLabel(id string) string { return slug.Make(id) }
 
 // labelToZeroconf returns a label in the exact presentation form that
 // miekg/dns produces when it unpacks one. zeroconf compares incoming

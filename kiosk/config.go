@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kyso-vn/kyso/internal/slug"
 )
 
 // Config is everything the kiosk is told at start. cmd/kiosk fills it from
@@ -61,19 +63,9 @@ var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Slug turns a hostname or name into a kiosk id.
 func Slug(s string) string {
-	s = strings.ToLower(s)
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	out := strings.Trim(b.String(), "-")
+	out := slug.Make(s)
 	if len(out) > 63 {
-		out = out[:63]
+		out = strings.TrimRight(out[:63], "-")
 	}
 	if out == "" {
 		out = "kiosk"

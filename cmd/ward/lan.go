@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kyso-vn/kyso/discovery"
+	"github.com/kyso-vn/kyso/internal/slug"
 	"github.com/kyso-vn/kyso/ward"
 )
 
@@ -152,22 +153,8 @@ func sightingOf(p discovery.Peer) ward.Sighting {
 // and single hyphens.
 func hostSlug(host string) string {
 	host, _, _ = strings.Cut(host, ".")
-	var b strings.Builder
-	hyphen := false
-	for _, r := range strings.ToLower(host) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			if hyphen && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			hyphen = false
-			b.WriteRune(r)
-		default:
-			hyphen = true
-		}
+	if id := slug.Make(host); id != "" {
+		return id
 	}
-	if b.Len() == 0 {
-		return "ward"
-	}
-	return b.String()
+	return "ward"
 }
