@@ -36,70 +36,107 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-func TestDashboardInBrowser(t *testing.T) {
-	exe := chromium(t)
-	h := start(t, testConfig(t))
-	require.Equal(t, 200, h.push("kiosk-a", tokA, rec("kiosk-a", 1, cccd(1), "Đông Lão", true)).status)
+// dashboard is an official's browser logged in to a ward's dashboard,
+// watching for script errors and CSP violations.
+type dashboard struct {
+	t        *testing.T
+	ctx      context.Context
+	mu       sync.Mutex
+	jsErrors []string
+}
 
+// openDashboard starts headless Chromium, logs in with the admin password
+// and waits until wait is visible.
+func openDashboard(t *testing.T, h *harness, wait string) *dashboard {
+	t.Helper()
+	exe := chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(cancelC)
 	require.NoError(t, chromedp.Do(ctx))
-	var mu sync.Mutex
-	var jsErrors []string
+	d := &dashboard{t: t, ctx: ctx}
 	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			mu.Lock()
-			jsErrors = append(jsErrors, e.ExceptionDetails.Text)
-			mu.Unlock()
+			d.mu.Lock()
+			d.jsErrors = append(d.jsErrors, e.ExceptionDetails.Text)
+			d.mu.Unlock()
 		}
 	}))
-	run := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		require.NoError(t, chromedp.Do(c, steps...))
-	}
-	text := func(sel string) string {
-		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		s, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
-		require.NoError(t, err)
-		return s
-	}
-	run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	d.run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspProbe})
 		return err
 	}))
+	d.run(chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.ID("password")))
+	d.run(chromedp.SendKeys(chromedp.ID("password"), adminPW), chromedp.Submit(chromedp.ID("password")))
+	d.run(chromedp.WaitVisible(chromedp.ID(wait)))
+	return d
+}
 
-	run(chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.ID("password")))
-	run(chromedp.SendKeys(chromedp.ID("password"), adminPW), chromedp.Submit(chromedp.ID("password")))
-	run(chromedp.WaitVisible(chromedp.ID("t-villages")))
-	assert.Contains(t, text("#t-villages tbody tr"), "Đông Lão")
-	assert.Equal(t, "1", text(`#t-total [data-k="done"]`))
-	assert.Equal(t, "1.701", text(`#t-total [data-k="target"]`))
+func (d *dashboard) run(steps ...chromedp.Action[chromedp.Void]) {
+	d.t.Helper()
+	c, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	defer cancel()
+	require.NoError(d.t, chromedp.Do(c, steps...))
+}
+
+func (d *dashboard) text(sel string) string {
+	d.t.Helper()
+	c, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(d.t, err)
+	return s
+}
+
+func (d *dashboard) eval(expr string) bool {
+	d.t.Helper()
+	c, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, chromedp.Evaluate[bool](expr))
+	require.NoError(d.t, err, expr)
+	return v
+}
+
+// poll waits until expr is true in the page.
+func (d *dashboard) poll(expr, why string) {
+	d.t.Helper()
+	c, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(c, chromedp.Poll[bool](expr))
+	require.NoError(d.t, err, why)
+}
+
+// clean asserts the page ran without CSP violations or uncaught errors.
+func (d *dashboard) clean() {
+	d.t.Helper()
+	csp, err := chromedp.Run(d.ctx, chromedp.Evaluate[[]string](`window.__csp || []`))
+	require.NoError(d.t, err)
+	assert.Empty(d.t, csp, "CSP violations")
+	d.mu.Lock()
+	assert.Empty(d.t, d.jsErrors, "uncaught script errors")
+	d.mu.Unlock()
+}
+
+func TestDashboardInBrowser(t *testing.T) {
+	h := start(t, testConfig(t))
+	require.Equal(t, 200, h.push("kiosk-a", tokA, rec("kiosk-a", 1, cccd(1), "Đông Lão", true)).status)
+	d := openDashboard(t, h, "t-villages")
+	assert.Contains(t, d.text("#t-villages tbody tr"), "Đông Lão")
+	assert.Equal(t, "1", d.text(`#t-total [data-k="done"]`))
+	assert.Equal(t, "1.701", d.text(`#t-total [data-k="target"]`))
 
 	// A new activation shows up without a reload.
 	require.Equal(t, 200, h.push("kiosk-a", tokA, rec("kiosk-a", 2, cccd(2), "Song Nga", true)).status)
-	c, cancelPoll := context.WithTimeout(ctx, 20*time.Second)
-	defer cancelPoll()
-	_, err := chromedp.Run(c, chromedp.Poll[bool](`document.querySelector('#t-total [data-k="done"]').textContent === '2'`))
-	require.NoError(t, err, "ward.js refreshes the numbers")
-	assert.Contains(t, text("#t-kiosks tbody"), "kiosk-a")
-	assert.Contains(t, text("#t-villages tfoot"), "Cộng")
+	d.poll(`document.querySelector('#t-total [data-k="done"]').textContent === '2'`, "ward.js refreshes the numbers")
+	assert.Contains(t, d.text("#t-kiosks tbody"), "kiosk-a")
+	assert.Contains(t, d.text("#t-villages tfoot"), "Cộng")
 
 	if path := os.Getenv("KYSO_SCREENSHOT"); path != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		png, err := chromedp.Run(d.ctx, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(path, png, 0o644))
 	}
-	csp, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp || []`))
-	require.NoError(t, err)
-	assert.Empty(t, csp, "CSP violations")
-	mu.Lock()
-	assert.Empty(t, jsErrors, "uncaught script errors")
-	mu.Unlock()
+	d.clean()
 }
