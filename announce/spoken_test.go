@@ -3,6 +3,7 @@ package announce_test
 import (
 	"regexp"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 
@@ -107,4 +108,16 @@ func TestSpoken_AnnouncementHasNoDigits(t *testing.T) {
 	assert.Contains(t, got, "từ mười chín giờ đến hai mươi mốt giờ ba mươi phút")
 	assert.Contains(t, got, "mời ba hộ có tên trên")
 	assert.Contains(t, got, "hộ ông Nguyễn Văn An,\n", "a comma after each household: a pause")
+}
+
+func FuzzSpoken(f *testing.F) {
+	for _, s := range []string{"19h30", "20/11/2026", "ngày 4/4 lúc 7:05", "SĐT 0987654321", "1.000,5%", "thứ 4", "2,5 giờ", "5ha", "19-21", "😀 19h", "ngày 99/99", "24:60"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := announce.Spoken(s)
+		if !utf8.ValidString(out) && utf8.ValidString(s) {
+			t.Fatalf("invalid UTF-8 from %q", s)
+		}
+	})
 }

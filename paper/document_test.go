@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/kyso-vn/kyso/paper"
 )
@@ -39,7 +40,7 @@ func TestDoc_ThreeRowsOnOnePage(t *testing.T) {
 	d := villageList([][]string{
 		{"1", "Nguyễn Văn An", "038085001234", ""},
 		{"2", "Lê Thị Hoa", "038190004567", "Cài lại ứng dụng VNeID"},
-		{"3", "Trần Minh Khang", "038202003456", ""},
+		{"3", norm.NFD.String("Trần Minh Khang"), "038202003456", ""}, // typed on a keyboard that decomposes
 	})
 	pdf := render(t, func(w *bytes.Buffer) error { return d.WritePDF(w) })
 
