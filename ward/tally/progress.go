@@ -52,14 +52,26 @@ type ForecastRow struct {
 	ETA          string  `json:"eta,omitempty"` // YYYY-MM-DD; empty when met or the rate is 0
 	NeededPerDay float64 `json:"needed_per_day"`
 	OnTrack      bool    `json:"on_track"`
+	// Beyond is set when, at the recent pace, the target is not met within
+	// a year of the deadline: no date is named then.
+	Beyond bool `json:"beyond,omitempty"`
 }
 
 // Forecast is computed from the last WindowDays days, today included.
 type Forecast struct {
-	Today      string        `json:"today"`
-	WindowDays int           `json:"window_days"`
-	Deadline   string        `json:"deadline,omitempty"`
-	DaysLeft   int           `json:"days_left"` // deadline − today + 1; 0 when past or unset
+	Today      string `json:"today"`
+	WindowDays int    `json:"window_days"`
+	Deadline   string `json:"deadline,omitempty"`
+	DaysLeft   int    `json:"days_left"` // deadline − today + 1; 0 when past or unset
+	// SessionDaysLeft counts the campaign days (the rounds' days, or every
+	// day without rounds) from today to the deadline: the pace needed is
+	// per one of these.
+	SessionDaysLeft int `json:"session_days_left"`
+	// DataDays counts campaign days since the first activation; a date is
+	// forecast only when Enough (MinForecastDays), from EnoughFrom on.
+	DataDays   int           `json:"data_days"`
+	Enough     bool          `json:"enough"`
+	EnoughFrom string        `json:"enough_from,omitempty"`
 	Total      ForecastRow   `json:"total"`
 	Villages   []ForecastRow `json:"villages"`
 }
@@ -191,32 +203,114 @@ func Compute(plan quota.Plan, s Snapshot, now time.Time) Progress {
 		p.Days = append(p.Days, DayRow{Date: d, Done: s.Days[d]})
 	}
 
-	p.Forecast = forecast(plan.Deadline, s, p, recent)
+	p.Forecast = forecast(plan, s, p, recent)
 	return p
 }
 
-func forecast(deadline string, s Snapshot, p Progress, recent map[string]int) Forecast {
+// MinForecastDays is how many campaign days with data a forecast needs
+// before it names a date: one evening says little about the next ten.
+const MinForecastDays = 3
+
+// forecastYears bounds how far a date is promised past the deadline: a
+// slow start must not read "2041".
+const forecastYears = 1
+
+func forecast(plan quota.Plan, s Snapshot, p Progress, recent map[string]int) Forecast {
+	deadline := plan.Deadline
 	f := Forecast{Today: s.Today, WindowDays: s.WindowDays, Deadline: deadline, Villages: []ForecastRow{}}
 	today, _ := DayOf(s.Today)
+	// Campaign days: the rounds' days when there are rounds (nobody is
+	// expected to come between them), else every day.
+	sessionDay := func(d int32) bool {
+		if len(plan.Rounds) == 0 {
+			return true
+		}
+		ds := DayString(d)
+		for _, r := range plan.Rounds {
+			if r.Contains(ds) {
+				return true
+			}
+		}
+		return false
+	}
+	end, hasEnd := DayOf(deadline)
+	if !hasEnd && len(plan.Rounds) > 0 {
+		for _, r := range plan.Rounds {
+			if e, ok := DayOf(r.To); ok && (!hasEnd || e > end) {
+				end, hasEnd = e, true
+			}
+		}
+	}
 	if dl, ok := DayOf(deadline); ok && dl >= today {
 		f.DaysLeft = int(dl-today) + 1
 	}
+	if hasEnd && end >= today {
+		for d := today; d <= end; d++ {
+			if sessionDay(d) {
+				f.SessionDaysLeft++
+			}
+		}
+		if f.SessionDaysLeft == 0 {
+			f.SessionDaysLeft = int(end-today) + 1
+		}
+	}
+	// Data: campaign days from the first day with activations to today.
+	first := int32(-1)
+	for ds, n := range s.Days {
+		if d, ok := DayOf(ds); ok && n > 0 && (first < 0 || d < first) {
+			first = d
+		}
+	}
+	window := 0
+	if first >= 0 {
+		for d := first; d <= today; d++ {
+			if sessionDay(d) {
+				f.DataDays++
+				if d > today-int32(s.WindowDays) {
+					window++
+				}
+			}
+		}
+		n := 0
+		for d := first; n < MinForecastDays && d < first+3660; d++ {
+			if sessionDay(d) {
+				n++
+				if n == MinForecastDays {
+					f.EnoughFrom = DayString(d)
+				}
+			}
+		}
+	}
+	f.Enough = f.DataDays >= MinForecastDays
+	limit := today + 366*forecastYears
+	if hasEnd {
+		limit = end + 366*forecastYears
+	}
 	row := func(name string, r Row, recentDone int) ForecastRow {
 		fr := ForecastRow{Name: name, Remaining: r.Remaining, Met: r.Target > 0 && r.Remaining == 0}
-		if s.WindowDays > 0 {
-			fr.RatePerDay = math.Round(100*float64(recentDone)/float64(s.WindowDays)) / 100
+		if window > 0 {
+			fr.RatePerDay = math.Round(100*float64(recentDone)/float64(window)) / 100
 		}
-		if !fr.Met && fr.RatePerDay > 0 {
-			days := int(math.Ceil(float64(r.Remaining) / fr.RatePerDay))
-			fr.ETA = DayString(today + int32(min(days, 36500)))
+		if !fr.Met && fr.RatePerDay > 0 && f.Enough {
+			left := float64(r.Remaining)
+			for d := today + 1; d <= limit; d++ {
+				if sessionDay(d) || (hasEnd && d > end) {
+					left -= fr.RatePerDay
+				}
+				if left <= 0 {
+					fr.ETA = DayString(d)
+					break
+				}
+			}
+			fr.Beyond = fr.ETA == ""
 		}
 		switch {
 		case fr.Met:
 			fr.OnTrack = true
-		case deadline == "":
-		case f.DaysLeft > 0:
-			fr.NeededPerDay = math.Ceil(100*float64(r.Remaining)/float64(f.DaysLeft)) / 100
-			fr.OnTrack = fr.RatePerDay >= fr.NeededPerDay
+		case !hasEnd:
+		case f.SessionDaysLeft > 0:
+			fr.NeededPerDay = math.Ceil(100*float64(r.Remaining)/float64(f.SessionDaysLeft)) / 100
+			fr.OnTrack = f.Enough && fr.RatePerDay >= fr.NeededPerDay
 		default: // past the deadline: everything left is needed now
 			fr.NeededPerDay = float64(r.Remaining)
 		}
