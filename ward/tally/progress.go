@@ -11,11 +11,14 @@ import (
 // Row is one line of the progress table (a village, an association or the
 // total). Have = Before + Done; Percent = 100 × Have / Target, one decimal.
 type Row struct {
-	Name      string  `json:"name,omitempty"`
-	Base      int     `json:"base"`
-	Target    int     `json:"target"`
-	Before    int     `json:"before"`
-	Done      int     `json:"done"`
+	Name   string `json:"name,omitempty"`
+	Base   int    `json:"base"`
+	Target int    `json:"target"`
+	Before int    `json:"before"`
+	Done   int    `json:"done"`
+	// Confirmed counts the people of this row VNPT's latest report
+	// confirms as activated, beside Done (kyso's own count).
+	Confirmed int     `json:"confirmed"`
 	Have      int     `json:"have"`
 	Percent   float64 `json:"percent"`
 	Remaining int     `json:"remaining"`
@@ -326,4 +329,49 @@ func forecast(plan quota.Plan, s Snapshot, p Progress, recent map[string]int) Fo
 	}
 	f.Total = row("Toàn xã", p.Total, total)
 	return f
+}
+
+// OtherName is the one public row that stands for every village or
+// association name the plan does not know.
+const OtherName = "Khác (chờ xã đối chiếu)"
+
+// Public returns the progress for unauthenticated readers: names typed by
+// citizens that the plan does not know are free text (a phone number, a
+// name) and belong to the admin, so they are summed into one row.
+func (p Progress) Public() Progress {
+	fold := func(rows []Row) []Row {
+		if len(rows) == 0 {
+			return []Row{}
+		}
+		o := Row{Name: OtherName}
+		for _, r := range rows {
+			o.Done += r.Done
+			o.Confirmed += r.Confirmed
+		}
+		return []Row{finish(o)}
+	}
+	p.OtherVillages = fold(p.OtherVillages)
+	p.OtherAssociations = fold(p.OtherAssociations)
+	return p
+}
+
+// SetConfirmed fills Confirmed from VNPT's report, counted by quota.Key of
+// the village and association.
+func (p *Progress) SetConfirmed(villages, associations map[string]int) {
+	set := func(rows []Row, m map[string]int) int {
+		n := 0
+		for i := range rows {
+			rows[i].Confirmed = m[quota.Key(rows[i].Name)]
+			n += rows[i].Confirmed
+		}
+		return n
+	}
+	total := set(p.Villages, villages)
+	total += set(p.OtherVillages, villages)
+	set(p.Associations, associations)
+	set(p.OtherAssociations, associations)
+	if u := villages[quota.Key(UnknownVillage)]; u > 0 {
+		total += u
+	}
+	p.Total.Confirmed = total
 }
