@@ -14,11 +14,11 @@ import (
 // Paper is what every printed list carries: the unit that issues it, the
 // national header, the title, the date line and who signs.
 type Paper struct {
-	Commune  string   // "UBND XÃ CẨM NGỌC"
-	Unit     string   // "Thôn Đông Lão" or "Hội Phụ nữ" (the second header line)
-	Place    string   // for the date line: "Cẩm Ngọc"
-	Title    string   // "DANH SÁCH NGƯỜI CHƯA CÀI ĐẶT CHỮ KÝ SỐ"
-	Subtitle string   // filters, in words
+	Commune  string // "UBND XÃ CẨM NGỌC"
+	Unit     string // "Thôn Đông Lão" or "Hội Phụ nữ" (the second header line)
+	Place    string // for the date line: "Cẩm Ngọc"
+	Title    string // "DANH SÁCH NGƯỜI CHƯA CÀI ĐẶT CHỮ KÝ SỐ"
+	Subtitle string // filters, in words
 	Date     time.Time
 	Signers  []string // "Người lập biểu", "Trưởng thôn", "Xác nhận của UBND xã"
 }
