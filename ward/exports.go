@@ -165,7 +165,7 @@ func (s *Service) exportCompletionsCSV(c *fiber.Ctx) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := export.WriteCompletionsCSV(&buf, rows); err != nil {
+	if err := export.WriteCompletionsCSV(&buf, export.SliceRows(rows)); err != nil {
 		return err
 	}
 	attachment(c, s.exportName(village, "danh-sach"), ".csv")
@@ -192,7 +192,7 @@ func (s *Service) exportCompletionsXLSX(c *fiber.Ctx) error {
 	}
 	sub += " · " + wardweb.Num(len(rows)) + " người · cập nhật " + s.cfg.Now().In(quota.Location).Format("15:04 02/01/2006")
 	var buf bytes.Buffer
-	if err := export.WriteCompletionsXLSX(&buf, title, sub, rows); err != nil {
+	if err := export.WriteCompletionsXLSX(&buf, title, sub, export.SliceRows(rows)); err != nil {
 		return err
 	}
 	attachment(c, s.exportName(village, "danh-sach"), ".xlsx")
