@@ -59,6 +59,7 @@ type Ref struct {
 	Counted   bool      // this record is the one that counts its citizen
 	Duplicate bool      // activated, effective, but its citizen is counted by another record
 	At        time.Time // time of the chain's original record
+	Village   string    // quota.Key of the record's village
 }
 
 type idKey [16]byte
@@ -652,7 +653,7 @@ func (t *Tally) Refs(villageKey string, onlyCounted bool) []Ref {
 	for j, i := range idx {
 		e := &t.entries[i]
 		out[j] = Ref{
-			Kiosk: t.kiosks[e.kiosk].id, Seq: e.seq, At: time.Unix(0, e.baseAt),
+			Kiosk: t.kiosks[e.kiosk].id, Seq: e.seq, At: time.Unix(0, e.baseAt), Village: t.villages.key[e.village],
 			Counted:   e.flags&fCounted != 0,
 			Duplicate: e.flags&fListed != 0 && e.flags&fCounted == 0,
 		}
