@@ -130,3 +130,10 @@ func TestExportsNeedAdmin(t *testing.T) {
 	r := do(t, a.c, "GET", h.url+"/export/summary.xlsx", nil, nil)
 	assert.Equal(t, 200, r.status, "the admin session works too")
 }
+
+// collectRows reads a streamed list into memory for assertions.
+func collectRows(rows export.Rows, _ int) ([]export.Completion, error) {
+	var out []export.Completion
+	err := rows(func(c export.Completion) error { out = append(out, c); return nil })
+	return out, err
+}

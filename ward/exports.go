@@ -1,7 +1,9 @@
 package ward
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"net/url"
 	"sort"
 	"strings"
@@ -33,11 +35,13 @@ var genderText = map[string]string{"male": "Nam", "female": "Nữ"}
 // purgedNote marks an export line whose personal fields `ward purge` removed.
 const purgedNote = "Đã xoá thông tin cá nhân (hết thời hạn lưu giữ)"
 
-// CompletionRows builds the evidence list. With all false it has one line
+// CompletionRows streams the evidence list. With all false it has one line
 // per counted citizen (as many as done); with all true every effective
 // attempt, failures and repeat activations included. village filters by
-// name ("" for the whole commune).
-func (s *Service) CompletionRows(village string, all bool) ([]export.Completion, error) {
+// name ("" for the whole commune). Lines come in the plan's village order,
+// then by time; records are read from the store a chunk at a time, so an
+// export holds one chunk of records, never the list. n is the line count.
+func (s *Service) CompletionRows(village string, all bool) (rows export.Rows, n int) {
 	key := ""
 	if village != "" {
 		key = quota.Key(village)
@@ -50,86 +54,83 @@ func (s *Service) CompletionRows(village string, all bool) ([]export.Completion,
 		order[quota.Key(v.Name)] = i
 		names[quota.Key(v.Name)] = v.Name
 	}
-	type line struct {
-		c     export.Completion
-		vkey  string
-		at    time.Time
-		kiosk string
-		seq   uint64
-	}
-	byKey := make(map[store.Ref]tally.Ref, len(refs))
-	keys := make([]store.Ref, len(refs))
-	for i, r := range refs {
-		k := store.Ref{Kiosk: r.Kiosk, Seq: r.Seq}
-		byKey[k], keys[i] = r, k
-	}
-	lines := make([]line, 0, len(refs))
-	err := s.store.GetRecords(keys, func(st store.Stored) error {
-		r := st.Record
-		ref := byKey[store.Ref{Kiosk: r.KioskID, Seq: r.Seq}]
-		vk := quota.Key(r.Citizen.Village)
-		vname := names[vk]
-		if vname == "" {
-			vname = quota.Clean(r.Citizen.Village)
-		}
-		c := export.Completion{
-			Name: quota.Clean(r.Citizen.Name), BirthDate: dmyDate(r.Citizen.BirthDate), Gender: genderText[r.Citizen.Gender],
-			CCCD: r.Citizen.CCCD, Phone: r.Citizen.Phone, Village: vname, Association: quota.Clean(r.Citizen.Association),
-			Date: ref.At.In(quota.Location).Format("02/01/2006"), Result: outcomeText[r.Outcome], Volunteer: quota.Clean(r.Volunteer),
-		}
-		var notes []string
-		if r.Outcome == record.OutcomeFailed {
-			reason := r.Reason
-			if t, ok := reasonText[reason]; ok {
-				reason = t
-			}
-			notes = append(notes, reason)
-		}
-		if ref.Duplicate {
-			notes = append(notes, "Trùng CCCD: đã tính ở lượt khác")
-		}
-		if r.Type == record.TypeCorrection {
-			notes = append(notes, "Đã sửa thông tin")
-		}
-		if st.Purged {
-			// `ward purge`: the pseudonym in the CCCD field is no use to a reader.
-			c.Name, c.BirthDate, c.CCCD, c.Phone = "", "", "", ""
-			notes = append(notes, purgedNote)
-		}
-		c.Note = strings.Join(notes, "; ")
-		lines = append(lines, line{c: c, vkey: vk, at: ref.At, kiosk: r.KioskID, seq: r.Seq})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
 	rank := func(k string) int {
 		if i, ok := order[k]; ok {
 			return i
 		}
 		return len(order)
 	}
-	sort.SliceStable(lines, func(i, j int) bool {
-		a, b := lines[i], lines[j]
-		if ra, rb := rank(a.vkey), rank(b.vkey); ra != rb {
+	// Refs come sorted by time, kiosk and seq: a stable sort by village
+	// keeps that order within each village.
+	sort.SliceStable(refs, func(i, j int) bool {
+		a, b := refs[i].Village, refs[j].Village
+		if ra, rb := rank(a), rank(b); ra != rb {
 			return ra < rb
 		}
-		if a.c.Village != b.c.Village {
-			return a.c.Village < b.c.Village
-		}
-		if !a.at.Equal(b.at) {
-			return a.at.Before(b.at)
-		}
-		if a.kiosk != b.kiosk {
-			return a.kiosk < b.kiosk
-		}
-		return a.seq < b.seq
+		return a < b
 	})
-	out := make([]export.Completion, len(lines))
-	for i, l := range lines {
-		out[i] = l.c
+	const chunk = 512
+	return func(fn func(export.Completion) error) error {
+		keys := make([]store.Ref, 0, chunk)
+		for from := 0; from < len(refs); from += chunk {
+			part := refs[from:min(from+chunk, len(refs))]
+			keys = keys[:0]
+			for _, r := range part {
+				keys = append(keys, store.Ref{Kiosk: r.Kiosk, Seq: r.Seq})
+			}
+			got := make(map[store.Ref]store.Stored, len(part))
+			if err := s.store.GetRecords(keys, func(st store.Stored) error {
+				got[store.Ref{Kiosk: st.Record.KioskID, Seq: st.Record.Seq}] = st
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, ref := range part {
+				st, ok := got[store.Ref{Kiosk: ref.Kiosk, Seq: ref.Seq}]
+				if !ok {
+					continue
+				}
+				if err := fn(completionOf(st, ref, names)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}, len(refs)
+}
+
+func completionOf(st store.Stored, ref tally.Ref, names map[string]string) export.Completion {
+	r := st.Record
+	vname := names[quota.Key(r.Citizen.Village)]
+	if vname == "" {
+		vname = quota.Clean(r.Citizen.Village)
 	}
-	return out, nil
+	c := export.Completion{
+		Name: quota.Clean(r.Citizen.Name), BirthDate: dmyDate(r.Citizen.BirthDate), Gender: genderText[r.Citizen.Gender],
+		CCCD: r.Citizen.CCCD, Phone: r.Citizen.Phone, Village: vname, Association: quota.Clean(r.Citizen.Association),
+		Date: ref.At.In(quota.Location).Format("02/01/2006"), Result: outcomeText[r.Outcome], Volunteer: quota.Clean(r.Volunteer),
+	}
+	var notes []string
+	if r.Outcome == record.OutcomeFailed {
+		reason := r.Reason
+		if t, ok := reasonText[reason]; ok {
+			reason = t
+		}
+		notes = append(notes, reason)
+	}
+	if ref.Duplicate {
+		notes = append(notes, "Trùng CCCD: đã tính ở lượt khác")
+	}
+	if r.Type == record.TypeCorrection {
+		notes = append(notes, "Đã sửa thông tin")
+	}
+	if st.Purged {
+		// `ward purge`: the pseudonym in the CCCD field is no use to a reader.
+		c.Name, c.BirthDate, c.CCCD, c.Phone = "", "", "", ""
+		notes = append(notes, purgedNote)
+	}
+	c.Note = strings.Join(notes, "; ")
+	return c
 }
 
 func dmyDate(iso string) string {
@@ -160,17 +161,11 @@ func wantAll(c *fiber.Ctx) bool {
 
 func (s *Service) exportCompletionsCSV(c *fiber.Ctx) error {
 	village := strings.TrimSpace(c.Query("village"))
-	rows, err := s.CompletionRows(village, wantAll(c))
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := export.WriteCompletionsCSV(&buf, rows); err != nil {
-		return err
-	}
+	rows, _ := s.CompletionRows(village, wantAll(c))
 	attachment(c, s.exportName(village, "danh-sach"), ".csv")
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	return c.Send(buf.Bytes())
+	s.stream(c, "completions.csv", func(w io.Writer) error { return export.WriteCompletionsCSV(w, rows) })
+	return nil
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -178,10 +173,7 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 func (s *Service) exportCompletionsXLSX(c *fiber.Ctx) error {
 	village := strings.TrimSpace(c.Query("village"))
 	all := wantAll(c)
-	rows, err := s.CompletionRows(village, all)
-	if err != nil {
-		return err
-	}
+	rows, n := s.CompletionRows(village, all)
 	title := "DANH SÁCH CÔNG DÂN ĐÃ ĐƯỢC HỖ TRỢ CÀI ĐẶT CHỮ KÝ SỐ"
 	if all {
 		title = "DANH SÁCH CÁC LƯỢT HỖ TRỢ CÀI ĐẶT CHỮ KÝ SỐ"
@@ -190,14 +182,37 @@ func (s *Service) exportCompletionsXLSX(c *fiber.Ctx) error {
 	if village != "" {
 		sub = "Thôn/TDP: " + quota.Clean(village)
 	}
-	sub += " · " + wardweb.Num(len(rows)) + " người · cập nhật " + s.cfg.Now().In(quota.Location).Format("15:04 02/01/2006")
-	var buf bytes.Buffer
-	if err := export.WriteCompletionsXLSX(&buf, title, sub, rows); err != nil {
-		return err
+	unit := " người"
+	if all {
+		unit = " lượt"
 	}
+	sub += " · " + wardweb.Num(n) + unit + " · cập nhật " + s.cfg.Now().In(quota.Location).Format("15:04 02/01/2006")
 	attachment(c, s.exportName(village, "danh-sach"), ".xlsx")
 	c.Set(fiber.HeaderContentType, xlsxType)
-	return c.Send(buf.Bytes())
+	s.stream(c, "completions.xlsx", func(w io.Writer) error { return export.WriteCompletionsXLSX(w, title, sub, rows) })
+	return nil
+}
+
+// stream sends an export as it is written: the response starts at once and
+// memory does not grow with the list. An error halfway can no longer change
+// the status: it is logged and the file is left visibly broken (an XLSX
+// without its directory does not open; a CSV gets a last line saying so).
+func (s *Service) stream(c *fiber.Ctx, what string, write func(io.Writer) error) {
+	log := s.log
+	csv := strings.HasSuffix(what, ".csv")
+	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("export failed", "export", what, "panic", r)
+			}
+		}()
+		if err := write(bw); err != nil {
+			log.Error("export failed", "export", what, "err", err)
+			if csv {
+				_, _ = bw.WriteString("\r\nLỖI: danh sách bị gián đoạn, chưa đầy đủ. Hãy tải lại.\r\n")
+			}
+		}
+	})
 }
 
 func (s *Service) exportSummaryXLSX(c *fiber.Ctx) error {

@@ -119,7 +119,7 @@ func TestPurge(t *testing.T) {
 	assert.Equal(t, before, progressJSON(t, h), "the public progress is identical")
 	assert.Equal(t, acked, h.svc.tally.Acked("kiosk-a"))
 
-	rows, err := h.svc.CompletionRows("", true)
+	rows, err := collectRows(h.svc.CompletionRows("", true))
 	require.NoError(t, err)
 	require.Len(t, rows, 5)
 	purged := 0
@@ -199,7 +199,7 @@ func TestPurgeRefuses(t *testing.T) {
 	_, err := Purge(PurgeOptions{Data: cfg.Data, DataKey: bytes.Repeat([]byte{7}, 32), Before: time.Now()})
 	require.ErrorContains(t, err, "data key", "a plain store does not open with a key")
 	h.open()
-	rows, err := h.svc.CompletionRows("", true)
+	rows, err := collectRows(h.svc.CompletionRows("", true))
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	assert.Equal(t, cccd(1), rows[0].CCCD, "nothing was changed")
@@ -291,7 +291,7 @@ func TestPurgeEncrypted(t *testing.T) {
 	assert.Equal(t, 2, res.Purged)
 	h.open()
 	assert.Equal(t, before, progressJSON(t, h))
-	rows, err := h.svc.CompletionRows("", false)
+	rows, err := collectRows(h.svc.CompletionRows("", false))
 	require.NoError(t, err)
 	require.Len(t, rows, 2)
 	assert.Empty(t, rows[0].CCCD)

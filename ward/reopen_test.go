@@ -32,7 +32,7 @@ func TestReopenIdentical(t *testing.T) {
 	}
 	p1, k1, q1 := snapshot()
 	require.Equal(t, uint64(4), h.svc.tally.Acked("kiosk-a"), "1..4 held, the correction (3) filled the gap")
-	rows1, err := h.svc.CompletionRows("", true)
+	rows1, err := collectRows(h.svc.CompletionRows("", true))
 	require.NoError(t, err)
 
 	h.restart()
@@ -40,7 +40,7 @@ func TestReopenIdentical(t *testing.T) {
 	assert.Equal(t, p1, p2)
 	assert.Equal(t, k1, k2)
 	assert.Equal(t, q1, q2)
-	rows2, err := h.svc.CompletionRows("", true)
+	rows2, err := collectRows(h.svc.CompletionRows("", true))
 	require.NoError(t, err)
 	assert.Equal(t, rows1, rows2)
 

@@ -40,17 +40,44 @@ func (c Completion) texts() []string {
 // BOM is what Excel needs to read a CSV file as UTF-8.
 const BOM = "\uFEFF"
 
-// defuse keeps spreadsheet programs from evaluating a cell.
+// defuse keeps spreadsheet programs from evaluating a cell: a cell whose
+// first character after leading blanks and line breaks would start a
+// formula (" =HYPERLINK(…)", "\n=1+1") gets a leading apostrophe.
 func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	t := strings.TrimLeft(s, " \t\r\n\u00a0")
+	if t != "" && strings.ContainsRune("=+-@", rune(t[0])) {
+		return "'" + s
+	}
+	if s != "" && strings.ContainsRune("\t\r", rune(s[0])) {
 		return "'" + s
 	}
 	return s
 }
 
+// Rows streams the lines of a list in order, so that an export of a
+// million lines never holds them all: fn is called once per line and the
+// first error it returns stops the walk.
+type Rows func(fn func(Completion) error) error
+
+// SliceRows streams a slice.
+func SliceRows(cs []Completion) Rows {
+	return func(fn func(Completion) error) error {
+		for _, c := range cs {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// MaxSheetRows is Excel's row limit; a longer list continues on the next
+// sheet (a variable so that tests can make it small).
+var MaxSheetRows = 1_048_576
+
 // WriteCompletionsCSV writes the list as CSV: BOM, header, one row per
 // completion, CRLF line ends.
-func WriteCompletionsCSV(w io.Writer, rows []Completion) error {
+func WriteCompletionsCSV(w io.Writer, rows Rows) error {
 	if _, err := io.WriteString(w, BOM); err != nil {
 		return err
 	}
@@ -60,14 +87,17 @@ func WriteCompletionsCSV(w io.Writer, rows []Completion) error {
 		return err
 	}
 	rec := make([]string, len(Columns))
-	for i, c := range rows {
-		rec[0] = fmt.Sprint(i + 1)
+	i := 0
+	err := rows(func(c Completion) error {
+		i++
+		rec[0] = fmt.Sprint(i)
 		for j, t := range c.texts() {
 			rec[j+1] = defuse(t)
 		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
@@ -109,8 +139,11 @@ func newStyles(f *excelize.File) (styles, error) {
 }
 
 // WriteCompletionsXLSX writes the list as a workbook: title and subtitle,
-// then the header on row CompletionsHeaderRow and the rows under it.
-func WriteCompletionsXLSX(w io.Writer, title, subtitle string, rows []Completion) error {
+// then the header on row CompletionsHeaderRow and the rows under it. Rows
+// go through excelize's stream writer (memory independent of their number);
+// past Excel's row limit the list continues on a sheet "Danh sách (2)" with
+// its own title and header, numbering carried on.
+func WriteCompletionsXLSX(w io.Writer, title, subtitle string, rows Rows) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", CompletionsSheet); err != nil {
@@ -120,43 +153,66 @@ func WriteCompletionsXLSX(w io.Writer, title, subtitle string, rows []Completion
 	if err != nil {
 		return err
 	}
-	sw, err := f.NewStreamWriter(CompletionsSheet)
+	last, _ := excelize.ColumnNumberToName(len(Columns))
+	open := func(sheet string) (*excelize.StreamWriter, error) {
+		sw, err := f.NewStreamWriter(sheet)
+		if err != nil {
+			return nil, err
+		}
+		for i, wd := range []float64{6, 26, 12, 9, 15, 13, 16, 16, 12, 15, 18, 30} {
+			if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+				return nil, err
+			}
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: CompletionsHeaderRow, TopLeftCell: fmt.Sprintf("A%d", CompletionsHeaderRow+1), ActivePane: "bottomLeft"}); err != nil {
+			return nil, err
+		}
+		if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: st.title, Value: title}}); err != nil {
+			return nil, err
+		}
+		if err := sw.SetRow("A2", []any{excelize.Cell{StyleID: st.subtitle, Value: subtitle}}); err != nil {
+			return nil, err
+		}
+		_ = sw.MergeCell("A1", last+"1")
+		_ = sw.MergeCell("A2", last+"2")
+		hdr := make([]any, len(Columns))
+		for i, c := range Columns {
+			hdr[i] = excelize.Cell{StyleID: st.header, Value: c}
+		}
+		return sw, sw.SetRow(fmt.Sprintf("A%d", CompletionsHeaderRow), hdr)
+	}
+	sw, err := open(CompletionsSheet)
 	if err != nil {
 		return err
 	}
-	for i, wd := range []float64{6, 26, 12, 9, 15, 13, 16, 16, 12, 15, 18, 30} {
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-			return err
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: CompletionsHeaderRow, TopLeftCell: fmt.Sprintf("A%d", CompletionsHeaderRow+1), ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	last, _ := excelize.ColumnNumberToName(len(Columns))
-	if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: st.title, Value: title}}); err != nil {
-		return err
-	}
-	if err := sw.SetRow("A2", []any{excelize.Cell{StyleID: st.subtitle, Value: subtitle}}); err != nil {
-		return err
-	}
-	_ = sw.MergeCell("A1", last+"1")
-	_ = sw.MergeCell("A2", last+"2")
-	hdr := make([]any, len(Columns))
-	for i, c := range Columns {
-		hdr[i] = excelize.Cell{StyleID: st.header, Value: c}
-	}
-	if err := sw.SetRow(fmt.Sprintf("A%d", CompletionsHeaderRow), hdr); err != nil {
-		return err
-	}
 	vals := make([]any, len(Columns))
-	for i, c := range rows {
-		vals[0] = excelize.Cell{StyleID: st.num, Value: i + 1}
+	n, row, sheets := 0, CompletionsHeaderRow, 1
+	err = rows(func(c Completion) error {
+		if row >= MaxSheetRows {
+			if err := sw.Flush(); err != nil {
+				return err
+			}
+			sheets++
+			name := fmt.Sprintf("%s (%d)", CompletionsSheet, sheets)
+			if _, err := f.NewSheet(name); err != nil {
+				return err
+			}
+			var err error
+			if sw, err = open(name); err != nil {
+				return err
+			}
+			row = CompletionsHeaderRow
+		}
+		n++
+		row++
+		vals[0] = excelize.Cell{StyleID: st.num, Value: n}
 		for j, t := range c.texts() {
 			vals[j+1] = excelize.Cell{StyleID: st.text, Value: t}
 		}
-		if err := sw.SetRow(fmt.Sprintf("A%d", CompletionsHeaderRow+1+i), vals); err != nil {
-			return err
-		}
+		return sw.SetRow(fmt.Sprintf("A%d", row), vals)
+	})
+	if err != nil {
+		return err
 	}
 	if err := sw.Flush(); err != nil {
 		return err

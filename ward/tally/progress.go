@@ -11,11 +11,14 @@ import (
 // Row is one line of the progress table (a village, an association or the
 // total). Have = Before + Done; Percent = 100 × Have / Target, one decimal.
 type Row struct {
-	Name      string  `json:"name,omitempty"`
-	Base      int     `json:"base"`
-	Target    int     `json:"target"`
-	Before    int     `json:"before"`
-	Done      int     `json:"done"`
+	Name   string `json:"name,omitempty"`
+	Base   int    `json:"base"`
+	Target int    `json:"target"`
+	Before int    `json:"before"`
+	Done   int    `json:"done"`
+	// Confirmed counts the people of this row VNPT's latest report
+	// confirms as activated, beside Done (kyso's own count).
+	Confirmed int     `json:"confirmed"`
 	Have      int     `json:"have"`
 	Percent   float64 `json:"percent"`
 	Remaining int     `json:"remaining"`
@@ -52,14 +55,26 @@ type ForecastRow struct {
 	ETA          string  `json:"eta,omitempty"` // YYYY-MM-DD; empty when met or the rate is 0
 	NeededPerDay float64 `json:"needed_per_day"`
 	OnTrack      bool    `json:"on_track"`
+	// Beyond is set when, at the recent pace, the target is not met within
+	// a year of the deadline: no date is named then.
+	Beyond bool `json:"beyond,omitempty"`
 }
 
 // Forecast is computed from the last WindowDays days, today included.
 type Forecast struct {
-	Today      string        `json:"today"`
-	WindowDays int           `json:"window_days"`
-	Deadline   string        `json:"deadline,omitempty"`
-	DaysLeft   int           `json:"days_left"` // deadline − today + 1; 0 when past or unset
+	Today      string `json:"today"`
+	WindowDays int    `json:"window_days"`
+	Deadline   string `json:"deadline,omitempty"`
+	DaysLeft   int    `json:"days_left"` // deadline − today + 1; 0 when past or unset
+	// SessionDaysLeft counts the campaign days (the rounds' days, or every
+	// day without rounds) from today to the deadline: the pace needed is
+	// per one of these.
+	SessionDaysLeft int `json:"session_days_left"`
+	// DataDays counts campaign days since the first activation; a date is
+	// forecast only when Enough (MinForecastDays), from EnoughFrom on.
+	DataDays   int           `json:"data_days"`
+	Enough     bool          `json:"enough"`
+	EnoughFrom string        `json:"enough_from,omitempty"`
 	Total      ForecastRow   `json:"total"`
 	Villages   []ForecastRow `json:"villages"`
 }
@@ -191,32 +206,114 @@ func Compute(plan quota.Plan, s Snapshot, now time.Time) Progress {
 		p.Days = append(p.Days, DayRow{Date: d, Done: s.Days[d]})
 	}
 
-	p.Forecast = forecast(plan.Deadline, s, p, recent)
+	p.Forecast = forecast(plan, s, p, recent)
 	return p
 }
 
-func forecast(deadline string, s Snapshot, p Progress, recent map[string]int) Forecast {
+// MinForecastDays is how many campaign days with data a forecast needs
+// before it names a date: one evening says little about the next ten.
+const MinForecastDays = 3
+
+// forecastYears bounds how far a date is promised past the deadline: a
+// slow start must not read "2041".
+const forecastYears = 1
+
+func forecast(plan quota.Plan, s Snapshot, p Progress, recent map[string]int) Forecast {
+	deadline := plan.Deadline
 	f := Forecast{Today: s.Today, WindowDays: s.WindowDays, Deadline: deadline, Villages: []ForecastRow{}}
 	today, _ := DayOf(s.Today)
+	// Campaign days: the rounds' days when there are rounds (nobody is
+	// expected to come between them), else every day.
+	sessionDay := func(d int32) bool {
+		if len(plan.Rounds) == 0 {
+			return true
+		}
+		ds := DayString(d)
+		for _, r := range plan.Rounds {
+			if r.Contains(ds) {
+				return true
+			}
+		}
+		return false
+	}
+	end, hasEnd := DayOf(deadline)
+	if !hasEnd && len(plan.Rounds) > 0 {
+		for _, r := range plan.Rounds {
+			if e, ok := DayOf(r.To); ok && (!hasEnd || e > end) {
+				end, hasEnd = e, true
+			}
+		}
+	}
 	if dl, ok := DayOf(deadline); ok && dl >= today {
 		f.DaysLeft = int(dl-today) + 1
 	}
+	if hasEnd && end >= today {
+		for d := today; d <= end; d++ {
+			if sessionDay(d) {
+				f.SessionDaysLeft++
+			}
+		}
+		if f.SessionDaysLeft == 0 {
+			f.SessionDaysLeft = int(end-today) + 1
+		}
+	}
+	// Data: campaign days from the first day with activations to today.
+	first := int32(-1)
+	for ds, n := range s.Days {
+		if d, ok := DayOf(ds); ok && n > 0 && (first < 0 || d < first) {
+			first = d
+		}
+	}
+	window := 0
+	if first >= 0 {
+		for d := first; d <= today; d++ {
+			if sessionDay(d) {
+				f.DataDays++
+				if d > today-int32(s.WindowDays) {
+					window++
+				}
+			}
+		}
+		n := 0
+		for d := first; n < MinForecastDays && d < first+3660; d++ {
+			if sessionDay(d) {
+				n++
+				if n == MinForecastDays {
+					f.EnoughFrom = DayString(d)
+				}
+			}
+		}
+	}
+	f.Enough = f.DataDays >= MinForecastDays
+	limit := today + 366*forecastYears
+	if hasEnd {
+		limit = end + 366*forecastYears
+	}
 	row := func(name string, r Row, recentDone int) ForecastRow {
 		fr := ForecastRow{Name: name, Remaining: r.Remaining, Met: r.Target > 0 && r.Remaining == 0}
-		if s.WindowDays > 0 {
-			fr.RatePerDay = math.Round(100*float64(recentDone)/float64(s.WindowDays)) / 100
+		if window > 0 {
+			fr.RatePerDay = math.Round(100*float64(recentDone)/float64(window)) / 100
 		}
-		if !fr.Met && fr.RatePerDay > 0 {
-			days := int(math.Ceil(float64(r.Remaining) / fr.RatePerDay))
-			fr.ETA = DayString(today + int32(min(days, 36500)))
+		if !fr.Met && fr.RatePerDay > 0 && f.Enough {
+			left := float64(r.Remaining)
+			for d := today + 1; d <= limit; d++ {
+				if sessionDay(d) || (hasEnd && d > end) {
+					left -= fr.RatePerDay
+				}
+				if left <= 0 {
+					fr.ETA = DayString(d)
+					break
+				}
+			}
+			fr.Beyond = fr.ETA == ""
 		}
 		switch {
 		case fr.Met:
 			fr.OnTrack = true
-		case deadline == "":
-		case f.DaysLeft > 0:
-			fr.NeededPerDay = math.Ceil(100*float64(r.Remaining)/float64(f.DaysLeft)) / 100
-			fr.OnTrack = fr.RatePerDay >= fr.NeededPerDay
+		case !hasEnd:
+		case f.SessionDaysLeft > 0:
+			fr.NeededPerDay = math.Ceil(100*float64(r.Remaining)/float64(f.SessionDaysLeft)) / 100
+			fr.OnTrack = f.Enough && fr.RatePerDay >= fr.NeededPerDay
 		default: // past the deadline: everything left is needed now
 			fr.NeededPerDay = float64(r.Remaining)
 		}
@@ -232,4 +329,49 @@ func forecast(deadline string, s Snapshot, p Progress, recent map[string]int) Fo
 	}
 	f.Total = row("Toàn xã", p.Total, total)
 	return f
+}
+
+// OtherName is the one public row that stands for every village or
+// association name the plan does not know.
+const OtherName = "Khác (chờ xã đối chiếu)"
+
+// Public returns the progress for unauthenticated readers: names typed by
+// citizens that the plan does not know are free text (a phone number, a
+// name) and belong to the admin, so they are summed into one row.
+func (p Progress) Public() Progress {
+	fold := func(rows []Row) []Row {
+		if len(rows) == 0 {
+			return []Row{}
+		}
+		o := Row{Name: OtherName}
+		for _, r := range rows {
+			o.Done += r.Done
+			o.Confirmed += r.Confirmed
+		}
+		return []Row{finish(o)}
+	}
+	p.OtherVillages = fold(p.OtherVillages)
+	p.OtherAssociations = fold(p.OtherAssociations)
+	return p
+}
+
+// SetConfirmed fills Confirmed from VNPT's report, counted by quota.Key of
+// the village and association.
+func (p *Progress) SetConfirmed(villages, associations map[string]int) {
+	set := func(rows []Row, m map[string]int) int {
+		n := 0
+		for i := range rows {
+			rows[i].Confirmed = m[quota.Key(rows[i].Name)]
+			n += rows[i].Confirmed
+		}
+		return n
+	}
+	total := set(p.Villages, villages)
+	total += set(p.OtherVillages, villages)
+	set(p.Associations, associations)
+	set(p.OtherAssociations, associations)
+	if u := villages[quota.Key(UnknownVillage)]; u > 0 {
+		total += u
+	}
+	p.Total.Confirmed = total
 }

@@ -1,6 +1,7 @@
 package tally
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -120,10 +121,66 @@ func TestForecast(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := quota.Plan{Villages: quota.Villages{Rows: []quota.Village{{Name: "Đông Lão", Base: 491, Target: 202, Before: 43}}}, Deadline: tc.deadline}
-			s := Snapshot{Done: tc.done, Today: "2024-06-05", WindowDays: 7,
+			// A week of data: activations on each of the 7 days to today.
+			days := map[string]int{}
+			for d := 30; d <= 36; d++ {
+				days[time.Date(2024, 5, d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")] = 1
+			}
+			s := Snapshot{Done: tc.done, Today: "2024-06-05", WindowDays: 7, Days: days,
 				Villages: []Group{{Key: quota.Key("Đông Lão"), Name: "Đông Lão", Done: tc.done, Recent: tc.recent}}}
 			p := Compute(plan, s, time.Now())
 			assert.Equal(t, tc.want, p.Forecast.Villages[0], tc.why)
 		})
 	}
+}
+
+// TestForecastHonestWithLittleData is issue 12's first finding: one day of
+// data divided by seven predicted 2041 and every village late.
+func TestForecastHonestWithLittleData(t *testing.T) {
+	plan := quota.Plan{Villages: quota.Villages{Rows: []quota.Village{{Name: "Đông Lão", Base: 491, Target: 202, Before: 43}}}, Deadline: "2024-06-20"}
+	one := Snapshot{Done: 3, Today: "2024-06-05", WindowDays: 7, Days: map[string]int{"2024-06-05": 3},
+		Villages: []Group{{Key: quota.Key("Đông Lão"), Name: "Đông Lão", Done: 3, Recent: 3}}}
+	f := Compute(plan, one, time.Now()).Forecast
+	assert.False(t, f.Enough, "one day is not enough")
+	assert.Equal(t, "2024-06-07", f.EnoughFrom)
+	assert.Empty(t, f.Villages[0].ETA, "no date is named on day one")
+	assert.False(t, f.Villages[0].OnTrack)
+	assert.Equal(t, 3.0, f.Villages[0].RatePerDay, "the rate is per day of data, not per window day")
+	assert.Equal(t, 16, f.SessionDaysLeft)
+
+	// Seven days of 10 a day: a date, before the deadline + 1 year.
+	week := Snapshot{Done: 70, Today: "2024-06-11", WindowDays: 7, Days: map[string]int{},
+		Villages: []Group{{Key: quota.Key("Đông Lão"), Name: "Đông Lão", Done: 70, Recent: 70}}}
+	for d := 5; d <= 11; d++ {
+		week.Days[fmt.Sprintf("2024-06-%02d", d)] = 10
+	}
+	f = Compute(plan, week, time.Now()).Forecast
+	assert.True(t, f.Enough)
+	assert.Equal(t, "2024-06-20", f.Villages[0].ETA, "89 left at 10 a day: 9 more days")
+
+	// A crawl of 1 every few days: no date past a year after the deadline.
+	slow := Snapshot{Done: 3, Today: "2024-06-11", WindowDays: 7, Days: map[string]int{"2024-06-01": 1, "2024-06-06": 1, "2024-06-11": 1},
+		Villages: []Group{{Key: quota.Key("Đông Lão"), Name: "Đông Lão", Done: 3, Recent: 2}}}
+	slow.Villages[0].Recent = 1
+	f = Compute(plan, slow, time.Now()).Forecast
+	assert.Empty(t, f.Villages[0].ETA)
+	assert.True(t, f.Villages[0].Beyond)
+}
+
+// TestForecastKnowsRounds: between rounds nobody is expected, so the pace
+// needed is per round day and the days between do not dilute the rate.
+func TestForecastKnowsRounds(t *testing.T) {
+	plan := quota.Plan{
+		Villages: quota.Villages{Rows: []quota.Village{{Name: "Đông Lão", Base: 491, Target: 202, Before: 42}}},
+		Rounds:   []quota.Round{{Name: "Đợt 1", From: "2024-06-01", To: "2024-06-03"}, {Name: "Đợt 2", From: "2024-06-10", To: "2024-06-12"}},
+	}
+	s := Snapshot{Done: 60, Today: "2024-06-05", WindowDays: 7,
+		Days:     map[string]int{"2024-06-01": 20, "2024-06-02": 20, "2024-06-03": 20},
+		Villages: []Group{{Key: quota.Key("Đông Lão"), Name: "Đông Lão", Done: 60, Recent: 60}}}
+	f := Compute(plan, s, time.Now()).Forecast
+	assert.True(t, f.Enough)
+	assert.Equal(t, 3, f.SessionDaysLeft, "the last round's three days")
+	assert.Equal(t, 20.0, f.Villages[0].RatePerDay)
+	assert.Equal(t, 33.34, f.Villages[0].NeededPerDay, "100 left over 3 round days")
+	assert.Equal(t, "2024-06-14", f.Villages[0].ETA, "3 round days then every day after the last round")
 }

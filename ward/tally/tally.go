@@ -59,6 +59,7 @@ type Ref struct {
 	Counted   bool      // this record is the one that counts its citizen
 	Duplicate bool      // activated, effective, but its citizen is counted by another record
 	At        time.Time // time of the chain's original record
+	Village   string    // quota.Key of the record's village
 }
 
 type idKey [16]byte
@@ -564,7 +565,8 @@ type Group struct {
 	Key    string // quota.Key of the name
 	Name   string // as first seen in a record
 	Done   int
-	Recent int // done within the snapshot's window
+	Recent int    // done within the snapshot's window
+	Last   string // YYYY-MM-DD of the last day with a citizen counted; "" when none
 }
 
 // Snapshot is a copy of the counters, cheap to take (no per-record work).
@@ -595,6 +597,18 @@ func (t *Tally) Snapshot(now time.Time, windowDays int) Snapshot {
 	for d, n := range t.days {
 		s.Days[DayString(d)] = n
 	}
+	last := func(m map[int32]int) string {
+		l, ok := int32(0), false
+		for d, n := range m {
+			if n > 0 && (!ok || d > l) {
+				l, ok = d, true
+			}
+		}
+		if !ok {
+			return ""
+		}
+		return DayString(l)
+	}
 	recent := func(m map[int32]int) int {
 		r := 0
 		for d, n := range m {
@@ -605,10 +619,10 @@ func (t *Tally) Snapshot(now time.Time, windowDays int) Snapshot {
 		return r
 	}
 	for i := range t.villages.name {
-		s.Villages = append(s.Villages, Group{Key: t.villages.key[i], Name: t.villages.name[i], Done: t.vDone[i], Recent: recent(t.vDays[i])})
+		s.Villages = append(s.Villages, Group{Key: t.villages.key[i], Name: t.villages.name[i], Done: t.vDone[i], Recent: recent(t.vDays[i]), Last: last(t.vDays[i])})
 	}
 	for i := range t.assocs.name {
-		s.Associations = append(s.Associations, Group{Key: t.assocs.key[i], Name: t.assocs.name[i], Done: t.aDone[i], Recent: recent(t.aDays[i])})
+		s.Associations = append(s.Associations, Group{Key: t.assocs.key[i], Name: t.assocs.name[i], Done: t.aDone[i], Recent: recent(t.aDays[i]), Last: last(t.aDays[i])})
 	}
 	return s
 }
@@ -639,7 +653,7 @@ func (t *Tally) Refs(villageKey string, onlyCounted bool) []Ref {
 	for j, i := range idx {
 		e := &t.entries[i]
 		out[j] = Ref{
-			Kiosk: t.kiosks[e.kiosk].id, Seq: e.seq, At: time.Unix(0, e.baseAt),
+			Kiosk: t.kiosks[e.kiosk].id, Seq: e.seq, At: time.Unix(0, e.baseAt), Village: t.villages.key[e.village],
 			Counted:   e.flags&fCounted != 0,
 			Duplicate: e.flags&fListed != 0 && e.flags&fCounted == 0,
 		}

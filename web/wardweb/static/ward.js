@@ -99,19 +99,40 @@
     var f = p.forecast;
     function judge(r) {
       if (r.met) { return 'Đã đạt'; }
+      if (!f.enough) { return 'Chưa đủ số liệu'; }
       if (r.on_track) { return 'Kịp hạn'; }
-      return f.deadline ? 'Chậm' : '—';
+      return r.needed_per_day ? 'Chậm' : '—';
+    }
+    function eta(r) {
+      if (r.met) { return 'Đã đạt'; }
+      if (!f.enough) { return f.enough_from ? 'Đủ dữ liệu từ ngày ' + date(f.enough_from) : 'Chưa có số liệu'; }
+      if (r.eta) { return date(r.eta); }
+      return r.beyond ? 'Hơn một năm sau hạn' : 'Chưa ước tính được';
     }
     function frow(r, head) {
-      return { head: head, cells: [r.name, num(r.remaining), dec(r.rate_per_day), r.met ? 'Đã đạt' : (r.eta ? date(r.eta) : 'Chưa ước tính được'), r.needed_per_day ? dec(r.needed_per_day) : '—', judge(r)] };
+      return { head: head, cells: [r.name, num(r.remaining), dec(r.rate_per_day), eta(r), r.needed_per_day ? dec(r.needed_per_day) : '—', judge(r)] };
     }
     fill(part('t-forecast', 'tbody'), f.villages.map(function (r) { return frow(r, false); }));
     fill(part('t-forecast', 'tfoot'), [frow(f.total, true)]);
     var note = $('forecast-note');
     if (note) {
-      note.textContent = 'Theo tốc độ ' + f.window_days + ' ngày gần nhất (đến hôm nay ' + date(f.today) + ')' +
-        (f.deadline ? '; hạn hoàn thành ' + date(f.deadline) + ', còn ' + f.days_left + ' ngày.' : '; chưa đặt hạn hoàn thành.');
+      note.textContent = forecastNote(f);
     }
+  }
+
+  // forecastNote says what the forecast rests on, plainly when it is too
+  // little: one evening does not predict the campaign.
+  function forecastNote(f) {
+    var t = 'Theo tốc độ ' + Math.min(f.data_days, f.window_days) + ' ngày vận động gần nhất (đến hôm nay ' + date(f.today) + ')';
+    if (!f.enough) {
+      t = 'Mới có số liệu ' + f.data_days + ' ngày: chưa đủ để dự báo' + (f.enough_from ? ' (đủ dữ liệu từ ngày ' + date(f.enough_from) + ')' : '');
+    }
+    if (f.deadline) {
+      t += '; hạn hoàn thành ' + date(f.deadline) + ', còn ' + f.days_left + ' ngày (' + f.session_days_left + ' ngày vận động).';
+    } else {
+      t += '; chưa đặt hạn hoàn thành.';
+    }
+    return t;
   }
 
   // csrf is the page's token, for the forms ward.js draws itself.
