@@ -243,6 +243,21 @@ EOF
 	fi
 fi
 
+# --- packages ---------------------------------------------------------------------
+# The ward speaks loudspeaker announcements (espeak-ng) and prints PDFs with
+# Vietnamese diacritics (DejaVu); the TV speaks calls through speech-dispatcher.
+if [ "$role" = ward ]; then
+	pkgs=(espeak-ng fonts-dejavu-core)
+else
+	pkgs=(speech-dispatcher speech-dispatcher-espeak-ng espeak-ng)
+fi
+if [ -n "$destdir" ]; then
+	side apt-get install -y --no-install-recommends "${pkgs[@]}"
+elif command -v apt-get >/dev/null; then
+	apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null ||
+		say "warning: could not install ${pkgs[*]} (offline?): install them by hand with apt-get"
+fi
+
 # --- start ------------------------------------------------------------------------
 
 units=("kyso-$role.service")
