@@ -258,8 +258,10 @@ func shorten(s string) string {
 	return s
 }
 
-func (p *parser) skip(n int, reason string)    { p.res.Skipped = append(p.res.Skipped, Skip{n, reason}) }
-func (p *parser) invalid(n int, reason string) { p.res.Invalid = append(p.res.Invalid, Skip{n, reason}) }
+func (p *parser) skip(n int, reason string) { p.res.Skipped = append(p.res.Skipped, Skip{n, reason}) }
+func (p *parser) invalid(n int, reason string) {
+	p.res.Invalid = append(p.res.Invalid, Skip{n, reason})
+}
 
 func (p *parser) cell(cells []string, field string) string {
 	c, ok := p.t.h.col[field]

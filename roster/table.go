@@ -163,8 +163,8 @@ func (t *table) rows(s sheet, head [][]string, nums []int, merges []mergeRange, 
 			active = append(active, fill{m, at(cells, m.col1-1)})
 		}
 
-		kind, texts := classifyRow(cells, h, horiz[n])
-		if first && kind == rowData && numberingRow(texts) {
+		kind, _ := classifyRow(cells, h, horiz[n])
+		if first && kind == rowData && numberingRow(cells) {
 			first = false
 			return nil // "1 2 3 …" under the header: part of it
 		}
@@ -218,7 +218,7 @@ func classifyRow(cells []string, h *header, mergedAcross bool) (rowKind, []strin
 	var texts []string
 	idx := -1
 	for c, v := range cells {
-		if v == "" || c == h.serial || excelError(v) {
+		if v == "" || excelError(v) || c == h.serial && serialNumber(v) {
 			continue
 		}
 		texts = append(texts, v)
@@ -281,17 +281,35 @@ func sectionText(s string) bool {
 
 // numberingRow: the column numbers some forms print under the header
 // ("1 2 3 …" or "(1) (2) (3) …").
-func numberingRow(texts []string) bool {
+func numberingRow(cells []string) bool {
+	texts := nonEmpty(cells)
 	if len(texts) < 3 {
 		return false
 	}
+	base := -1
 	for i, t := range texts {
 		t = strings.Trim(t, "()[] ")
-		if t != itoa(i+1) && t != itoa(i) {
+		if base < 0 {
+			switch t {
+			case "0":
+				base = 0
+			case "1":
+				base = 1
+			default:
+				return false
+			}
+		}
+		if t != itoa(i+base) {
 			return false
 		}
 	}
 	return true
+}
+
+// serialNumber: an STT cell holding a row number ("12", "12.", "12.0").
+func serialNumber(s string) bool {
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "."), ".0")
+	return allDigits(s)
 }
 
 func itoa(i int) string {
