@@ -123,7 +123,9 @@ func xmlEscape(w io.Writer, s string) error {
 	return err
 }
 
-func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+func day[M int | time.Month](y int, m M, d int) time.Time {
+	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+}
 
 // layoutTitleMerged (a): a village head's household book as kept in Excel —
 // the commune and book title merged across the top, a blank line, the
@@ -133,22 +135,22 @@ func layoutTitleMerged(t testing.TB) []byte {
 	return xlsx(t, sheetSpec{
 		name: "Sổ hộ",
 		rows: [][]any{
-			{"UBND XÃ CẨM NGỌC"},                            // 1
-			{"SỔ HỘ KHẨU THÔN SONG NGA"},                    // 2
-			{},                                              // 3
-			{"Cập nhật ngày 15/11/2024"},                    // 4
+			{"UBND XÃ CẨM NGỌC"},         // 1
+			{"SỔ HỘ KHẨU THÔN SONG NGA"}, // 2
+			{},                           // 3
+			{"Cập nhật ngày 15/11/2024"}, // 4
 			{"STT", "Mã hộ", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "SĐT", "Ghi chú"}, // 5
-			{1, 2, 3, 4, 5, 6, 7, 8},                        // 6: column numbers
-			{"Tổ 1"},                                        // 7
-			{1, "SN01", "Lê Văn Bình", "12/03/1965", "Nam", "038065001234", "0912345678"},   // 8
-			{2, nil, "Phạm Thị Cúc", "05/06/1968", "Nữ", "038168001235"},                   // 9
-			{3, nil, "Lê Văn Dũng", "20/11/2007", "Nam"},                                   // 10: 16, no card
-			{},                                                                             // 11
-			{"Tổ 2"},                                                                       // 12
-			{4, "SN02", "Trần Văn Em", "1950", "Nam", "038050001236", "091 234 5679"},       // 13: bare year
-			{5, "SN02", "Nguyễn Thị Gấm", "02/02/2006", "Nữ"},                              // 14: 18, no card
-			{6, "SN03", "Hoàng Văn Hải", "1/1/1990", "Nam", "038090001237", "12345"},        // 15: bad phone
-			{nil, "Tổng cộng", nil, nil, nil, nil, nil, "6 người"},                         // 16
+			{1, 2, 3, 4, 5, 6, 7, 8}, // 6: column numbers
+			{"Tổ 1"},                 // 7
+			{1, "SN01", "Lê Văn Bình", "12/03/1965", "Nam", "038065001234", "0912345678"}, // 8
+			{2, nil, "Phạm Thị Cúc", "05/06/1968", "Nữ", "038168001235"},                  // 9
+			{3, nil, "Lê Văn Dũng", "20/11/2007", "Nam"},                                  // 10: 16, no card
+			{},       // 11
+			{"Tổ 2"}, // 12
+			{4, "SN02", "Trần Văn Em", "1950", "Nam", "038050001236", "091 234 5679"}, // 13: bare year
+			{5, "SN02", "Nguyễn Thị Gấm", "02/02/2006", "Nữ"},                         // 14: 18, no card
+			{6, "SN03", "Hoàng Văn Hải", "1/1/1990", "Nam", "038090001237", "12345"},  // 15: bad phone
+			{nil, "Tổng cộng", nil, nil, nil, nil, nil, "6 người"},                    // 16
 		},
 		merges: []string{"A1:H1", "A2:H2", "A4:H4", "A7:H7", "B8:B10", "A12:H12"},
 	})
@@ -166,8 +168,8 @@ func layoutNumbers(t testing.TB) []byte {
 			{1, "Đào Văn Phong", day(1975, 4, 30), "Nam", 38075003001, 912000001, "Đông Lão", formula{"=DATEDIF(C2,TODAY(),\"y\")", "49"}},
 			{2, "Mai Thị Quế", serial(day(1980, 9, 2)), "Nữ", 38180003002, 983000002, "Đông Lão"},
 			{3, "Kiều Văn Sơn", day(1985, 1, 15), "Nam", "3.8085000602E+10", nil, "Song Nga"},
-			{4, "Phùng Thị Thu", day(2006, 11, 19), "Nữ", 1306003003, nil, "Song Nga"},   // Hà Nội: "001…" lost two zeros; 18 today
-			{5, "Cao Văn Út", day(2006, 11, 20), "Nam", 38206003004, nil, "Song Nga"},   // 18 tomorrow
+			{4, "Phùng Thị Thu", day(2006, 11, 19), "Nữ", 1306003003, nil, "Song Nga"},                                   // Hà Nội: "001…" lost two zeros; 18 today
+			{5, "Cao Văn Út", day(2006, 11, 20), "Nam", 38206003004, nil, "Song Nga"},                                    // 18 tomorrow
 			{6, formula{`="Lý Thị "&"Vân"`, "Lý Thị Vân"}, day(1992, 7, 7), "Nữ", "3.8192E+10", nil, formula{"=G3", ""}}, // rounded CCCD; uncached village
 		}},
 	)
@@ -186,9 +188,9 @@ func layoutRelation(t testing.TB) []byte {
 			{"Đặng Văn Minh", 2005, "Nam", "Con", "038205002003", "Thôn Đông Lão"}, // 31/12/2005 → 18
 			{"Đặng Thị Ngọc", 2007, "Nữ", "Con", nil, "Thôn Đông Lão"},             // 16
 			{"Chu Văn Phúc", 1972, "Nam", "Chủ hộ", "038072002004", "Thôn Đông Lão"},
-			{"Vi Thị Quyên", 1975, "Nữ", "Vợ", "038185002005", "Thôn Đông Lão"}, // card says 1985
+			{"Vi Thị Quyên", 1975, "Nữ", "Vợ", "038185002005", "Thôn Đông Lão"},                    // card says 1985
 			{"CHU VĂN PHÚC", 1972, "Nam", "Chủ hộ", "038072002004", "Thôn Đông Lão", "0977000004"}, // again, with a phone
-			{"Ma Văn Sáng", 1990, "Nam", "Chủ hộ", "038123456", "Thôn Đông Lão"}, // CMND
+			{"Ma Văn Sáng", 1990, "Nam", "Chủ hộ", "038123456", "Thôn Đông Lão"},                   // CMND
 			{"Triệu Thị Tâm", 1992, "Nữ", "Vợ", "038192002007", "Thôn Đông Lão"},
 		},
 		merges: []string{"A1:G1"},

@@ -195,7 +195,8 @@ type household struct {
 func Parse(r io.Reader, filename string, opts Options) (Result, error) {
 	_ = filename // content decides; the name is not trusted
 	opts = opts.withDefaults()
-	p := &parser{opts: opts, res: Result{Kind: opts.Kind}, byCode: map[string]*household{}, byHead: map[string]*household{}}
+	p := &parser{opts: opts, res: Result{Kind: opts.Kind}, byCode: map[string]*household{}, byHead: map[string]*household{},
+		placeKeys: map[string]string{}}
 	t, err := scan(r, opts, rosterFields, FieldName, p.row)
 	if err != nil {
 		return Result{}, err
@@ -219,6 +220,7 @@ type parser struct {
 	sectionAssociation  string
 	current             *household // the household following rows join
 	byCode, byHead      map[string]*household
+	placeKeys           map[string]string
 	households          []*household
 	associationIsBranch bool
 }
@@ -376,7 +378,7 @@ func (p *parser) person(n int, cells []string) {
 	// above, the option, the title.
 	village := p.cell(cells, FieldVillage)
 	if village == "" {
-		village = placeIn(p.cell(cells, FieldAddress))
+		village = addressVillage(p.cell(cells, FieldAddress))
 	}
 	branch := ""
 	if p.associationIsBranch {
@@ -416,9 +418,22 @@ func (p *parser) person(n int, cells []string) {
 	}
 
 	e.Relation = p.cell(cells, FieldRelation)
-	e.Key = personKey(e.CCCD, e.Name, e.BirthDate, e.Village)
+	e.Key = p.personKey(e.CCCD, e.Name, e.BirthDate, e.Village)
 	p.household(e, cells)
 	p.entries = append(p.entries, e)
+}
+
+// addressVillage is the village an address names: after a unit word ("Thôn
+// Đông Lão, xã Cẩm Ngọc"), or the whole cell when it is a short bare name
+// ("Đông Lão") rather than a street address.
+func addressVillage(addr string) string {
+	if v := placeIn(addr); v != "" {
+		return v
+	}
+	if addr == "" || strings.ContainsAny(addr, "0123456789,;/") || len(strings.Fields(addr)) > 4 {
+		return ""
+	}
+	return titleCase(addr)
 }
 
 // branchVillage reads the village out of a branch name: "Chi hội Phụ nữ thôn
@@ -438,12 +453,23 @@ func branchVillage(branch, association string) string {
 	return strings.Join(words, " ")
 }
 
+// placeKey memoises the package's placeKey: a file has few villages and
+// many rows.
+func (p *parser) placeKey(v string) string {
+	k, ok := p.placeKeys[v]
+	if !ok {
+		k = placeKey(v)
+		p.placeKeys[v] = k
+	}
+	return k
+}
+
 // personKey is the identity of a person across imports.
-func personKey(cccd, name, birth, village string) string {
+func (p *parser) personKey(cccd, name, birth, village string) string {
 	if cccd != "" {
 		return "cccd:" + cccd
 	}
-	return "name:" + strings.ToLower(name) + "|" + birth + "|" + placeKey(village)
+	return "name:" + strings.ToLower(name) + "|" + birth + "|" + p.placeKey(village)
 }
 
 // isHeadRelation: the relation cell of a household head.
@@ -499,7 +525,7 @@ func (p *parser) household(e *entry, cells []string) {
 	var hh *household
 	switch {
 	case byCode && code != "":
-		k := placeKey(e.Village) + "|" + strings.ToLower(code)
+		k := p.placeKey(e.Village) + "|" + strings.ToLower(code)
 		if hh = p.byCode[k]; hh == nil {
 			hh = newHH()
 			p.byCode[k] = hh
@@ -509,7 +535,7 @@ func (p *parser) household(e *entry, cells []string) {
 	case byCode || byRelation:
 		hh = p.current
 	case byHead && headName != "":
-		k := placeKey(e.Village) + "|" + strings.ToLower(headName)
+		k := p.placeKey(e.Village) + "|" + strings.ToLower(headName)
 		if hh = p.byHead[k]; hh == nil {
 			hh = newHH()
 			p.byHead[k] = hh
@@ -535,7 +561,7 @@ func (p *parser) finish() {
 	byKey := map[string]*entry{}
 	byName := map[string]*entry{} // name+birth+village of every kept entry
 	for _, e := range p.entries {
-		nk := personKey("", e.Name, e.BirthDate, e.Village)
+		nk := p.personKey("", e.Name, e.BirthDate, e.Village)
 		into := byKey[e.Key]
 		if into == nil && e.BirthDate != "" {
 			// The same person once with a CCCD and once without.
@@ -592,11 +618,11 @@ func (p *parser) finish() {
 		}
 		var key string
 		for _, m := range ordered {
-			m.Key = personKey(m.CCCD, m.Name, m.BirthDate, m.Village)
+			m.Key = p.personKey(m.CCCD, m.Name, m.BirthDate, m.Village)
 		}
 		switch {
 		case hh.code != "":
-			key = "hh:" + placeKey(hh.village) + "|" + strings.ToLower(hh.code)
+			key = "hh:" + p.placeKey(hh.village) + "|" + strings.ToLower(hh.code)
 		case head != nil:
 			key = "hh:" + head.Key
 		default:

@@ -173,10 +173,8 @@ func openCSV(r io.Reader, maxBytes int64) *book {
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
+	// Excel hides the sep= line: row numbers start after it.
 	s := &csvSheet{cr: cr, max: maxBytes}
-	if skipSep {
-		s.row = 1
-	}
 	return &book{
 		sheets: []string{""},
 		open:   func(string) (sheet, error) { return s, nil },

@@ -227,13 +227,13 @@ func classifyRow(cells []string, h *header, mergedAcross bool) (rowKind, []strin
 	if len(texts) == 0 {
 		return rowBlank, nil
 	}
+	// The label of a total row stands first, in the STT column or in the
+	// name column.
 	if totalText(texts[0], true) || h.serial >= 0 && totalText(at(cells, h.serial), true) {
 		return rowTotal, texts
 	}
-	for _, t := range texts[1:] {
-		if totalText(t, false) {
-			return rowTotal, texts
-		}
+	if c, ok := h.col[FieldName]; ok && totalText(at(cells, c), false) {
+		return rowTotal, texts
 	}
 	if len(texts) == 1 {
 		name, hasName := h.col[FieldName]
@@ -247,6 +247,11 @@ func classifyRow(cells []string, h *header, mergedAcross bool) (rowKind, []strin
 // totalText recognises the label of a total row; first allows the longer
 // forms ("Tổng cộng: 57 người") that only start a row.
 func totalText(s string, first bool) bool {
+	// Every label starts with T, C or S ("Tổng", "Cộng", "Sum"); skip the
+	// folding for anything else.
+	if s == "" || len(s) > 60 || !strings.ContainsRune("TtCcSs", rune(s[0])) {
+		return false
+	}
 	n := NormalizeHeader(s)
 	switch n {
 	case "cong", "tong", "tong cong", "tong so", "cong so", "tong so ho", "tong so khau", "tong so nhan khau", "tong so nguoi", "cong toan thon", "tong toan thon", "total", "sum":

@@ -97,7 +97,6 @@ func ParseVNPT(r io.Reader, filename string, opts Options) (Report, error) {
 			// else the earlier date.
 			old := &rep.Activations[i]
 			if a.Activated && (!old.Activated || old.ActivatedAt == "" || a.ActivatedAt != "" && a.ActivatedAt < old.ActivatedAt) {
-				a.Row = old.Row
 				*old = a
 			}
 			rep.Merged = append(rep.Merged, Skip{n, "Trùng số CCCD với dòng " + itoa(old.Row) + ", đã gộp làm một"})
