@@ -96,10 +96,11 @@ func ParseVNPT(r io.Reader, filename string, opts Options) (Report, error) {
 			// Keep one row per person: an activation wins over a failure,
 			// else the earlier date.
 			old := &rep.Activations[i]
+			first := old.Row
 			if a.Activated && (!old.Activated || old.ActivatedAt == "" || a.ActivatedAt != "" && a.ActivatedAt < old.ActivatedAt) {
 				*old = a
 			}
-			rep.Merged = append(rep.Merged, Skip{n, "Trùng số CCCD với dòng " + itoa(old.Row) + ", đã gộp làm một"})
+			rep.Merged = append(rep.Merged, Skip{n, "Trùng số CCCD với dòng " + itoa(first) + ", đã gộp làm một"})
 			return
 		}
 		byCCCD[d] = len(rep.Activations)
