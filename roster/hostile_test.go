@@ -161,10 +161,13 @@ func (g *rowGen) Read(p []byte) (int, error) {
 
 func TestParseLimits(t *testing.T) {
 	t.Run("a million rows stop at MaxRows", func(t *testing.T) {
+		// MaxRows is lowered to keep the test fast; the default (200,000)
+		// takes the same path.
 		g := &rowGen{max: 1_000_000}
-		e := requireError(t, g, roster.Options{}, roster.CodeTooManyRows)
-		assert.Equal(t, "Tệp có quá nhiều dòng (tối đa 200000 dòng). Vui lòng chia nhỏ theo thôn hoặc theo hội.", e.Message)
-		assert.Less(t, g.n, 300_000, "streamed: reading stopped near the limit")
+		e := requireError(t, g, roster.Options{MaxRows: 20_000}, roster.CodeTooManyRows)
+		assert.Equal(t, "Tệp có quá nhiều dòng (tối đa 20000 dòng). Vui lòng chia nhỏ theo thôn hoặc theo hội.", e.Message)
+		assert.Less(t, g.n, 25_000, "streamed: reading stopped near the limit")
+		assert.Equal(t, 200_000, roster.DefaultMaxRows)
 	})
 	t.Run("a lower MaxRows", func(t *testing.T) {
 		g := &rowGen{max: 1_000_000}
@@ -177,9 +180,17 @@ func TestParseLimits(t *testing.T) {
 		requireError(t, bytes.NewReader(layoutTitleMerged(t)), roster.Options{MaxRows: 5}, roster.CodeTooManyRows)
 	})
 	t.Run("CSV over 50 MB", func(t *testing.T) {
-		big := io.MultiReader(strings.NewReader("Họ và tên;Ghi chú\nNguyễn Văn An;"), &zeros{n: 51 << 20, b: 'x'})
-		e := requireError(t, big, roster.Options{}, roster.CodeTooLarge)
+		// 52 rows with a 1 MB note each: under the row and line limits.
+		parts := []io.Reader{strings.NewReader("Họ và tên;Ghi chú\n")}
+		for i := 0; i < 52; i++ {
+			parts = append(parts, strings.NewReader("Nguyễn Văn An;"), &zeros{n: 1<<20 - 100, b: 'x'}, strings.NewReader("\n"))
+		}
+		e := requireError(t, io.MultiReader(parts...), roster.Options{}, roster.CodeTooLarge)
 		assert.Equal(t, "Tệp quá lớn (tối đa 50 MB).", e.Message)
+	})
+	t.Run("a line of many megabytes", func(t *testing.T) {
+		big := io.MultiReader(strings.NewReader("Họ và tên;Ghi chú\nNguyễn Văn An;"), &zeros{n: 20 << 20, b: 'x'})
+		requireError(t, big, roster.Options{}, roster.CodeUnreadable)
 	})
 	t.Run("XLSX over 50 MB", func(t *testing.T) {
 		big := io.MultiReader(strings.NewReader("PK\x03\x04"), &zeros{n: 51 << 20})

@@ -238,7 +238,7 @@ func (p *parser) row(t *table, n int, cells []string, kind rowKind) {
 		p.skip(n, reasonTotal)
 		return
 	case rowSection:
-		label := strings.Join(nonEmpty(cells), " ")
+		label := clean(truncate(strings.Join(nonEmpty(cells), " ")))
 		p.skip(n, reasonSection+" «"+shorten(label)+"»")
 		if v := placeIn(label); v != "" {
 			p.sectionVillage = v

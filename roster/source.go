@@ -45,8 +45,41 @@ type book struct {
 // mergeRange is a merged block of cells, 1-based and inclusive.
 type mergeRange struct{ col1, row1, col2, row2 int }
 
-// errSizeLimit is returned by limitReader past its limit.
-var errSizeLimit = errors.New("size limit")
+// errSizeLimit is returned by limitReader past its limit, errLongLine by
+// lineGuard.
+var (
+	errSizeLimit = errors.New("size limit")
+	errLongLine  = errors.New("line too long")
+)
+
+// maxLineBytes bounds one CSV line. A roster line is a few hundred bytes; a
+// megabyte without a line break is not a roster, and encoding/csv would
+// grow one buffer for all of it.
+const maxLineBytes = 1 << 20
+
+// lineGuard fails once a line grows past maxLineBytes.
+type lineGuard struct {
+	r   io.Reader
+	run int // bytes since the last '\n'
+}
+
+func (g *lineGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	b := p[:n]
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			g.run += len(b)
+			break
+		}
+		g.run = 0
+		b = b[i+1:]
+	}
+	if g.run > maxLineBytes {
+		return n, errLongLine
+	}
+	return n, err
+}
 
 // limitReader fails (instead of a silent EOF) once more than n bytes were read,
 // so a CSV past the limit is refused rather than cut short.
@@ -168,7 +201,7 @@ func openCSV(r io.Reader, maxBytes int64) *book {
 	if skipSep {
 		_, _ = br.ReadString('\n')
 	}
-	cr := csv.NewReader(rd)
+	cr := csv.NewReader(&lineGuard{r: rd})
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
@@ -227,6 +260,8 @@ func (s *csvSheet) Next() bool {
 		case errors.Is(err, io.EOF):
 		case errors.Is(err, errSizeLimit):
 			s.err = errTooLarge(s.max)
+		case errors.Is(err, errLongLine):
+			s.err = errUnreadable(" (có dòng dài quá 1 MB, không phải danh sách)")
 		default:
 			s.err = errUnreadable(" (CSV sai định dạng)")
 		}

@@ -3,6 +3,7 @@ package roster
 import (
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // rowKind is what a row below the header is.
@@ -133,6 +134,10 @@ func (t *table) rows(s sheet, head [][]string, nums []int, merges []mergeRange, 
 			}
 		}
 	}
+	used := map[int]bool{h.serial: true}
+	for _, c := range h.col {
+		used[c] = true
+	}
 	var active []fill
 	var pendingBlank []int
 	data, blankRun := 0, 0
@@ -141,8 +146,14 @@ func (t *table) rows(s sheet, head [][]string, nums []int, merges []mergeRange, 
 
 	handle := func(n int, raw []string) error {
 		cells = cells[:0]
-		for _, c := range raw {
-			cells = append(cells, clean(c))
+		for i, c := range raw {
+			if !used[i] {
+				// Not read: only its emptiness matters (and its text for a
+				// section label, cleaned there).
+				cells = append(cells, strings.TrimSpace(c))
+				continue
+			}
+			cells = append(cells, clean(truncate(c)))
 		}
 		// Merged cells: drop finished ranges, fill the rest, start new ones.
 		kept := active[:0]
@@ -210,6 +221,21 @@ func (t *table) rows(s sheet, head [][]string, nums []int, merges []mergeRange, 
 		}
 	}
 	return s.Err()
+}
+
+// maxCellBytes bounds the text of a cell that is read: no name, number or
+// date is longer, and cleaning a megabyte cell row after row costs.
+const maxCellBytes = 1024
+
+func truncate(s string) string {
+	if len(s) <= maxCellBytes {
+		return s
+	}
+	i := maxCellBytes
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // classifyRow tells data from blank, total and section rows, and returns the

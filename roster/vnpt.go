@@ -54,7 +54,7 @@ func ParseVNPT(r io.Reader, filename string, opts Options) (Report, error) {
 			rep.Skipped = append(rep.Skipped, Skip{n, reasonTotal})
 			return
 		case rowSection:
-			rep.Skipped = append(rep.Skipped, Skip{n, reasonSection + " «" + shorten(strings.Join(nonEmpty(cells), " ")) + "»"})
+			rep.Skipped = append(rep.Skipped, Skip{n, reasonSection + " «" + shorten(clean(truncate(strings.Join(nonEmpty(cells), " ")))) + "»"})
 			return
 		}
 		get := func(f string) string {
