@@ -114,22 +114,24 @@ type Skip struct {
 
 // Result is what a roster file holds.
 type Result struct {
-	Kind  Kind
-	Sheet string // the worksheet read; "" for CSV
+	Kind  Kind   `json:"kind"`
+	Sheet string `json:"sheet,omitempty"` // the worksheet read; "" for CSV
 	// HeaderRow is the 1-based row of the header (its last row when the
 	// header has two).
-	HeaderRow int
+	HeaderRow int `json:"header_row"`
 	// Rows counts the rows below the header up to the last non-blank one:
-	// Rows = rows read as people (merged duplicates included) + len(Skipped).
-	Rows   int
-	People []Person // grouped by household in order of appearance, head first
+	// Rows = len(People) + len(Merged) + len(Skipped).
+	Rows   int      `json:"rows"`
+	People []Person `json:"people"` // grouped by household in order of appearance, head first
 	// Households, Eligible and NoCCCD count People: households, eligible
 	// people, and eligible people without a valid CCCD (they need a card).
-	Households, Eligible, NoCCCD int
-	Skipped                      []Skip // rows not imported: blank, total, section, no name
-	Invalid                      []Skip // rows imported with a value dropped (a CCCD failing the structure check, a phone, a date)
-	Merged                       []Skip // rows that repeat an earlier person, merged into them
-	Columns                      map[string]string
+	Households int               `json:"households"`
+	Eligible   int               `json:"eligible"`
+	NoCCCD     int               `json:"no_cccd"`
+	Skipped    []Skip            `json:"skipped"` // rows not imported: blank, total, section, no valid name
+	Invalid    []Skip            `json:"invalid"` // rows imported with a value dropped (a CCCD failing the structure check, a phone, a date)
+	Merged     []Skip            `json:"merged"`  // rows repeating an earlier person, merged into them
+	Columns    map[string]string `json:"columns"` // field → the header text it was read from
 }
 
 // Summary is the reply of POST /api/v1/roster (DESIGN.md). Its Skipped holds

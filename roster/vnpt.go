@@ -24,14 +24,14 @@ type Activation struct {
 
 // Report is what a VNPT report holds: one Activation per CCCD, in row order.
 type Report struct {
-	Sheet       string
-	HeaderRow   int
-	Rows        int // as Result.Rows
-	Activations []Activation
-	Activated   int    // Activations with Activated
-	Skipped     []Skip // rows not kept: blank, total, section, no valid CCCD
-	Merged      []Skip // rows repeating a CCCD, merged
-	Columns     map[string]string
+	Sheet       string            `json:"sheet,omitempty"`
+	HeaderRow   int               `json:"header_row"`
+	Rows        int               `json:"rows"` // as Result.Rows: len(Activations) + len(Merged) + len(Skipped)
+	Activations []Activation      `json:"activations"`
+	Activated   int               `json:"activated"` // Activations with Activated
+	Skipped     []Skip            `json:"skipped"`   // rows not kept: blank, total, section, no valid CCCD
+	Merged      []Skip            `json:"merged"`    // rows repeating a CCCD, merged
+	Columns     map[string]string `json:"columns"`
 }
 
 // ParseVNPT reads VNPT's SmartCA activation report with the same file and
