@@ -40,7 +40,7 @@ type outreachAPI struct {
 	audit    *auditLog
 	now      func() time.Time
 	log      *slog.Logger
-	commune  string                   // "Cẩm Ngọc", for papers
+	commune  string                      // "Cẩm Ngọc", for papers
 	joinURL  func(village string) string // the house's /join, for invitation QR codes
 	rate     func(village string) outreach.Rate
 	speak    func(ctx context.Context, text string) ([]byte, error)
@@ -120,8 +120,8 @@ type RosterReply struct {
 	Merged    []roster.Skip `json:"merged"`
 }
 
-// upload reads the multipart file field within the roster limit.
-func upload(c *fiber.Ctx) (name string, data []byte, err error) {
+// uploadFile reads the multipart file field within the roster limit.
+func uploadFile(c *fiber.Ctx) (name string, data []byte, err error) {
 	fh, err := c.FormFile("file")
 	if err != nil {
 		return "", nil, errNoFile
@@ -158,7 +158,7 @@ type rosterError struct{ e *roster.Error }
 func (r *rosterError) Error() string { return r.e.Message }
 
 func (o *outreachAPI) postRoster(c *fiber.Ctx, p principal) error {
-	name, data, err := upload(c)
+	name, data, err := uploadFile(c)
 	if err != nil {
 		return err
 	}
@@ -416,11 +416,11 @@ func (o *outreachAPI) getUnits(c *fiber.Ctx, _ principal) error { return c.JSON(
 
 // VNPTReply is the answer to POST /api/v1/vnpt-report.
 type VNPTReply struct {
-	Rows          int           `json:"rows"`
-	Activated     int           `json:"activated"`
-	MatchedRoster int           `json:"matched_roster"`
-	MatchedKyso   int           `json:"matched_kyso"`
-	Skipped       []roster.Skip `json:"skipped"`
+	Rows          int               `json:"rows"`
+	Activated     int               `json:"activated"`
+	MatchedRoster int               `json:"matched_roster"`
+	MatchedKyso   int               `json:"matched_kyso"`
+	Skipped       []roster.Skip     `json:"skipped"`
 	Columns       map[string]string `json:"columns"`
 }
 
@@ -428,7 +428,7 @@ func (o *outreachAPI) postVNPT(c *fiber.Ctx, p principal) error {
 	if !p.Admin() {
 		return errAdminOnly
 	}
-	name, data, err := upload(c)
+	name, data, err := uploadFile(c)
 	if err != nil {
 		return err
 	}
