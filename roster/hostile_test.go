@@ -359,3 +359,36 @@ func TestParseVNPTStatuses(t *testing.T) {
 	assert.Equal(t, roster.CodeNoColumn, e.Code)
 	assert.Equal(t, roster.FieldCCCD, e.Field)
 }
+
+// XML the fast row reader does not read (a CDATA section) is read again with
+// excelize: the result is the same.
+func TestParseFallsBackToExcelize(t *testing.T) {
+	data := layoutRelation(t)
+	want := parse(t, data, "f.xlsx", roster.Options{})
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	patched := false
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		require.NoError(t, err)
+		b, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		rc.Close()
+		if zf.Name == "xl/worksheets/sheet1.xml" {
+			s := strings.Replace(string(b), "</row></sheetData>",
+				`<c r="Z11" t="inlineStr"><is><t><![CDATA[ghi chú]]></t></is></c></row></sheetData>`, 1)
+			patched = s != string(b)
+			b = []byte(s)
+		}
+		w, err := zw.Create(zf.Name)
+		require.NoError(t, err)
+		_, err = w.Write(b)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	require.True(t, patched)
+	got := parse(t, out.Bytes(), "f.xlsx", roster.Options{})
+	assert.Equal(t, want, got)
+}

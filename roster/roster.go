@@ -197,9 +197,12 @@ type household struct {
 func Parse(r io.Reader, filename string, opts Options) (Result, error) {
 	_ = filename // content decides; the name is not trusted
 	opts = opts.withDefaults()
-	p := &parser{opts: opts, res: Result{Kind: opts.Kind}, byCode: map[string]*household{}, byHead: map[string]*household{},
-		placeKeys: map[string]string{}}
-	t, err := scan(r, opts, rosterFields, FieldName, p.row)
+	var p *parser
+	t, err := scan(r, opts, rosterFields, FieldName, func() func(*table, int, []string, rowKind) {
+		p = &parser{opts: opts, res: Result{Kind: opts.Kind}, byCode: map[string]*household{}, byHead: map[string]*household{},
+			placeKeys: map[string]string{}}
+		return p.row
+	})
 	if err != nil {
 		return Result{}, err
 	}

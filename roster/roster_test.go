@@ -235,3 +235,67 @@ func TestParseFixtures(t *testing.T) {
 		})
 	}
 }
+
+func TestParseHouseholdsByHeadColumn(t *testing.T) {
+	t.Run("the head's name on every row", func(t *testing.T) {
+		csv := "Họ và tên;Chủ hộ;Ngày sinh;Thôn\n" +
+			"Lê Thị Mai;Phạm Văn Tư;03/03/1962;Đông Lão\n" + // the head is listed after his wife
+			"Phạm Văn Tư;Phạm Văn Tư;01/01/1960;Đông Lão\n" +
+			"Phạm Văn Năm;Phạm Văn Tư;05/05/1990;Đông Lão\n" +
+			"Đỗ Văn Sáu;Đỗ Văn Sáu;06/06/1970;Đông Lão\n" +
+			"Hà Thị Bảy;Nguyễn Văn Tám;07/07/1975;Đông Lão\n" // her head is not on the list
+		r := parse(t, []byte(csv), "f.csv", roster.Options{})
+		assert.Equal(t, counts{rows: 5, people: 5, households: 3, eligible: 5, noCCCD: 5}, countsOf(r))
+		var got []string
+		for _, p := range r.People {
+			got = append(got, p.Name+"|"+p.HeadName+"|"+map[bool]string{true: "head", false: ""}[p.Head])
+		}
+		assert.Equal(t, []string{
+			"Phạm Văn Tư|Phạm Văn Tư|head", "Lê Thị Mai|Phạm Văn Tư|", "Phạm Văn Năm|Phạm Văn Tư|",
+			"Đỗ Văn Sáu|Đỗ Văn Sáu|head",
+			"Hà Thị Bảy|Nguyễn Văn Tám|",
+		}, got)
+		assert.Equal(t, r.People[0].Household, r.People[1].Household)
+		assert.Equal(t, "hh:name:phạm văn tư|1960-01-01|đông lão", r.People[0].Household)
+	})
+	t.Run("a mark on the head's row", func(t *testing.T) {
+		csv := "Họ và tên,Chủ hộ,Năm sinh\n" +
+			"Phạm Văn Tư,x,1960\n" +
+			"Lê Thị Mai,,1962\n" +
+			"Đỗ Văn Sáu,X,1970\n" +
+			"Đỗ Thị Chín,,2010\n"
+		r := parse(t, []byte(csv), "f.csv", roster.Options{})
+		assert.Equal(t, counts{rows: 4, people: 4, households: 2, eligible: 3, noCCCD: 3}, countsOf(r))
+		assert.Equal(t, "Đỗ Văn Sáu", r.People[3].HeadName)
+	})
+}
+
+func TestParseWorkingAgeBand(t *testing.T) {
+	csv := "Họ và tên;Ngày sinh\n" +
+		"Một Văn A;01/01/1960\n" + // 64
+		"Hai Văn B;20/11/1964\n" + // 59 on the reference day
+		"Ba Văn C;01/01/2000\n" + // 24
+		"Bốn Văn D;01/01/2010\n" + // 14
+		"Năm Văn E;\n" // unknown: eligible
+	r := parse(t, []byte(csv), "f.csv", roster.Options{AgeMin: 15, AgeMax: 60})
+	var got []bool
+	for _, p := range r.People {
+		got = append(got, p.Eligible)
+	}
+	assert.Equal(t, []bool{false, true, true, false, true}, got)
+	assert.Equal(t, 3, r.Eligible)
+	assert.Equal(t, -1, r.People[4].Age)
+}
+
+func TestParseMembersWithoutDefault(t *testing.T) {
+	csv := "Họ và tên,Năm sinh,Đoàn thể,Địa chỉ\n" +
+		"Phạm Văn Tư,1960,Hội Cựu chiến binh,\"Thôn Song Nga, xã Cẩm Ngọc\"\n" +
+		"Lê Thị Mai,1962,,Số 5 đường Lê Lợi\n"
+	r := parse(t, []byte(csv), "f.csv", roster.Options{Kind: roster.Members, Association: "Hội Nông dân", Village: "Đông Lão"})
+	assert.Equal(t, "Hội Nông dân", r.People[0].Association, "a members list belongs to its association")
+	assert.Equal(t, "Song Nga", r.People[0].Village, "the address names the village")
+	assert.Equal(t, "Đông Lão", r.People[1].Village, "a street address does not")
+	r = parse(t, []byte(csv), "f.csv", roster.Options{Kind: roster.Members})
+	assert.Equal(t, "Hội Cựu chiến binh", r.People[0].Association)
+	assert.Empty(t, r.People[1].Association)
+}

@@ -40,6 +40,10 @@ type book struct {
 	// workbook cannot be scanned for them).
 	merges func(name string) []mergeRange
 	close  func()
+	// slow makes an XLSX read its rows with excelize's iterator instead of
+	// fastSheet; set for a second pass when fastSheet met XML it does not
+	// understand.
+	slow bool
 }
 
 // mergeRange is a merged block of cells, 1-based and inclusive.
@@ -309,8 +313,23 @@ func openXLSX(data []byte, maxBytes int64) (*book, error) {
 	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
 		b.date1904 = *p.Date1904
 	}
-	paths := sheetPaths(data)
+	paths, sstPart := sheetPaths(data)
+	zr, zerr := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	var sst []string
+	sstRead := false
 	b.open = func(name string) (sheet, error) {
+		if !b.slow && zerr == nil && paths[name] != "" {
+			if !sstRead {
+				sst, err = readSST(zr, sstPart)
+				sstRead = true
+			}
+			if err == nil {
+				if fs, err := openFastSheet(zr, paths[name], sst); err == nil {
+					return &fastFailing{fs}, nil
+				}
+			}
+			return nil, errFastFailed
+		}
 		rows, err := f.Rows(name)
 		if err != nil {
 			return nil, errUnreadable("")
@@ -320,6 +339,19 @@ func openXLSX(data []byte, maxBytes int64) (*book, error) {
 	b.merges = func(name string) []mergeRange { return scanMerges(data, paths[name]) }
 	b.close = func() { _ = f.Close() }
 	return b, nil
+}
+
+// errFastFailed asks for the slow pass: fastSheet met XML it does not read.
+var errFastFailed = errors.New("fast sheet reader failed")
+
+// fastFailing turns fastSheet's errors into errFastFailed.
+type fastFailing struct{ *fastSheet }
+
+func (s *fastFailing) Err() error {
+	if s.fastSheet.Err() != nil {
+		return errFastFailed
+	}
+	return nil
 }
 
 func (s *xlsxSheet) Next() bool {
@@ -346,11 +378,12 @@ func (s *xlsxSheet) Close() error         { return s.rows.Close() }
 // xl/workbook.xml and its relationships. Merged ranges are scanned straight
 // from the part, because excelize's GetMergeCells parses the whole sheet
 // into memory first.
-func sheetPaths(data []byte) map[string]string {
+func sheetPaths(data []byte) (paths map[string]string, sst string) {
 	out := map[string]string{}
+	sst = "xl/sharedStrings.xml"
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return out
+		return out, sst
 	}
 	var wb struct {
 		Sheets []struct {
@@ -361,11 +394,12 @@ func sheetPaths(data []byte) map[string]string {
 	var rels struct {
 		Rel []struct {
 			ID     string `xml:"Id,attr"`
+			Type   string `xml:"Type,attr"`
 			Target string `xml:"Target,attr"`
 		} `xml:"Relationship"`
 	}
 	if readXMLPart(zr, "xl/workbook.xml", &wb) != nil || readXMLPart(zr, "xl/_rels/workbook.xml.rels", &rels) != nil {
-		return out
+		return out, sst
 	}
 	target := map[string]string{}
 	for _, r := range rels.Rel {
@@ -376,11 +410,14 @@ func sheetPaths(data []byte) map[string]string {
 			t = path.Join("xl", t)
 		}
 		target[r.ID] = t
+		if strings.HasSuffix(r.Type, "/sharedStrings") {
+			sst = t
+		}
 	}
 	for _, s := range wb.Sheets {
 		out[s.Name] = target[s.RID]
 	}
-	return out
+	return out, sst
 }
 
 func readXMLPart(zr *zip.Reader, name string, v any) error {

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"errors"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -32,13 +33,28 @@ const maxBlankRun = 10000
 // row below the header up to the last non-blank one, in order, with the
 // cells cleaned (NFC, single spaces) and vertically merged cells filled with
 // the value of their top cell. It stops with an *Error past opts.MaxRows.
-func scan(r io.Reader, opts Options, fields []string, required string, each func(t *table, n int, cells []string, kind rowKind)) (*table, error) {
+//
+// start gives the row handler for a pass: when the fast XLSX reader meets
+// XML it does not understand, the file is read again with excelize by a
+// fresh handler.
+func scan(r io.Reader, opts Options, fields []string, required string, start func() func(t *table, n int, cells []string, kind rowKind)) (*table, error) {
 	b, err := openBook(r, opts.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
 	defer b.close()
+	t, err := scanBook(b, opts, fields, required, start())
+	if errors.Is(err, errFastFailed) {
+		b.slow = true
+		t, err = scanBook(b, opts, fields, required, start())
+	}
+	if errors.Is(err, errFastFailed) {
+		return nil, errUnreadable("")
+	}
+	return t, err
+}
 
+func scanBook(b *book, opts Options, fields []string, required string, each func(t *table, n int, cells []string, kind rowKind)) (*table, error) {
 	var candidates []string
 	if opts.Sheet != "" {
 		for _, n := range b.sheets {

@@ -41,70 +41,73 @@ func ParseVNPT(r io.Reader, filename string, opts Options) (Report, error) {
 	_ = filename
 	opts = opts.withDefaults()
 	var rep Report
-	byCCCD := map[string]int{}
+	var byCCCD map[string]int
 	var date1904 bool
-	t, err := scan(r, opts, vnptFields, FieldCCCD, func(t *table, n int, cells []string, kind rowKind) {
-		date1904 = t.date1904
-		rep.Rows++
-		switch kind {
-		case rowBlank:
-			rep.Skipped = append(rep.Skipped, Skip{n, reasonBlank})
-			return
-		case rowTotal:
-			rep.Skipped = append(rep.Skipped, Skip{n, reasonTotal})
-			return
-		case rowSection:
-			rep.Skipped = append(rep.Skipped, Skip{n, reasonSection + " «" + shorten(clean(truncate(strings.Join(nonEmpty(cells), " ")))) + "»"})
-			return
-		}
-		get := func(f string) string {
-			c, ok := t.h.col[f]
-			if !ok || excelError(at(cells, c)) {
-				return ""
+	t, err := scan(r, opts, vnptFields, FieldCCCD, func() func(*table, int, []string, rowKind) {
+		rep, byCCCD = Report{}, map[string]int{}
+		return func(t *table, n int, cells []string, kind rowKind) {
+			date1904 = t.date1904
+			rep.Rows++
+			switch kind {
+			case rowBlank:
+				rep.Skipped = append(rep.Skipped, Skip{n, reasonBlank})
+				return
+			case rowTotal:
+				rep.Skipped = append(rep.Skipped, Skip{n, reasonTotal})
+				return
+			case rowSection:
+				rep.Skipped = append(rep.Skipped, Skip{n, reasonSection + " «" + shorten(clean(truncate(strings.Join(nonEmpty(cells), " ")))) + "»"})
+				return
 			}
-			return at(cells, c)
-		}
-		a := Activation{Row: n}
-		d, prob := repairCCCD(get(FieldCCCD))
-		if prob == cccdOK && d == "" {
-			rep.Skipped = append(rep.Skipped, Skip{n, "Thiếu số CCCD"})
-			return
-		}
-		if prob == cccdOK {
-			prob = checkCCCD(d, 0)
-		}
-		if prob != cccdOK {
-			rep.Skipped = append(rep.Skipped, Skip{n, string(prob) + ", không đối chiếu được"})
-			return
-		}
-		a.CCCD = d
-		if name, err := citizen.NormalizeName(titleCase(get(FieldName))); err == nil {
-			a.Name = name
-		}
-		if ph, ok := parsePhone(get(FieldPhone)); ok {
-			a.Phone = ph
-		}
-		if raw := get(FieldActivatedAt); raw != "" {
-			if dt, ok := parseDate(raw, date1904); ok && !dt.yearOnly() {
-				a.ActivatedAt = dt.String()
+			get := func(f string) string {
+				c, ok := t.h.col[f]
+				if !ok || excelError(at(cells, c)) {
+					return ""
+				}
+				return at(cells, c)
 			}
-		}
-		_, hasStatus := t.h.col[FieldStatus]
-		a.Status = get(FieldStatus)
-		a.Activated = !hasStatus || activatedStatus(a.Status)
-		if i, dup := byCCCD[d]; dup {
-			// Keep one row per person: an activation wins over a failure,
-			// else the earlier date.
-			old := &rep.Activations[i]
-			first := old.Row
-			if a.Activated && (!old.Activated || old.ActivatedAt == "" || a.ActivatedAt != "" && a.ActivatedAt < old.ActivatedAt) {
-				*old = a
+			a := Activation{Row: n}
+			d, prob := repairCCCD(get(FieldCCCD))
+			if prob == cccdOK && d == "" {
+				rep.Skipped = append(rep.Skipped, Skip{n, "Thiếu số CCCD"})
+				return
 			}
-			rep.Merged = append(rep.Merged, Skip{n, "Trùng số CCCD với dòng " + itoa(first) + ", đã gộp làm một"})
-			return
+			if prob == cccdOK {
+				prob = checkCCCD(d, 0)
+			}
+			if prob != cccdOK {
+				rep.Skipped = append(rep.Skipped, Skip{n, string(prob) + ", không đối chiếu được"})
+				return
+			}
+			a.CCCD = d
+			if name, err := citizen.NormalizeName(titleCase(get(FieldName))); err == nil {
+				a.Name = name
+			}
+			if ph, ok := parsePhone(get(FieldPhone)); ok {
+				a.Phone = ph
+			}
+			if raw := get(FieldActivatedAt); raw != "" {
+				if dt, ok := parseDate(raw, date1904); ok && !dt.yearOnly() {
+					a.ActivatedAt = dt.String()
+				}
+			}
+			_, hasStatus := t.h.col[FieldStatus]
+			a.Status = get(FieldStatus)
+			a.Activated = !hasStatus || activatedStatus(a.Status)
+			if i, dup := byCCCD[d]; dup {
+				// Keep one row per person: an activation wins over a failure,
+				// else the earlier date.
+				old := &rep.Activations[i]
+				first := old.Row
+				if a.Activated && (!old.Activated || old.ActivatedAt == "" || a.ActivatedAt != "" && a.ActivatedAt < old.ActivatedAt) {
+					*old = a
+				}
+				rep.Merged = append(rep.Merged, Skip{n, "Trùng số CCCD với dòng " + itoa(first) + ", đã gộp làm một"})
+				return
+			}
+			byCCCD[d] = len(rep.Activations)
+			rep.Activations = append(rep.Activations, a)
 		}
-		byCCCD[d] = len(rep.Activations)
-		rep.Activations = append(rep.Activations, a)
 	})
 	if err != nil {
 		return Report{}, err
