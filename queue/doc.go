@@ -12,10 +12,12 @@
 //     Appends are serialised and the seq is taken only inside the commit.
 //   - A CCCD is at most once in the waiting/called part of today's queue.
 //   - acked_seq only grows and never passes head_seq.
-//   - Writes are refused with ErrUnavailable (wrapping ErrDiskFull) while
-//     the store's file system has less than Options.MinFreeBytes free:
-//     Badger dies of SIGBUS on a full disk instead of returning ENOSPC
-//     (space.go). Reads never need free space.
+//   - Writes, and value-log GC, are refused with ErrUnavailable (wrapping
+//     ErrDiskFull) while the store's file system has less than
+//     Options.MinFreeBytes free: Badger dies of SIGBUS on a full disk
+//     instead of returning ENOSPC (internal/kv). Reads never need free space.
+//   - The store is reached only through internal/kv's Badger-free contract;
+//     nothing here exposes Badger (the program links the driver in).
 //   - The in-memory line (waiting tickets in order) and tonight's counters
 //     are updated with every applied change (trackLocked/untrackLocked),
 //     never rebuilt per request: a join, a citizen's poll and the board

@@ -10,15 +10,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
 
-	badger "github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
 
+	"github.com/kyso-vn/kyso/internal/kv"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -60,11 +59,10 @@ func Day(t time.Time) string { return t.In(vnZone).Format("2006-01-02") }
 
 // Queue is the kiosk's queue and completion log. Safe for concurrent use.
 type Queue struct {
-	db      *badger.DB
+	db      kv.Store
 	opts    Options
 	log     *slog.Logger
 	changed func()
-	space   *space
 
 	logMu sync.Mutex // serialises appends to the completion log
 
@@ -100,31 +98,15 @@ func Open(opts Options) (*Queue, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	sp := newSpace(opts, opts.Logger)
-	if err := sp.beforeOpen(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
-	}
-	db, err := badger.Open(BadgerOptions(opts.Dir, opts.EncryptionKey))
+	db, err := kv.Open(opts.kv())
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
+		return nil, err
 	}
-	// After a power cut Badger replays its write-ahead log into a memtable
-	// that then sits in RAM until it fills (measured: +9 to +33 MB on a Pi
-	// with 10k records). Closing flushes it to a table; the reopen starts
-	// with an empty one. After a clean stop this costs a few milliseconds.
-	if err := db.Close(); err != nil {
-		return nil, fmt.Errorf("flush store %s: %w", opts.Dir, err)
-	}
-	if db, err = badger.Open(BadgerOptions(opts.Dir, opts.EncryptionKey)); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
-	}
-	debug.FreeOSMemory() // the replayed memtable's memory, now garbage
 	if err := checkVersion(db); err != nil {
 		db.Close()
 		return nil, err
 	}
-	_ = sp.check() // puts the ballast in place when there is room
-	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange, space: sp}
+	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange}
 	// Board revisions and call ids only grow, also across restarts: a TV that
 	// stayed on must not take call 1 of the new process for one it already spoke.
 	q.rev = time.Now().UnixMilli()
@@ -142,8 +124,13 @@ func Open(opts Options) (*Queue, error) {
 // Close flushes and closes the store.
 func (q *Queue) Close() error { return q.db.Close() }
 
-// DB exposes the store for backups.
-func (q *Queue) DB() *badger.DB { return q.db }
+// kv is where the queue's store lives and how it is opened.
+func (o Options) kv() kv.Options {
+	return kv.Options{
+		Dir: o.Dir, EncryptionKey: o.EncryptionKey, MinFree: o.MinFreeBytes, Ballast: o.BallastBytes,
+		Logger: o.Logger, FlushReplayed: true,
+	}
+}
 
 // now is UTC so that what is stored reads back identical.
 func (q *Queue) now() time.Time {
@@ -154,30 +141,30 @@ func (q *Queue) now() time.Time {
 func (q *Queue) restore() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.db.View(func(txn *badger.Txn) error {
+	return q.db.View(func(txn kv.Txn) error {
 		// head seq: the last record key.
-		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte(prefRecord)})
-		seek := append([]byte(prefRecord), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-		it.Seek(seek)
-		if it.Valid() {
-			k := it.Item().Key()
+		last := kv.IterOptions{Reverse: true, KeysOnly: true, Prefix: []byte(prefRecord), Seek: recordKey(math.MaxUint64)}
+		err := txn.Iterate(last, func(k, _ []byte) error {
 			q.head = binaryUint64(k[len(prefRecord):])
+			return kv.Stop
+		})
+		if err != nil {
+			return err
 		}
-		it.Close()
-		if item, err := txn.Get(keyAcked); err == nil {
-			v, _ := item.ValueCopy(nil)
+		if v, err := txn.Get(keyAcked); err == nil {
 			q.acked, _ = strconv.ParseUint(string(v), 10, 64)
 		}
-		if item, err := txn.Get(keyFloor); err == nil {
-			v, _ := item.ValueCopy(nil)
+		if v, err := txn.Get(keyFloor); err == nil {
 			floor, _ := strconv.ParseUint(string(v), 10, 64)
 			q.head = max(q.head, floor)
 		}
-		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefActive)})
-		for it.Rewind(); it.Valid(); it.Next() {
+		err = txn.Iterate(kv.IterOptions{KeysOnly: true, Prefix: []byte(prefActive)}, func(_, _ []byte) error {
 			q.activated++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		it.Close()
 		return q.loadDayLocked(txn, Day(q.now()))
 	})
 }
@@ -191,7 +178,7 @@ func binaryUint64(b []byte) uint64 {
 }
 
 // loadDayLocked replaces the in-memory queue with the tickets stored for day.
-func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
+func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 	q.day = day
 	q.tickets = map[string]*Ticket{}
 	q.byCCCD = map[string]string{}
@@ -202,12 +189,10 @@ func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
 	}
 	q.calls = nil
 	q.waiting, q.stats = nil, dayStats{}
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: []byte(prefTicket + day + "/")})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
+	return txn.Iterate(kv.IterOptions{Prefix: []byte(prefTicket + day + "/")}, func(k, v []byte) error {
 		var t Ticket
-		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &t) }); err != nil {
-			return fmt.Errorf("ticket %s: %w", it.Item().Key(), err)
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("%w: ticket %s: %v", ErrDamaged, k, err)
 		}
 		q.tickets[t.ID] = &t
 		q.trackLocked(&t)
@@ -219,14 +204,14 @@ func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
 		if t.Status == Called && t.Desk >= 1 && t.Desk <= len(q.desks) && t.CalledAt.After(q.desks[t.Desk-1].CalledAt) {
 			q.desks[t.Desk-1] = DeskState{Desk: t.Desk, Number: t.Number, CalledAt: t.CalledAt}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // rollLocked starts a new day's queue when the local date has changed.
 func (q *Queue) rollLocked(now time.Time) {
 	if d := Day(now); d != q.day {
-		err := q.db.View(func(txn *badger.Txn) error { return q.loadDayLocked(txn, d) })
+		err := q.db.View(func(txn kv.Txn) error { return q.loadDayLocked(txn, d) })
 		if err != nil {
 			q.log.Error("load day", "day", d, "err", err)
 		}
@@ -241,11 +226,11 @@ func hashToken(tok string) string {
 
 // Activated reports whether this kiosk has recorded an activation for cccd.
 func (q *Queue) Activated(cccd string) (bool, error) {
-	err := q.db.View(func(txn *badger.Txn) error {
+	err := q.db.View(func(txn kv.Txn) error {
 		_, err := txn.Get(activeKey(cccd))
 		return err
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, kv.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -259,7 +244,7 @@ func (q *Queue) Activated(cccd string) (bool, error) {
 // syncs its WAL once per transaction (DB.writeToLSM), so each durable join
 // costs one fsync of its own (docs/benchmarks.md).
 func (q *Queue) Join(j Join) (Ticket, error) {
-	if err := q.space.check(); err != nil {
+	if err := q.db.Check(); err != nil {
 		return Ticket{}, err // before a number is taken: a full disk must not burn numbers
 	}
 	now := q.now()
@@ -312,8 +297,8 @@ func (q *Queue) putJoin(t Ticket) error {
 	if err != nil {
 		return err
 	}
-	err = q.db.Update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(activeKey(t.Citizen.CCCD)); !errors.Is(err, badger.ErrKeyNotFound) {
+	err = q.db.Update(func(txn kv.Txn) error {
+		if _, err := txn.Get(activeKey(t.Citizen.CCCD)); !errors.Is(err, kv.ErrNotFound) {
 			if err == nil {
 				return ErrAlreadyActivated
 			}
@@ -322,7 +307,7 @@ func (q *Queue) putJoin(t Ticket) error {
 		return txn.Set(ticketKey(t.Day, t.ID), b)
 	})
 	switch {
-	case errors.Is(err, ErrAlreadyActivated), errors.Is(err, badger.ErrConflict):
+	case errors.Is(err, ErrAlreadyActivated), errors.Is(err, kv.ErrConflict):
 		// A conflict means the activation was written while this join committed.
 		return ErrAlreadyActivated
 	case err != nil:
@@ -336,10 +321,7 @@ func (q *Queue) putTicket(t Ticket) error {
 	if err != nil {
 		return err
 	}
-	if err := q.space.check(); err != nil {
-		return err
-	}
-	return unavailable(q.db.Update(func(txn *badger.Txn) error { return txn.Set(ticketKey(t.Day, t.ID), b) }))
+	return unavailable(q.db.Update(func(txn kv.Txn) error { return txn.Set(ticketKey(t.Day, t.ID), b) }))
 }
 
 // Get returns one of today's tickets.
@@ -672,10 +654,7 @@ func (q *Queue) appendLocked(rec record.Record, t *Ticket) error {
 	if err != nil {
 		return err
 	}
-	if err := q.space.check(); err != nil {
-		return err
-	}
-	err = q.db.Update(func(txn *badger.Txn) error {
+	err = q.db.Update(func(txn kv.Txn) error {
 		if err := txn.Set(recordKey(rec.Seq), rb); err != nil {
 			return err
 		}
@@ -739,23 +718,18 @@ func (q *Queue) CorrectRecord(id string, c record.Citizen, outcome, reason, volu
 // Record returns one record by id.
 func (q *Queue) Record(id string) (record.Record, error) {
 	var r record.Record
-	err := q.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(recIDKey(id))
-		if err != nil {
-			return err
-		}
-		v, err := item.ValueCopy(nil)
+	err := q.db.View(func(txn kv.Txn) error {
+		v, err := txn.Get(recIDKey(id))
 		if err != nil {
 			return err
 		}
 		seq, _ := strconv.ParseUint(string(v), 10, 64)
-		item, err = txn.Get(recordKey(seq))
-		if err != nil {
+		if v, err = txn.Get(recordKey(seq)); err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &r) })
+		return json.Unmarshal(v, &r)
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, kv.ErrNotFound) {
 		return r, ErrNotFound
 	}
 	if err != nil {
@@ -771,20 +745,22 @@ func (q *Queue) Records(after uint64, limit int) ([]record.Record, uint64, error
 	}
 	head := q.HeadSeq()
 	out := []record.Record{}
-	err := q.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte(prefRecord)})
-		defer it.Close()
-		for it.Seek(recordKey(after + 1)); it.Valid() && len(out) < limit; it.Next() {
+	err := q.db.View(func(txn kv.Txn) error {
+		o := kv.IterOptions{Prefetch: 100, Prefix: []byte(prefRecord), Seek: recordKey(after + 1)}
+		return txn.Iterate(o, func(_, v []byte) error {
 			var r record.Record
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
+			if err := json.Unmarshal(v, &r); err != nil {
 				return err
 			}
 			if r.Seq > head {
-				break
+				return kv.Stop
 			}
 			out = append(out, r)
-		}
-		return nil
+			if len(out) >= limit {
+				return kv.Stop
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, head, unavailable(err)
@@ -815,10 +791,7 @@ func (q *Queue) SetAcked(seq uint64) error {
 	if seq <= q.acked {
 		return nil
 	}
-	if err := q.space.check(); err != nil {
-		return err
-	}
-	err := q.db.Update(func(txn *badger.Txn) error {
+	err := q.db.Update(func(txn kv.Txn) error {
 		return txn.Set(keyAcked, []byte(strconv.FormatUint(seq, 10)))
 	})
 	if err != nil {
@@ -841,11 +814,8 @@ func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
 	if seq <= q.head {
 		return false, nil
 	}
-	if err := q.space.check(); err != nil {
-		return false, err
-	}
 	v := []byte(strconv.FormatUint(seq, 10))
-	err := q.db.Update(func(txn *badger.Txn) error {
+	err := q.db.Update(func(txn kv.Txn) error {
 		if err := txn.Set(keyFloor, v); err != nil {
 			return err
 		}
@@ -933,17 +903,6 @@ func (q *Queue) Snapshot() Snapshot {
 	return s
 }
 
-// RunGC collects Badger's value log on a ticker until ctx ends.
-func (q *Queue) RunGC(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			for q.db.RunValueLogGC(0.5) == nil {
-			}
-		}
-	}
-}
+// RunGC collects Badger's value log on a ticker until ctx ends, while the
+// disk guard allows writes.
+func (q *Queue) RunGC(ctx context.Context, every time.Duration) error { return q.db.RunGC(ctx, every) }

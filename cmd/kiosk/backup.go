@@ -33,7 +33,7 @@ func backupCmd(args []string, out io.Writer) error {
 	}
 	q, err := queue.Open(queue.Options{Dir: filepath.Join(*data, "store"), KioskID: "backup", EncryptionKey: key})
 	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		if errors.Is(err, queue.ErrLocked) {
 			name, rerr := askRunningKiosk(*data, 2*time.Minute)
 			if rerr != nil {
 				return fmt.Errorf("the kiosk service is running and did not write a backup: %w", rerr)
@@ -44,7 +44,7 @@ func backupCmd(args []string, out io.Writer) error {
 		return err
 	}
 	defer q.Close()
-	name, err := kiosk.WriteBackup(q.DB(), kiosk.BackupDir(*data), *keep, time.Now())
+	name, err := q.WriteBackup(kiosk.BackupDir(*data), *keep, time.Now())
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func restoreCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	aside, err := kiosk.Restore(fs.Arg(0), filepath.Join(*data, "store"), key)
+	aside, err := queue.Restore(fs.Arg(0), filepath.Join(*data, "store"), key)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
 	"github.com/kyso-vn/kyso/internal/keyfile"
+	_ "github.com/kyso-vn/kyso/internal/kv/badgerkv" // the store under the queue
 	"github.com/kyso-vn/kyso/kiosk"
 	"github.com/kyso-vn/kyso/queue"
 )
