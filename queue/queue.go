@@ -77,6 +77,7 @@ type Queue struct {
 	callID     int64
 	rev        int64
 	head       uint64
+	floor      uint64 // the ward held seqs up to here when this box took over (AdoptWardHead)
 	acked      uint64
 	activated  int
 
@@ -155,8 +156,8 @@ func (q *Queue) restore() error {
 			q.acked, _ = strconv.ParseUint(string(v), 10, 64)
 		}
 		if v, err := txn.Get(keyFloor); err == nil {
-			floor, _ := strconv.ParseUint(string(v), 10, 64)
-			q.head = max(q.head, floor)
+			q.floor, _ = strconv.ParseUint(string(v), 10, 64)
+			q.head = max(q.head, q.floor)
 		}
 		err = txn.Iterate(kv.IterOptions{KeysOnly: true, Prefix: []byte(prefActive)}, func(_, _ []byte) error {
 			q.activated++
@@ -178,6 +179,10 @@ func binaryUint64(b []byte) uint64 {
 }
 
 // loadDayLocked replaces the in-memory queue with the tickets stored for day.
+// The store gives them in id (UUID) order, not line order: the waiting ones
+// are collected and sorted once, so start-up is O(n log n) in the day's
+// tickets (inserting each into the sorted line was O(n²): 24 s of a 30 s
+// start at 80k tickets, issue 15).
 func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 	q.day = day
 	q.tickets = map[string]*Ticket{}
@@ -189,13 +194,19 @@ func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 	}
 	q.calls = nil
 	q.waiting, q.stats = nil, dayStats{}
+	defer func() {
+		sort.Slice(q.waiting, func(i, j int) bool { return q.waiting[i].Order < q.waiting[j].Order })
+	}()
 	return txn.Iterate(kv.IterOptions{Prefix: []byte(prefTicket + day + "/")}, func(k, v []byte) error {
-		var t Ticket
-		if err := json.Unmarshal(v, &t); err != nil {
+		t := new(Ticket)
+		if err := json.Unmarshal(v, t); err != nil {
 			return fmt.Errorf("%w: ticket %s: %v", ErrDamaged, k, err)
 		}
-		q.tickets[t.ID] = &t
-		q.trackLocked(&t)
+		q.tickets[t.ID] = t
+		q.countLocked(t)
+		if t.Status == Waiting {
+			q.waiting = append(q.waiting, t)
+		}
 		if t.Status.Active() {
 			q.byCCCD[t.Citizen.CCCD] = t.ID
 		}
@@ -409,6 +420,18 @@ func served(t *Ticket) bool {
 
 // trackLocked adds t to the line (in order) and to the counters.
 func (q *Queue) trackLocked(t *Ticket) {
+	q.countLocked(t)
+	if t.Status == Waiting {
+		// New and requeued tickets take the highest order: this is nearly always an append.
+		i := sort.Search(len(q.waiting), func(i int) bool { return q.waiting[i].Order > t.Order })
+		q.waiting = append(q.waiting, nil)
+		copy(q.waiting[i+1:], q.waiting[i:])
+		q.waiting[i] = t
+	}
+}
+
+// countLocked adds t to tonight's counters.
+func (q *Queue) countLocked(t *Ticket) {
 	if q.stats.byStatus == nil {
 		q.stats.byStatus, q.stats.deskCalled = map[Status]int{}, map[int]time.Time{}
 	}
@@ -419,13 +442,6 @@ func (q *Queue) trackLocked(t *Ticket) {
 	}
 	if t.Desk > 0 && !t.CalledAt.IsZero() && t.CalledAt.After(q.stats.deskCalled[t.Desk]) {
 		q.stats.deskCalled[t.Desk] = t.CalledAt
-	}
-	if t.Status == Waiting {
-		// New and requeued tickets take the highest order: this is nearly always an append.
-		i := sort.Search(len(q.waiting), func(i int) bool { return q.waiting[i].Order > t.Order })
-		q.waiting = append(q.waiting, nil)
-		copy(q.waiting[i+1:], q.waiting[i:])
-		q.waiting[i] = t
 	}
 }
 
@@ -738,30 +754,43 @@ func (q *Queue) Record(id string) (record.Record, error) {
 	return r, nil
 }
 
-// Records returns up to limit records with seq > after, in seq order, and the head seq.
+// Records returns up to limit records with seq > after, in seq order, and
+// the head seq. The log is dense above the floor, so a page with a hole
+// there is damage (Badger's iterators end silently at a block they cannot
+// read): it is refused with ErrDamaged, never answered in part.
 func (q *Queue) Records(after uint64, limit int) ([]record.Record, uint64, error) {
 	if limit <= 0 || limit > 5000 {
 		limit = 5000
 	}
-	head := q.HeadSeq()
+	q.mu.Lock()
+	head, floor := q.head, q.floor
+	q.mu.Unlock()
 	out := []record.Record{}
+	next := after + 1 // the seq the page must hold next
 	err := q.db.View(func(txn kv.Txn) error {
 		o := kv.IterOptions{Prefetch: 100, Prefix: []byte(prefRecord), Seek: recordKey(after + 1)}
-		return txn.Iterate(o, func(_, v []byte) error {
+		return txn.Iterate(o, func(k, v []byte) error {
 			var r record.Record
 			if err := json.Unmarshal(v, &r); err != nil {
-				return err
+				return fmt.Errorf("%w: record %x: %v", ErrDamaged, k[len(prefRecord):], err)
 			}
 			if r.Seq > head {
 				return kv.Stop
 			}
+			if r.Seq != binaryUint64(k[len(prefRecord):]) || r.Seq < next || (r.Seq > next && r.Seq-1 > floor) {
+				return fmt.Errorf("%w: record %d where %d was due", ErrDamaged, r.Seq, next)
+			}
 			out = append(out, r)
+			next = r.Seq + 1
 			if len(out) >= limit {
 				return kv.Stop
 			}
 			return nil
 		})
 	})
+	if err == nil && len(out) < limit && next <= head && head > floor {
+		err = fmt.Errorf("%w: the log ends at %d, the head is %d", ErrDamaged, next-1, head)
+	}
 	if err != nil {
 		return nil, head, unavailable(err)
 	}
@@ -824,7 +853,7 @@ func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
 	if err != nil {
 		return false, unavailable(err)
 	}
-	q.head, q.acked = seq, seq
+	q.head, q.acked, q.floor = seq, seq, seq
 	return true, nil
 }
 
