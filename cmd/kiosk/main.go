@@ -61,6 +61,8 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 			return backupCmd(args[1:], out)
 		case "restore":
 			return restoreCmd(args[1:], out)
+		case "verify":
+			return verifyCmd(args[1:], out)
 		}
 	}
 	cfg, showVersion, err := parseConfig(args)
