@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -24,25 +25,16 @@ import (
 	"github.com/kyso-vn/kyso/internal/flagenv"
 	"github.com/kyso-vn/kyso/internal/keyfile"
 	_ "github.com/kyso-vn/kyso/internal/kv/badgerkv" // the store under the queue
+	"github.com/kyso-vn/kyso/internal/memlimit"
 	"github.com/kyso-vn/kyso/kiosk"
 	"github.com/kyso-vn/kyso/queue"
 )
 
 var version = "dev"
 
-// memoryLimit is the kiosk's default soft memory limit. Badger's
-// compactions and the daily backup allocate in bursts of hundreds of MB
-// that GOGC pacing lets the heap grow into, and an idle kiosk would never
-// hand them back; with the limit the runtime collects and returns them
-// (docs/benchmarks.md: backup peak 573 → 146 MB at 100k records).
-// GOMEMLIMIT in the environment overrides it.
-const memoryLimit = 64 << 20
-
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
-	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	setMemoryLimit("auto") // the subcommands too: a backup streams the whole store
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout, log); err != nil {
@@ -73,6 +65,9 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 		fmt.Fprintln(out, "kiosk", version)
 		return nil
 	}
+	if n, why := setMemoryLimit(cfg.MemoryLimit); n > 0 {
+		log.Info("memory limit", "mib", n>>20, "why", why)
+	}
 	err = run(ctx, cfg, out, log)
 	if errors.Is(err, errRestart) {
 		// Paired: start again as a new process so every part sees the new identity.
@@ -87,6 +82,34 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 }
 
 var errRestart = errors.New("restart requested")
+
+// setMemoryLimit sets the runtime's soft memory limit from --memory-limit.
+// Badger's compactions and the daily backup allocate in bursts of hundreds
+// of MB that GOGC pacing lets the heap grow into, and an idle kiosk would
+// never hand them back; with a limit the runtime collects and returns them
+// (docs/benchmarks.md: backup peak 573 → 146 MB at 100k records). The limit
+// is sized to the machine (internal/memlimit): a fixed 64 MiB sent a kiosk
+// with a long day's tickets into a GC death spiral (issue 15). GOMEMLIMIT
+// in the environment wins over "auto".
+// It returns the limit set (0: none set) and why.
+func setMemoryLimit(setting string) (int64, string) {
+	n, err := memlimit.Parse(setting)
+	if err != nil {
+		return 0, "" // Validate reports it
+	}
+	why := "--memory-limit"
+	switch {
+	case n == 0 && os.Getenv("GOMEMLIMIT") != "":
+		return 0, "GOMEMLIMIT"
+	case n == 0:
+		n, why = memlimit.Auto()
+	case n < 0:
+		debug.SetMemoryLimit(math.MaxInt64)
+		return 0, "--memory-limit off"
+	}
+	debug.SetMemoryLimit(n)
+	return n, why
+}
 
 func parseConfig(args []string) (kiosk.Config, bool, error) {
 	cfg := kiosk.Defaults()
@@ -116,6 +139,7 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 	fs.StringVar(&cfg.DataKeyFile, "data-key", "", "file with a 32-byte key (hex) to encrypt the store at rest")
 	fs.IntVar(&cfg.BackupKeep, "backup-keep", cfg.BackupKeep, "daily backups to keep under <data>/backups")
 	fs.DurationVar(&cfg.SyncMaxDelay, "sync-max-delay", cfg.SyncMaxDelay, "longest wait between pushes while the ward is unreachable")
+	fs.StringVar(&cfg.MemoryLimit, "memory-limit", cfg.MemoryLimit, "Go soft memory limit: auto (half the machine's or cgroup's memory, ≥ 64 MiB), off, or a size like 512MiB")
 	if err := flagenv.Parse(fs, args, flagenv.OSLookup); err != nil {
 		return cfg, false, err
 	}
