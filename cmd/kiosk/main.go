@@ -83,6 +83,19 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 
 var errRestart = errors.New("restart requested")
 
+// storeError says what to do about a store that does not open.
+func storeError(err error, data string) error {
+	switch {
+	case errors.Is(err, queue.ErrLocked):
+		return fmt.Errorf("%w\nkiosk đang chạy với thư mục %s / another kiosk process holds %s", err, data, data)
+	case errors.Is(err, queue.ErrWrongKey):
+		return fmt.Errorf("%w\nsai khóa dữ liệu: dùng đúng --data-key đã tạo kho / give the --data-key the store was made with (nothing was changed)", err)
+	case errors.Is(err, queue.ErrDamaged):
+		return fmt.Errorf("%w\nkho dữ liệu bị hỏng (thẻ nhớ lỗi?): kiểm tra bằng `kiosk verify %s`, khôi phục bằng `kiosk restore` từ %s / the store is damaged: nothing was served from it", err, data, kiosk.BackupDir(data))
+	}
+	return err
+}
+
 // setMemoryLimit sets the runtime's soft memory limit from --memory-limit.
 // Badger's compactions and the daily backup allocate in bursts of hundreds
 // of MB that GOGC pacing lets the heap grow into, and an idle kiosk would
@@ -214,7 +227,7 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 		},
 	})
 	if err != nil {
-		return err
+		return storeError(err, cfg.Data)
 	}
 	defer q.Close()
 	srv, err = kiosk.New(cfg, q, clk, log)
