@@ -68,7 +68,7 @@ type Queue struct {
 
 	mu         sync.Mutex
 	day        string
-	tickets    map[string]*Ticket // today's tickets by id
+	tickets    map[string]*Ticket // today's active (waiting, called) tickets by id; finished ones stay on disk
 	byCCCD     map[string]string  // CCCD → id of today's active ticket, or "" while a join commits
 	nextNumber int
 	nextOrder  int64
@@ -202,8 +202,10 @@ func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 		if err := json.Unmarshal(v, t); err != nil {
 			return fmt.Errorf("%w: ticket %s: %v", ErrDamaged, k, err)
 		}
-		q.tickets[t.ID] = t
 		q.countLocked(t)
+		if t.Status.Active() {
+			q.tickets[t.ID] = t
+		}
 		if t.Status == Waiting {
 			q.waiting = append(q.waiting, t)
 		}
@@ -338,12 +340,48 @@ func (q *Queue) putTicket(t Ticket) error {
 // Get returns one of today's tickets.
 func (q *Queue) Get(id string) (Ticket, error) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	t, ok := q.tickets[id]
-	if !ok {
-		return Ticket{}, ErrNotFound
+	day := q.day
+	if ok {
+		c := *t
+		q.mu.Unlock()
+		return c, nil
 	}
-	return *t, nil
+	q.mu.Unlock()
+	// Finished: on disk (committed before it left memory).
+	st, err := q.storedTicket(day, id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	return *st, nil
+}
+
+// ticketLocked returns today's ticket id: the one in memory while it is
+// active, else a copy read from the store.
+func (q *Queue) ticketLocked(id string) (*Ticket, error) {
+	if t, ok := q.tickets[id]; ok {
+		return t, nil
+	}
+	return q.storedTicket(q.day, id)
+}
+
+// storedTicket reads one ticket of day from the store.
+func (q *Queue) storedTicket(day, id string) (*Ticket, error) {
+	var t Ticket
+	err := q.db.View(func(txn kv.Txn) error {
+		v, err := txn.Get(ticketKey(day, id))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(v, &t)
+	})
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return &t, nil
 }
 
 // Authorize returns the ticket when token is the one handed out at join.
@@ -365,10 +403,10 @@ func (q *Queue) update(id string, fn func(t *Ticket, now time.Time) error) (Tick
 	now := q.now()
 	q.mu.Lock()
 	q.rollLocked(now)
-	cur, ok := q.tickets[id]
-	if !ok {
+	cur, err := q.ticketLocked(id)
+	if err != nil {
 		q.mu.Unlock()
-		return Ticket{}, ErrNotFound
+		return Ticket{}, err
 	}
 	next := *cur
 	if err := fn(&next, now); err != nil {
@@ -403,6 +441,11 @@ func (q *Queue) applyLocked(cur *Ticket, next Ticket) {
 	q.untrackLocked(cur)
 	*cur = next
 	q.trackLocked(cur)
+	if cur.Status.Active() {
+		q.tickets[cur.ID] = cur
+	} else {
+		delete(q.tickets, cur.ID) // finished: it stays on disk only
+	}
 	q.rev++
 }
 
@@ -541,8 +584,8 @@ func (q *Queue) Requeue(id string) (Ticket, error) {
 	q.mu.Lock()
 	order := q.nextOrder
 	q.nextOrder++
-	t, ok := q.tickets[id]
-	if ok && t.Status == NoShow {
+	t, err := q.ticketLocked(id)
+	if err == nil && t.Status == NoShow {
 		if other, dup := q.byCCCD[t.Citizen.CCCD]; dup && other != id {
 			q.mu.Unlock()
 			return Ticket{}, ErrAlreadyQueued
@@ -603,9 +646,9 @@ func (q *Queue) Complete(id string, c Completion) (record.Record, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.rollLocked(now)
-	cur, ok := q.tickets[id]
-	if !ok {
-		return record.Record{}, ErrNotFound
+	cur, err := q.ticketLocked(id)
+	if err != nil {
+		return record.Record{}, err
 	}
 	if !cur.Status.Active() {
 		return record.Record{}, ErrBadState
@@ -861,11 +904,29 @@ func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
 // when activeOnly).
 func (q *Queue) Tickets(activeOnly bool) []Ticket {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	out := make([]Ticket, 0, len(q.tickets))
 	for _, t := range q.tickets {
-		if !activeOnly || t.Status.Active() {
-			out = append(out, *t)
+		out = append(out, *t)
+	}
+	day := q.day
+	q.mu.Unlock()
+	if !activeOnly {
+		// The finished ones live on disk: the whole day from there.
+		all := []Ticket{}
+		err := q.db.View(func(txn kv.Txn) error {
+			return txn.Iterate(kv.IterOptions{Prefix: []byte(prefTicket + day + "/")}, func(_, v []byte) error {
+				var t Ticket
+				if err := json.Unmarshal(v, &t); err != nil {
+					return err
+				}
+				all = append(all, t)
+				return nil
+			})
+		})
+		if err == nil {
+			out = all
+		} else {
+			q.log.Error("read the day's tickets", "err", err)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
@@ -913,7 +974,9 @@ func (q *Queue) Snapshot() Snapshot {
 	for i := 0; i < len(w) && i < 8; i++ {
 		s.Next = append(s.Next, w[i].Number)
 	}
-	s.Tonight.Joined = len(q.tickets)
+	for _, n := range q.stats.byStatus {
+		s.Tonight.Joined += n
+	}
 	s.Tonight.Activated = q.stats.byStatus[Activated]
 	s.Tonight.Failed = q.stats.byStatus[Failed]
 	s.Tonight.NoShow = q.stats.byStatus[NoShow]
