@@ -72,6 +72,12 @@ func TestStartupRestoresTheLine(t *testing.T) {
 			break
 		}
 	}
+	assert.Len(t, q.tickets, n-n/3, "finished tickets stay on disk")
+	all := q.Tickets(false)
+	require.Len(t, all, n)
+	done, err := q.Get(all[2].ID)
+	require.NoError(t, err, "a served citizen's phone still finds the ticket")
+	assert.Equal(t, Activated, done.Status)
 	next := join(t, q, n+1)
 	assert.Equal(t, n+1, next.Number)
 	assert.Equal(t, n-n/3+1, q.Position(next.ID), "a new join goes to the back")
