@@ -67,26 +67,40 @@ func TestDamageUnderARunningKioskIsNeverServed(t *testing.T) {
 			require.NoError(t, err)
 			f.Close()
 		}
-		var got int
-		var err error
-		for after := uint64(0); ; {
-			var page []record.Record
-			page, _, err = q.Records(after, 500)
-			if err != nil || len(page) == 0 {
-				break
-			}
-			got += len(page)
-			after = page[len(page)-1].Seq
-		}
-		t.Logf("flip at %.0f%%: %d records served, err %v", at*100, got, err)
-		if err == nil {
-			assert.Equal(t, 1871, got, "flip at %.0f%%: every record, or an error", at*100)
-		} else {
-			assert.True(t, errors.Is(err, ErrDamaged) && errors.Is(err, ErrUnavailable), "flip at %.0f%%: %v", at*100, err)
-		}
+		walkLog(t, q, at)
 		require.NoError(t, q.Close())
 
-		_, err = Open(Options{Dir: dir, KioskID: "dong-lao", Desks: 3, Clock: evening()})
-		assert.ErrorIs(t, err, ErrDamaged, "flip at %.0f%%: the next start says so", at*100)
+		// The next start either refuses the store or (when a compaction
+		// rewrote the table from blocks read before the flip) holds it all.
+		q, err := Open(Options{Dir: dir, KioskID: "dong-lao", Desks: 3, Clock: evening()})
+		if err != nil {
+			assert.ErrorIs(t, err, ErrDamaged, "flip at %.0f%%: the next start says so", at*100)
+			continue
+		}
+		walkLog(t, q, at)
+		require.NoError(t, q.Close())
+	}
+}
+
+// walkLog walks the whole log: every record, or ErrDamaged (also
+// ErrUnavailable, for a 503) — never a part of the log as if it were all.
+func walkLog(t *testing.T, q *Queue, at float64) {
+	t.Helper()
+	var got int
+	var err error
+	for after := uint64(0); ; {
+		var page []record.Record
+		page, _, err = q.Records(after, 500)
+		if err != nil || len(page) == 0 {
+			break
+		}
+		got += len(page)
+		after = page[len(page)-1].Seq
+	}
+	t.Logf("flip at %.0f%%: %d records served, err %v", at*100, got, err)
+	if err == nil {
+		assert.Equal(t, 1871, got, "flip at %.0f%%: every record, or an error", at*100)
+	} else {
+		assert.True(t, errors.Is(err, ErrDamaged) && errors.Is(err, ErrUnavailable), "flip at %.0f%%: %v", at*100, err)
 	}
 }
