@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kyso-vn/kyso/internal/memlimit"
 	"github.com/kyso-vn/kyso/internal/slug"
 )
 
@@ -39,6 +40,7 @@ type Config struct {
 	DataKeyFile   string
 	BackupKeep    int
 	SyncMaxDelay  time.Duration // longest wait between pushes while the ward is unreachable
+	MemoryLimit   string        // the runtime's soft limit: auto (half the machine's memory), off, or a size
 	Version       string
 	BuildTime     time.Time
 }
@@ -53,7 +55,7 @@ const (
 // Defaults returns a Config with the contract's defaults.
 func Defaults() Config {
 	return Config{
-		Listen: ":8080", Data: "./data/kiosk", Desks: 3, MDNS: true, JoinLimit: 6, BackupKeep: 7, SyncMaxDelay: 30 * time.Second,
+		Listen: ":8080", Data: "./data/kiosk", Desks: 3, MDNS: true, JoinLimit: 6, BackupKeep: 7, SyncMaxDelay: 30 * time.Second, MemoryLimit: "auto",
 		AppURL: DefaultAppURL, AppURLAndroid: DefaultAppURLAndroid, AppURLIOS: DefaultAppURLIOS,
 		Version: "dev",
 	}
@@ -93,6 +95,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SyncMaxDelay < time.Second || c.SyncMaxDelay > time.Hour {
 		errs = append(errs, errors.New("--sync-max-delay: between 1s and 1h"))
+	}
+	if _, err := memlimit.Parse(c.MemoryLimit); err != nil {
+		errs = append(errs, fmt.Errorf("--memory-limit %w", err))
 	}
 	if c.JoinLimit < 0 {
 		errs = append(errs, errors.New("--join-limit must be ≥ 0"))
