@@ -38,6 +38,7 @@ var (
 	ReasonBadKioskID    = &Reason{Status: 422, Code: "invalid_kiosk_id", Field: "kiosk_id", Message: KioskIDRule}
 	ReasonNoKiosk       = &Reason{Status: 404, Code: "unknown_kiosk", Field: "kiosk_id", Message: "Xã chưa đăng ký điểm này."}
 	ReasonBadNonce      = &Reason{Status: 400, Code: "invalid_nonce", Field: "nonce", Message: "Tham số không hợp lệ."}
+	ReasonPairForged    = &Reason{Status: 502, Code: "not_the_ward", Field: "ward_url", Message: "Máy ở địa chỉ này không phải máy chủ xã đã tạo mã ghép. Kiểm tra lại địa chỉ máy chủ xã."}
 
 	// Sync (shown as the last error on the volunteer page).
 	ReasonNotProven    = &Reason{Status: 502, Code: "ward_not_proven", Message: "Máy tìm thấy trên mạng không chứng minh được là máy chủ xã của điểm này; không gửi dữ liệu cho nó."}
@@ -54,7 +55,7 @@ var (
 func Reasons() []*Reason {
 	return []*Reason{
 		ReasonUnreachable, ReasonBadWardURL, ReasonBadCode, ReasonCodeLocked, ReasonAlreadyPaired,
-		ReasonBadKioskID, ReasonNoKiosk, ReasonBadNonce,
+		ReasonBadKioskID, ReasonNoKiosk, ReasonBadNonce, ReasonPairForged,
 		ReasonNotProven, ReasonForgedReply, ReasonImplausible, ReasonTokenRefused, ReasonWardFull,
 		ReasonWardRefused, ReasonConflict, ReasonKioskBroken,
 	}

@@ -57,3 +57,56 @@ func TestSignedPush(t *testing.T) {
 	assert.False(t, VerifyPush("tok", k, n, sig, []byte("forged bytes")), "another body")
 	assert.NotContains(t, h, "tok ")
 }
+
+func TestSignedReply(t *testing.T) {
+	body := []byte(`{"acked_seq":3,"ward_time":"2024-09-12T12:30:00Z"}`)
+	sig := SignReply("tok", ReplyPush, "dong-lao", "n1", 200, body)
+	assert.True(t, VerifyReply("tok", ReplyPush, "dong-lao", "n1", 200, body, sig))
+	cases := []struct {
+		name          string
+		key, kind, id string
+		nonce         string
+		status        int
+		body          []byte
+		sig           string
+	}{
+		{"unsigned", "tok", ReplyPush, "dong-lao", "n1", 200, body, ""},
+		{"signed by a fake ward with another key", "tok", ReplyPush, "dong-lao", "n1", 200, body, SignReply("guess", ReplyPush, "dong-lao", "n1", 200, body)},
+		{"a real reply replayed to another request", "tok", ReplyPush, "dong-lao", "n2", 200, body, sig},
+		{"body changed: acked_seq raised", "tok", ReplyPush, "dong-lao", "n1", 200, []byte(`{"acked_seq":1000,"ward_time":"2024-09-12T12:30:00Z"}`), sig},
+		{"another kiosk's reply", "tok", ReplyPush, "song-nga", "n1", 200, body, sig},
+		{"a 409 passed off as a 200", "tok", ReplyPush, "dong-lao", "n1", 409, body, sig},
+		{"a progress signature used as a push reply", "tok", ReplyPush, "dong-lao", "n1", 200, body, SignReply("tok", ReplyInfo, "dong-lao", "n1", 200, body)},
+		{"no key: never verifies", "", ReplyPush, "dong-lao", "n1", 200, body, SignReply("", ReplyPush, "dong-lao", "n1", 200, body)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.False(t, VerifyReply(tc.key, tc.kind, tc.id, tc.nonce, tc.status, tc.body, tc.sig))
+		})
+	}
+}
+
+func TestSameSecret(t *testing.T) {
+	cases := []struct {
+		name string
+		a, b string
+		want bool
+	}{
+		{"equal", "kiosk-secret-token", "kiosk-secret-token", true},
+		{"different", "kiosk-secret-token", "kiosk-secret-tokeN", false},
+		{"a prefix", "kiosk-secret", "kiosk-secret-token", false},
+		{"empty presented", "", "kiosk-secret-token", false},
+		{"empty expected: an unset PIN or token admits nobody", "", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, SameSecret(tc.a, tc.b)) })
+	}
+}
+
+func TestPairCodeProof(t *testing.T) {
+	p := PairCodeProof("ABCD-EFGH", "n1")
+	assert.Equal(t, p, PairCodeProof(" abcd efgh ", "n1"), "read as the ward reads a typed code")
+	assert.NotEqual(t, p, PairCodeProof("ABCDEFGJ", "n1"))
+	assert.NotEqual(t, p, PairCodeProof("ABCDEFGH", "n2"))
+	assert.NotContains(t, p, "ABCDEFGH", "the code does not travel")
+}

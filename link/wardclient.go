@@ -210,7 +210,7 @@ func (w *WardClient) Pair(ctx context.Context, code, publicURL string) (PairResp
 		return PairResponse{}, fail(ReasonBadCode, "ward answered %d: %s", r.status, snippet(r.body))
 	}
 	if !VerifyReply(code, ReplyPair, "", nonce, r.status, r.body, r.header.Get(ReplyHeader)) {
-		return PairResponse{}, fail(ReasonForgedReply, "pairing reply without a signature by the code")
+		return PairResponse{}, fail(ReasonPairForged, "pairing reply without a signature by the code")
 	}
 	var p PairResponse
 	if err := json.Unmarshal(r.body, &p); err != nil || p.Token == "" {
