@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kyso-vn/kyso/internal/memlimit"
-	"github.com/kyso-vn/kyso/internal/slug"
+	"github.com/kyso-vn/kyso/link"
 )
 
 // Config is everything the kiosk is told at start. cmd/kiosk fills it from
@@ -61,20 +60,6 @@ func Defaults() Config {
 	}
 }
 
-var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// Slug turns a hostname or name into a kiosk id.
-func Slug(s string) string {
-	out := slug.Make(s)
-	if len(out) > 63 {
-		out = strings.TrimRight(out[:63], "-")
-	}
-	if out == "" {
-		out = "kiosk"
-	}
-	return out
-}
-
 // Validate checks the config and fills what can be derived.
 func (c *Config) Validate() error {
 	var errs []error
@@ -84,8 +69,8 @@ func (c *Config) Validate() error {
 	if c.Data == "" {
 		errs = append(errs, errors.New("--data is empty"))
 	}
-	if !slugRE.MatchString(c.ID) {
-		errs = append(errs, fmt.Errorf("--id %q: use lowercase letters, digits and dashes", c.ID))
+	if !link.ValidKioskID(c.ID) {
+		errs = append(errs, fmt.Errorf("--id %q: %s", c.ID, link.KioskIDRule))
 	}
 	if c.Desks < 1 || c.Desks > 50 {
 		errs = append(errs, fmt.Errorf("--desks %d: between 1 and 50", c.Desks))

@@ -879,6 +879,11 @@ func (q *Queue) SetAcked(seq uint64) error {
 // would conflict and be quarantined), so the log continues after the ward's.
 // It reports whether the head moved.
 func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
+	// Guard (link defect of issue 10): a seq never wraps. A head near 2^64
+	// would hand the next record seq 0; no real ward holds more than this.
+	if seq > record.MaxSeq {
+		return false, fmt.Errorf("ward head %d above the highest possible seq: refused", seq)
+	}
 	q.logMu.Lock()
 	defer q.logMu.Unlock()
 	q.mu.Lock()

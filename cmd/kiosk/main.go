@@ -27,6 +27,7 @@ import (
 	_ "github.com/kyso-vn/kyso/internal/kv/badgerkv" // the store under the queue
 	"github.com/kyso-vn/kyso/internal/memlimit"
 	"github.com/kyso-vn/kyso/kiosk"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/queue"
 )
 
@@ -132,7 +133,7 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve on")
 	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (Badger store, PIN, backups)")
-	fs.StringVar(&cfg.ID, "id", kiosk.Slug(host), "kiosk id (slug), shared with the ward")
+	fs.StringVar(&cfg.ID, "id", link.KioskIDFrom(host), "kiosk id (slug), shared with the ward")
 	fs.StringVar(&cfg.Name, "name", "", "house name, e.g. \"Nhà văn hóa thôn Đông Lão\"")
 	fs.StringVar(&cfg.Village, "village", "", "the village this house serves")
 	fs.IntVar(&cfg.Desks, "desks", cfg.Desks, "number of volunteer desks")
