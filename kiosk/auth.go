@@ -2,11 +2,11 @@ package kiosk
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/kyso-vn/kyso/link"
 )
 
 func randomHex(n int) string {
@@ -159,14 +159,6 @@ func (l *limiter) allow(client string, now time.Time) bool {
 }
 
 // equalSecret compares a presented secret (PIN, CSRF token, kiosk token)
-// with the expected one in constant time. Both are hashed first because
-// ConstantTimeCompare returns at once when the lengths differ, which would
-// tell a patient attacker the length of the token. An empty secret never
-// matches.
-func equalSecret(a, b string) bool {
-	if a == "" || b == "" {
-		return false
-	}
-	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
-	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
-}
+// with the expected one: link.SameSecret, the one constant-time compare
+// of both programs (length hidden, empty never matches).
+func equalSecret(a, b string) bool { return link.SameSecret(a, b) }

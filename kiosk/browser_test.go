@@ -32,6 +32,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyso-vn/kyso/internal/testenv"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/queue"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/web"
@@ -377,7 +378,7 @@ func records(t *testing.T, h *harness) []record.Record {
 	t.Helper()
 	r := h.client().do("GET", "/api/v1/records?after=0", nil, "Authorization", "Bearer "+h.cfg.Token)
 	require.Equal(t, 200, r.Status, "%s", r.Body)
-	var pg record.Page
+	var pg link.Page
 	require.NoError(t, json.Unmarshal(r.Body, &pg))
 	return pg.Records
 }

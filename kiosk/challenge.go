@@ -6,7 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/link"
 )
 
 // nonces are one-time pull challenges, kept a minute, bounded in number.
@@ -27,7 +27,7 @@ func (n *nonces) issue(now time.Time) string {
 			}
 		}
 	}
-	v := randomHex(16)
+	v := link.NewNonce()
 	n.m[v] = now.Add(time.Minute)
 	return v
 }
@@ -43,17 +43,17 @@ func (n *nonces) use(v string, now time.Time) bool {
 
 func (s *Server) challenge(c *fiber.Ctx) error {
 	now, _ := s.clock.Now()
-	return c.JSON(fiber.Map{"nonce": s.nonces.issue(now)})
+	return c.JSON(link.Challenge{Nonce: s.nonces.issue(now)})
 }
 
 // wardAuth admits the ward: a signed pull (the token stays home; the answer
 // is sealed) or, per the contract, the bearer token itself.
 func (s *Server) wardAuth(c *fiber.Ctx) error {
 	h := c.Get("Authorization")
-	if nonce, sig, ok := record.ParsePullAuthorization(h); ok {
+	if _, _, signed := link.ParsePullAuthorization(h); signed {
 		now, _ := s.clock.Now()
-		want := record.PullSignature(s.cfg.Token, c.Method(), string(c.Request().URI().RequestURI()), nonce)
-		if s.cfg.Token == "" || !equalSecret(sig, want) || !s.nonces.use(nonce, now) {
+		nonce, ok := link.VerifyPull(s.cfg.Token, c.Method(), string(c.Request().URI().RequestURI()), h)
+		if !ok || !s.nonces.use(nonce, now) {
 			return errBadToken
 		}
 		c.Locals("seal", nonce)
@@ -75,10 +75,10 @@ func (s *Server) sendWard(c *fiber.Ctx, v any) error {
 	if err != nil {
 		return err
 	}
-	sealed, err := record.SealPayload(s.cfg.Token, nonce, plain)
+	sealed, err := link.SealPayload(s.cfg.Token, nonce, plain)
 	if err != nil {
 		return err
 	}
-	c.Set("Content-Type", record.SealedType)
+	c.Set("Content-Type", link.SealedType)
 	return c.Send(sealed)
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/kyso-vn/kyso/internal/slug"
+	"github.com/kyso-vn/kyso/internal/memlimit"
+	"github.com/kyso-vn/kyso/link"
 )
 
 // Config is everything the kiosk is told at start. cmd/kiosk fills it from
@@ -39,6 +39,7 @@ type Config struct {
 	DataKeyFile   string
 	BackupKeep    int
 	SyncMaxDelay  time.Duration // longest wait between pushes while the ward is unreachable
+	MemoryLimit   string        // the runtime's soft limit: auto (half the machine's memory), off, or a size
 	Version       string
 	BuildTime     time.Time
 }
@@ -53,24 +54,10 @@ const (
 // Defaults returns a Config with the contract's defaults.
 func Defaults() Config {
 	return Config{
-		Listen: ":8080", Data: "./data/kiosk", Desks: 3, MDNS: true, JoinLimit: 6, BackupKeep: 7, SyncMaxDelay: 30 * time.Second,
+		Listen: ":8080", Data: "./data/kiosk", Desks: 3, MDNS: true, JoinLimit: 6, BackupKeep: 7, SyncMaxDelay: 30 * time.Second, MemoryLimit: "auto",
 		AppURL: DefaultAppURL, AppURLAndroid: DefaultAppURLAndroid, AppURLIOS: DefaultAppURLIOS,
 		Version: "dev",
 	}
-}
-
-var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// Slug turns a hostname or name into a kiosk id.
-func Slug(s string) string {
-	out := slug.Make(s)
-	if len(out) > 63 {
-		out = strings.TrimRight(out[:63], "-")
-	}
-	if out == "" {
-		out = "kiosk"
-	}
-	return out
 }
 
 // Validate checks the config and fills what can be derived.
@@ -82,8 +69,8 @@ func (c *Config) Validate() error {
 	if c.Data == "" {
 		errs = append(errs, errors.New("--data is empty"))
 	}
-	if !slugRE.MatchString(c.ID) {
-		errs = append(errs, fmt.Errorf("--id %q: use lowercase letters, digits and dashes", c.ID))
+	if !link.ValidKioskID(c.ID) {
+		errs = append(errs, fmt.Errorf("--id %q: %s", c.ID, link.KioskIDRule))
 	}
 	if c.Desks < 1 || c.Desks > 50 {
 		errs = append(errs, fmt.Errorf("--desks %d: between 1 and 50", c.Desks))
@@ -93,6 +80,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SyncMaxDelay < time.Second || c.SyncMaxDelay > time.Hour {
 		errs = append(errs, errors.New("--sync-max-delay: between 1s and 1h"))
+	}
+	if _, err := memlimit.Parse(c.MemoryLimit); err != nil {
+		errs = append(errs, fmt.Errorf("--memory-limit %w", err))
 	}
 	if c.JoinLimit < 0 {
 		errs = append(errs, errors.New("--join-limit must be ≥ 0"))

@@ -1,20 +1,17 @@
 package kiosk
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/kyso-vn/kyso/internal/backoff"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -38,8 +35,9 @@ type SyncStatus struct {
 }
 
 // Forwarder pushes unsent records to the ward: batches, exponential backoff
-// with jitter while the ward is unreachable, and acked_seq moved only by the
-// ward's reply. It also fetches the ward's quota list for the join form.
+// with jitter while the ward is unreachable, and acked_seq moved only by a
+// reply the ward signed and link.CheckAck accepted. It also fetches the
+// ward's quota list for the join form.
 type Forwarder struct {
 	WardURL  func() string // resolved on every attempt: flag, or a ward found by mDNS
 	Token    string
@@ -50,12 +48,12 @@ type Forwarder struct {
 	Client   *http.Client
 	Batch    int
 	Idle     time.Duration // heartbeat when there is nothing to send
-	MaxDelay time.Duration
+	MaxDelay time.Duration // --sync-max-delay: no wait between pushes is longer, jitter included
 	Log      *slog.Logger
 	OnInfo   func(wardInfo)
 	OnPush   func(result string)
 
-	wake chan struct{}
+	wake chan struct{} // coalescing: many completions, one pending push
 	once sync.Once
 
 	mu     sync.Mutex
@@ -83,7 +81,9 @@ func (f *Forwarder) init() {
 	})
 }
 
-// Wake asks for a push now (a record was just written).
+// Wake asks for a push now (a record was just written). Wakes coalesce:
+// while a push is pending, another wake adds nothing; while the ward is
+// failing, the records wait for the one scheduled retry.
 func (f *Forwarder) Wake() {
 	f.init()
 	select {
@@ -118,15 +118,21 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		}
 		wait := f.Idle
 		if url != "" {
+			// This push carries every record written so far: the wakes
+			// they left are spent.
+			select {
+			case <-f.wake:
+			default:
+			}
 			more, err := f.pushOnce(ctx, url)
 			if ctx.Err() != nil {
 				return nil
 			}
 			if err != nil {
 				fails++
-				wait = backoff(fails, f.MaxDelay)
+				wait = backoff.Delay(fails, time.Second, f.MaxDelay)
 				f.setError(url, err)
-				f.Log.Warn("push to ward failed", "ward", url, "attempt", fails, "retry_in", wait.Round(time.Millisecond), "err", err)
+				f.Log.Warn("push to ward failed", "ward", url, "reason", link.ReasonOf(err).Code, "attempt", fails, "retry_in", wait.Round(time.Millisecond), "err", err)
 			} else {
 				fails = 0
 				if time.Since(lastInfo) > 5*time.Minute {
@@ -139,6 +145,17 @@ func (f *Forwarder) Run(ctx context.Context) error {
 				}
 			}
 		}
+		if fails > 0 {
+			// The ward is failing: completions made meanwhile do not each
+			// fire a push (and raise the attempt count); the one pending
+			// retry carries them all, at most MaxDelay from now.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -148,26 +165,23 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	}
 }
 
-// backoff: 1 s doubling to max, with ±50 % jitter so that many kiosks
-// coming back online do not hit the ward in step.
-func backoff(fails int, maxDelay time.Duration) time.Duration {
-	d := time.Second << min(fails-1, 16)
-	if d > maxDelay || d <= 0 {
-		d = maxDelay
-	}
-	return d/2 + rand.N(d)
-}
-
 func (f *Forwarder) setError(url string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.status.WardURL, f.status.LastError = url, err.Error()
+	// The volunteer page shows this: the reason's Vietnamese text, the
+	// detail stays in the log.
+	f.status.WardURL, f.status.LastError = url, link.ReasonOf(err).Message
 	if f.OnPush != nil {
 		f.OnPush("error")
 	}
 }
 
-// pushOnce sends one batch after acked_seq; more reports a further batch waits.
+func (f *Forwarder) ward(url string) *link.WardClient {
+	return &link.WardClient{URL: url, KioskID: f.KioskID, Token: f.Token, Version: f.Version, HTTP: f.Client}
+}
+
+// pushOnce sends one batch after acked_seq; more reports a further batch
+// waits. A reply that fails verification changes nothing here.
 func (f *Forwarder) pushOnce(ctx context.Context, url string) (more bool, err error) {
 	acked := f.Src.AckedSeq()
 	recs, head, err := f.Src.Records(acked, f.Batch)
@@ -181,53 +195,23 @@ func (f *Forwarder) pushOnce(ctx context.Context, url string) (more bool, err er
 		now = time.Now()
 	}
 	now = now.UTC()
-	body, err := json.Marshal(record.PushRequest{KioskID: f.KioskID, HeadSeq: head, Version: f.Version, Now: &now, Records: recs})
+	ack, err := f.ward(url).Push(ctx, link.PushRequest{KioskID: f.KioskID, HeadSeq: head, Version: f.Version, Now: &now, Records: recs}, acked)
 	if err != nil {
 		return false, err
 	}
-	// Signed and sealed: the token never travels and a machine relaying the
-	// push (say, a fake ward announced on the house Wi-Fi) reads nothing.
-	nonce := randomHex(16)
-	sealed, err := record.SealPayload(f.Token, nonce, body)
-	if err != nil {
-		return false, err
+	if f.Clock != nil && !ack.WardTime.IsZero() {
+		f.Clock.ObserveWard(ack.WardTime, ack.RTT) // the clock adds rtt/2 itself
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v1/records", bytes.NewReader(sealed))
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Content-Type", record.SealedType)
-	req.Header.Set("Authorization", record.PushAuthorization(f.Token, f.KioskID, nonce, sealed))
-	sent := time.Now()
-	resp, err := f.Client.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var pr record.PushResponse
-	jerr := json.Unmarshal(rb, &pr)
-	// A 409 still carries acked_seq: the ward kept the good records and
-	// quarantined the conflicting one.
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusConflict {
-		return false, fmt.Errorf("ward answered %d: %s", resp.StatusCode, bytes.TrimSpace(rb[:min(len(rb), 200)]))
-	}
-	if jerr != nil {
-		return false, fmt.Errorf("ward reply: %w", jerr)
-	}
-	if f.Clock != nil && !pr.WardTime.IsZero() {
-		f.Clock.ObserveWard(pr.WardTime, time.Since(sent)) // the clock adds rtt/2 itself
-	}
-	if pr.AckedSeq > head {
+	if ack.WardHead > 0 {
 		// The ward holds seqs this box does not: restored from an older
 		// backup, or a new box under an old id. Continue after the ward's.
-		if moved, err := f.Src.AdoptWardHead(pr.AckedSeq); err != nil {
+		if moved, err := f.Src.AdoptWardHead(ack.WardHead); err != nil {
 			return false, err
 		} else if moved {
-			f.Log.Warn("the ward holds more of this kiosk's log than the kiosk; new records continue after it", "kiosk_head", head, "ward_acked", pr.AckedSeq)
+			f.Log.Warn("the ward holds more of this kiosk's log than the kiosk; new records continue after it", "kiosk_head", head, "ward_acked", ack.WardHead)
 		}
 	}
-	if err := f.Src.SetAcked(pr.AckedSeq); err != nil {
+	if err := f.Src.SetAcked(ack.Acked); err != nil {
 		return false, err
 	}
 	f.mu.Lock()
@@ -236,47 +220,24 @@ func (f *Forwarder) pushOnce(ctx context.Context, url string) (more bool, err er
 		f.OnPush("ok")
 	}
 	f.mu.Unlock()
-	if resp.StatusCode == http.StatusConflict {
-		return false, errors.New("ward holds a different record with the same seq (quarantined there)")
+	if len(ack.Conflicts) > 0 {
+		return false, link.ReasonConflict
 	}
-	progressed := pr.AckedSeq > acked
-	return progressed && pr.AckedSeq < head, nil
+	return ack.Acked > acked && ack.Acked < head, nil
 }
 
-// fetchInfo reads the ward's public progress: villages for the join form
-// and this village's target for the board.
+// fetchInfo reads the ward's progress, signed for this kiosk: villages for
+// the join form and this village's target for the board.
 func (f *Forwarder) fetchInfo(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/progress", nil)
+	p, err := f.ward(url).Info(ctx)
 	if err != nil {
-		return err
-	}
-	resp, err := f.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("progress: %d", resp.StatusCode)
-	}
-	var p struct {
-		Villages []struct {
-			Name   string  `json:"name"`
-			Target int     `json:"target"`
-			Before int     `json:"before"`
-			Have   int     `json:"have"`
-			Pct    float64 `json:"percent"`
-		} `json:"villages"`
-		Associations []struct {
-			Name string `json:"name"`
-		} `json:"associations"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&p); err != nil {
+		f.Log.Warn("ward progress not taken", "ward", url, "reason", link.ReasonOf(err).Code, "err", err)
 		return err
 	}
 	var info wardInfo
 	for _, v := range p.Villages {
 		info.Villages = append(info.Villages, v.Name)
-		info.Progress = append(info.Progress, villageTarget{Name: v.Name, Target: v.Target, Before: v.Before, Have: v.Have, Pct: v.Pct})
+		info.Progress = append(info.Progress, villageTarget{Name: v.Name, Target: v.Target, Before: v.Before, Have: v.Have, Pct: v.Percent})
 	}
 	for _, a := range p.Associations {
 		info.Associations = append(info.Associations, a.Name)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kyso-vn/kyso/citizen"
 	"github.com/kyso-vn/kyso/clock"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/queue"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/web"
@@ -609,7 +610,7 @@ func (s *Server) records(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.sendWard(c, record.Page{KioskID: s.cfg.ID, HeadSeq: head, Records: recs})
+	return s.sendWard(c, link.Page{KioskID: s.cfg.ID, HeadSeq: head, Records: recs})
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -1,20 +1,19 @@
 package kiosk
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/kyso-vn/kyso/link"
 )
 
 // Pairing is what a kiosk receives from the ward when a volunteer enters the
@@ -93,12 +92,14 @@ func (s *Server) Paired() bool { return s.cfg.Token != "" }
 // restarts the process so every part picks up the new identity).
 func (s *Server) SetOnPaired(fn func()) { s.onPaired = fn }
 
+// The pairing's failures, worded once in link.Reasons (the ward uses the
+// same list).
 var (
-	errPairCode   = newErr(422, "invalid_code", "code", "Mã ghép không đúng hoặc đã hết hạn. Vui lòng xin mã mới ở xã.")
-	errPairWard   = newErr(502, "ward_unreachable", "ward_url", "Không kết nối được máy chủ xã. Kiểm tra địa chỉ và mạng.")
-	errPairURL    = newErr(422, "invalid_ward_url", "ward_url", "Địa chỉ máy chủ xã không đúng (ví dụ: http://192.168.1.10:8090).")
-	errPairedOnce = newErr(409, "already_paired", "", "Máy đã được ghép với xã.")
+	errPairURL    = reasonErr(link.ReasonBadWardURL)
+	errPairedOnce = reasonErr(link.ReasonAlreadyPaired)
 )
+
+func reasonErr(r *link.Reason) *apiError { return newErr(r.Status, r.Code, r.Field, r.Message) }
 
 // pair exchanges a ward's short code for this kiosk's identity and token.
 func (s *Server) pair(c *fiber.Ctx) error {
@@ -112,46 +113,23 @@ func (s *Server) pair(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	b.WardURL = strings.TrimRight(strings.TrimSpace(b.WardURL), "/")
-	if b.WardURL == "" && s.findWard != nil {
+	if strings.TrimSpace(b.WardURL) == "" && s.findWard != nil {
 		b.WardURL = s.findWard()
 	}
-	if b.WardURL != "" && !strings.Contains(b.WardURL, "://") {
-		b.WardURL = "http://" + b.WardURL // typed on a tablet: the scheme is noise
-	}
-	u, err := url.Parse(b.WardURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	wardURL, err := link.ParseWardURL(b.WardURL)
+	if err != nil {
 		return errPairURL
-	}
-	code := strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(b.Code), "-", ""), " ", ""))
-	if len(code) < 4 || len(code) > 16 {
-		return errPairCode
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 10*time.Second)
 	defer cancel()
-	body, _ := json.Marshal(map[string]string{"code": code, "version": s.cfg.Version, "public_url": s.cfg.PublicURL})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.WardURL+"/api/v1/pair", bytes.NewReader(body))
+	w := &link.WardClient{URL: wardURL, Version: s.cfg.Version, HTTP: &http.Client{}}
+	got, err := w.Pair(ctx, b.Code, s.cfg.PublicURL)
 	if err != nil {
-		return errPairURL
+		r := link.ReasonOf(err)
+		s.log.Warn("pairing failed", "ward", wardURL, "reason", r.Code, "err", err)
+		return reasonErr(r)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.log.Warn("pairing: ward unreachable", "ward", b.WardURL, "err", err)
-		return errPairWard
-	}
-	defer res.Body.Close()
-	rb, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if res.StatusCode != http.StatusOK {
-		return errPairCode
-	}
-	var p Pairing
-	if err := json.Unmarshal(rb, &p); err != nil || p.Token == "" || !slugRE.MatchString(p.KioskID) {
-		return errPairWard
-	}
-	if p.WardURL == "" {
-		p.WardURL = b.WardURL
-	}
+	p := Pairing{KioskID: got.KioskID, Name: got.Name, Village: got.Village, WardURL: got.WardURL, Token: got.Token}
 	if s.q.HeadSeq() > 0 && p.KioskID != s.cfg.ID {
 		// Records already carry this id; renaming the kiosk would split its log.
 		return newErr(409, "kiosk_id_conflict", "", "Máy đã có dữ liệu với mã "+s.cfg.ID+"; hãy tạo mã ghép ở xã với đúng mã máy này.")

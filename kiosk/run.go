@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"sync"
 	"time"
+
+	"github.com/kyso-vn/kyso/internal/backoff"
 )
 
 // NewPIN returns a random 6-digit volunteer PIN.
@@ -37,7 +39,7 @@ func RunAll(ctx context.Context, log *slog.Logger, main func(context.Context) er
 					return
 				}
 				fails++
-				d := backoff(fails, time.Minute)
+				d := restartDelay(fails)
 				log.Error("background part stopped; restarting", "part", i, "err", err, "in", d.Round(time.Millisecond))
 				select {
 				case <-ctx.Done():
@@ -51,6 +53,10 @@ func RunAll(ctx context.Context, log *slog.Logger, main func(context.Context) er
 	wg.Wait()
 	return err
 }
+
+// restartDelay spaces the restarts of a failing background part: the same
+// rule as the pushes, capped at a minute.
+func restartDelay(fails int) time.Duration { return backoff.Delay(fails, time.Second, time.Minute) }
 
 func safeRun(ctx context.Context, p func(context.Context) error) (err error) {
 	defer func() {

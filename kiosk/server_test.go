@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -209,7 +210,7 @@ func TestVolunteerFlow(t *testing.T) {
 	ward := h.client()
 	r = ward.do("GET", "/api/v1/records?after=0&limit=10", nil, "Authorization", "Bearer "+h.cfg.Token)
 	require.Equal(t, 200, r.Status)
-	var page record.Page
+	var page link.Page
 	require.NoError(t, jsonUnmarshal(r.Body, &page))
 	require.Len(t, page.Records, 2)
 	assert.Equal(t, "dong-lao", page.KioskID)
@@ -419,13 +420,13 @@ func TestSignedPullSealsRecords(t *testing.T) {
 	}
 	pq := "/api/v1/records?after=0&limit=10"
 	n := nonceOf()
-	r := ward.do("GET", pq, nil, "Authorization", record.PullAuthorization(h.cfg.Token, "GET", pq, n))
+	r := ward.do("GET", pq, nil, "Authorization", link.PullAuthorization(h.cfg.Token, "GET", pq, n))
 	require.Equal(t, 200, r.Status, "%s", r.Body)
-	assert.Equal(t, record.SealedType, r.Header.Get("Content-Type"))
+	assert.Equal(t, link.SealedType, r.Header.Get("Content-Type"))
 	assert.NotContains(t, string(r.Body), people[0].CCCD, "a relay sees no personal data")
-	plain, err := record.OpenPayload(h.cfg.Token, n, r.Body)
+	plain, err := link.OpenPayload(h.cfg.Token, n, r.Body)
 	require.NoError(t, err)
-	var page record.Page
+	var page link.Page
 	require.NoError(t, jsonDecode(plain, &page))
 	require.Len(t, page.Records, 1)
 	assert.Equal(t, people[0].CCCD, page.Records[0].Citizen.CCCD)
@@ -434,10 +435,10 @@ func TestSignedPullSealsRecords(t *testing.T) {
 		name string
 		auth string
 	}{
-		{"a nonce works once: a replay is refused", record.PullAuthorization(h.cfg.Token, "GET", pq, n)},
-		{"signed with another token", record.PullAuthorization("wrong", "GET", pq, nonceOf())},
-		{"signature for another cursor", record.PullAuthorization(h.cfg.Token, "GET", "/api/v1/records?after=5&limit=10", nonceOf())},
-		{"a nonce the kiosk never issued", record.PullAuthorization(h.cfg.Token, "GET", pq, "made-up-nonce-000")},
+		{"a nonce works once: a replay is refused", link.PullAuthorization(h.cfg.Token, "GET", pq, n)},
+		{"signed with another token", link.PullAuthorization("wrong", "GET", pq, nonceOf())},
+		{"signature for another cursor", link.PullAuthorization(h.cfg.Token, "GET", "/api/v1/records?after=5&limit=10", nonceOf())},
+		{"a nonce the kiosk never issued", link.PullAuthorization(h.cfg.Token, "GET", pq, "made-up-nonce-000")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

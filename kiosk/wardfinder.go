@@ -2,16 +2,11 @@ package kiosk
 
 import (
 	"context"
-	"crypto/hmac"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
-	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/link"
 )
 
 // WardFinder turns wards seen on the LAN into a URL the forwarder may use:
@@ -43,7 +38,7 @@ func (w *WardFinder) URL() string {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := ProveWard(ctx, w.client(), c, w.KioskID, w.Token)
+		err := (&link.WardClient{URL: c, KioskID: w.KioskID, Token: w.Token, HTTP: w.client()}).Prove(ctx)
 		cancel()
 		w.mu.Lock()
 		if err == nil {
@@ -81,32 +76,4 @@ func (w *WardFinder) client() *http.Client {
 		return w.Client
 	}
 	return &http.Client{Timeout: 5 * time.Second}
-}
-
-// ProveWard challenges a ward to show it knows token.
-func ProveWard(ctx context.Context, c *http.Client, wardURL, kioskID, token string) error {
-	if token == "" {
-		return errors.New("no token")
-	}
-	nonce := randomHex(16)
-	u := wardURL + "/api/v1/prove?kiosk_id=" + url.QueryEscape(kioskID) + "&nonce=" + nonce
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	var b struct {
-		Proof string `json:"proof"`
-	}
-	if err := json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&b); err != nil {
-		return err
-	}
-	if !hmac.Equal([]byte(b.Proof), []byte(record.WardProof(token, kioskID, nonce))) {
-		return errors.New("ward could not prove it holds our token")
-	}
-	return nil
 }

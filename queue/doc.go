@@ -12,14 +12,22 @@
 //     Appends are serialised and the seq is taken only inside the commit.
 //   - A CCCD is at most once in the waiting/called part of today's queue.
 //   - acked_seq only grows and never passes head_seq.
-//   - Writes are refused with ErrUnavailable (wrapping ErrDiskFull) while
-//     the store's file system has less than Options.MinFreeBytes free:
-//     Badger dies of SIGBUS on a full disk instead of returning ENOSPC
-//     (space.go). Reads never need free space.
+//   - Writes, and value-log GC, are refused with ErrUnavailable (wrapping
+//     ErrDiskFull) while the store's file system has less than
+//     Options.MinFreeBytes free: Badger dies of SIGBUS on a full disk
+//     instead of returning ENOSPC (internal/kv). Reads never need free space.
+//   - The store is reached only through internal/kv's Badger-free contract;
+//     nothing here exposes Badger (the program links the driver in).
 //   - The in-memory line (waiting tickets in order) and tonight's counters
 //     are updated with every applied change (trackLocked/untrackLocked),
 //     never rebuilt per request: a join, a citizen's poll and the board
-//     cost O(log n), not a sort of the whole day.
+//     cost O(log n), not a sort of the whole day. Start-up sorts the line
+//     once: O(n log n) in the day's tickets.
+//   - Only active tickets (waiting, called) are held in memory; a finished
+//     one leaves memory after its change is committed and is read from the
+//     store when asked for (the phone of a served citizen, a requeue).
+//   - A page of records never has a hole above the floor (the seqs taken
+//     over from the ward): a hole is damage, refused with ErrDamaged.
 //   - The store carries a format version; a newer version than this binary
 //     understands is refused at open without touching the data.
 //

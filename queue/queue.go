@@ -10,15 +10,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
 
-	badger "github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
 
+	"github.com/kyso-vn/kyso/internal/kv"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -60,17 +59,16 @@ func Day(t time.Time) string { return t.In(vnZone).Format("2006-01-02") }
 
 // Queue is the kiosk's queue and completion log. Safe for concurrent use.
 type Queue struct {
-	db      *badger.DB
+	db      kv.Store
 	opts    Options
 	log     *slog.Logger
 	changed func()
-	space   *space
 
 	logMu sync.Mutex // serialises appends to the completion log
 
 	mu         sync.Mutex
 	day        string
-	tickets    map[string]*Ticket // today's tickets by id
+	tickets    map[string]*Ticket // today's active (waiting, called) tickets by id; finished ones stay on disk
 	byCCCD     map[string]string  // CCCD → id of today's active ticket, or "" while a join commits
 	nextNumber int
 	nextOrder  int64
@@ -79,6 +77,7 @@ type Queue struct {
 	callID     int64
 	rev        int64
 	head       uint64
+	floor      uint64 // the ward held seqs up to here when this box took over (AdoptWardHead)
 	acked      uint64
 	activated  int
 
@@ -100,31 +99,15 @@ func Open(opts Options) (*Queue, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	sp := newSpace(opts, opts.Logger)
-	if err := sp.beforeOpen(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
-	}
-	db, err := badger.Open(BadgerOptions(opts.Dir, opts.EncryptionKey))
+	db, err := kv.Open(opts.kv())
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
+		return nil, err
 	}
-	// After a power cut Badger replays its write-ahead log into a memtable
-	// that then sits in RAM until it fills (measured: +9 to +33 MB on a Pi
-	// with 10k records). Closing flushes it to a table; the reopen starts
-	// with an empty one. After a clean stop this costs a few milliseconds.
-	if err := db.Close(); err != nil {
-		return nil, fmt.Errorf("flush store %s: %w", opts.Dir, err)
-	}
-	if db, err = badger.Open(BadgerOptions(opts.Dir, opts.EncryptionKey)); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
-	}
-	debug.FreeOSMemory() // the replayed memtable's memory, now garbage
 	if err := checkVersion(db); err != nil {
 		db.Close()
 		return nil, err
 	}
-	_ = sp.check() // puts the ballast in place when there is room
-	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange, space: sp}
+	q := &Queue{db: db, opts: opts, log: opts.Logger, changed: opts.OnChange}
 	// Board revisions and call ids only grow, also across restarts: a TV that
 	// stayed on must not take call 1 of the new process for one it already spoke.
 	q.rev = time.Now().UnixMilli()
@@ -142,8 +125,13 @@ func Open(opts Options) (*Queue, error) {
 // Close flushes and closes the store.
 func (q *Queue) Close() error { return q.db.Close() }
 
-// DB exposes the store for backups.
-func (q *Queue) DB() *badger.DB { return q.db }
+// kv is where the queue's store lives and how it is opened.
+func (o Options) kv() kv.Options {
+	return kv.Options{
+		Dir: o.Dir, EncryptionKey: o.EncryptionKey, MinFree: o.MinFreeBytes, Ballast: o.BallastBytes,
+		Logger: o.Logger, FlushReplayed: true,
+	}
+}
 
 // now is UTC so that what is stored reads back identical.
 func (q *Queue) now() time.Time {
@@ -154,30 +142,30 @@ func (q *Queue) now() time.Time {
 func (q *Queue) restore() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.db.View(func(txn *badger.Txn) error {
+	return q.db.View(func(txn kv.Txn) error {
 		// head seq: the last record key.
-		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte(prefRecord)})
-		seek := append([]byte(prefRecord), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-		it.Seek(seek)
-		if it.Valid() {
-			k := it.Item().Key()
+		last := kv.IterOptions{Reverse: true, KeysOnly: true, Prefix: []byte(prefRecord), Seek: recordKey(math.MaxUint64)}
+		err := txn.Iterate(last, func(k, _ []byte) error {
 			q.head = binaryUint64(k[len(prefRecord):])
+			return kv.Stop
+		})
+		if err != nil {
+			return err
 		}
-		it.Close()
-		if item, err := txn.Get(keyAcked); err == nil {
-			v, _ := item.ValueCopy(nil)
+		if v, err := txn.Get(keyAcked); err == nil {
 			q.acked, _ = strconv.ParseUint(string(v), 10, 64)
 		}
-		if item, err := txn.Get(keyFloor); err == nil {
-			v, _ := item.ValueCopy(nil)
-			floor, _ := strconv.ParseUint(string(v), 10, 64)
-			q.head = max(q.head, floor)
+		if v, err := txn.Get(keyFloor); err == nil {
+			q.floor, _ = strconv.ParseUint(string(v), 10, 64)
+			q.head = max(q.head, q.floor)
 		}
-		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefActive)})
-		for it.Rewind(); it.Valid(); it.Next() {
+		err = txn.Iterate(kv.IterOptions{KeysOnly: true, Prefix: []byte(prefActive)}, func(_, _ []byte) error {
 			q.activated++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		it.Close()
 		return q.loadDayLocked(txn, Day(q.now()))
 	})
 }
@@ -191,7 +179,11 @@ func binaryUint64(b []byte) uint64 {
 }
 
 // loadDayLocked replaces the in-memory queue with the tickets stored for day.
-func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
+// The store gives them in id (UUID) order, not line order: the waiting ones
+// are collected and sorted once, so start-up is O(n log n) in the day's
+// tickets (inserting each into the sorted line was O(n²): 24 s of a 30 s
+// start at 80k tickets, issue 15).
+func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 	q.day = day
 	q.tickets = map[string]*Ticket{}
 	q.byCCCD = map[string]string{}
@@ -202,15 +194,21 @@ func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
 	}
 	q.calls = nil
 	q.waiting, q.stats = nil, dayStats{}
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: []byte(prefTicket + day + "/")})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		var t Ticket
-		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &t) }); err != nil {
-			return fmt.Errorf("ticket %s: %w", it.Item().Key(), err)
+	defer func() {
+		sort.Slice(q.waiting, func(i, j int) bool { return q.waiting[i].Order < q.waiting[j].Order })
+	}()
+	return txn.Iterate(kv.IterOptions{Prefix: []byte(prefTicket + day + "/")}, func(k, v []byte) error {
+		t := new(Ticket)
+		if err := json.Unmarshal(v, t); err != nil {
+			return fmt.Errorf("%w: ticket %s: %v", ErrDamaged, k, err)
 		}
-		q.tickets[t.ID] = &t
-		q.trackLocked(&t)
+		q.countLocked(t)
+		if t.Status.Active() {
+			q.tickets[t.ID] = t
+		}
+		if t.Status == Waiting {
+			q.waiting = append(q.waiting, t)
+		}
 		if t.Status.Active() {
 			q.byCCCD[t.Citizen.CCCD] = t.ID
 		}
@@ -219,14 +217,14 @@ func (q *Queue) loadDayLocked(txn *badger.Txn, day string) error {
 		if t.Status == Called && t.Desk >= 1 && t.Desk <= len(q.desks) && t.CalledAt.After(q.desks[t.Desk-1].CalledAt) {
 			q.desks[t.Desk-1] = DeskState{Desk: t.Desk, Number: t.Number, CalledAt: t.CalledAt}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // rollLocked starts a new day's queue when the local date has changed.
 func (q *Queue) rollLocked(now time.Time) {
 	if d := Day(now); d != q.day {
-		err := q.db.View(func(txn *badger.Txn) error { return q.loadDayLocked(txn, d) })
+		err := q.db.View(func(txn kv.Txn) error { return q.loadDayLocked(txn, d) })
 		if err != nil {
 			q.log.Error("load day", "day", d, "err", err)
 		}
@@ -241,11 +239,11 @@ func hashToken(tok string) string {
 
 // Activated reports whether this kiosk has recorded an activation for cccd.
 func (q *Queue) Activated(cccd string) (bool, error) {
-	err := q.db.View(func(txn *badger.Txn) error {
+	err := q.db.View(func(txn kv.Txn) error {
 		_, err := txn.Get(activeKey(cccd))
 		return err
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, kv.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -259,7 +257,7 @@ func (q *Queue) Activated(cccd string) (bool, error) {
 // syncs its WAL once per transaction (DB.writeToLSM), so each durable join
 // costs one fsync of its own (docs/benchmarks.md).
 func (q *Queue) Join(j Join) (Ticket, error) {
-	if err := q.space.check(); err != nil {
+	if err := q.db.Check(); err != nil {
 		return Ticket{}, err // before a number is taken: a full disk must not burn numbers
 	}
 	now := q.now()
@@ -312,8 +310,8 @@ func (q *Queue) putJoin(t Ticket) error {
 	if err != nil {
 		return err
 	}
-	err = q.db.Update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(activeKey(t.Citizen.CCCD)); !errors.Is(err, badger.ErrKeyNotFound) {
+	err = q.db.Update(func(txn kv.Txn) error {
+		if _, err := txn.Get(activeKey(t.Citizen.CCCD)); !errors.Is(err, kv.ErrNotFound) {
 			if err == nil {
 				return ErrAlreadyActivated
 			}
@@ -322,7 +320,7 @@ func (q *Queue) putJoin(t Ticket) error {
 		return txn.Set(ticketKey(t.Day, t.ID), b)
 	})
 	switch {
-	case errors.Is(err, ErrAlreadyActivated), errors.Is(err, badger.ErrConflict):
+	case errors.Is(err, ErrAlreadyActivated), errors.Is(err, kv.ErrConflict):
 		// A conflict means the activation was written while this join committed.
 		return ErrAlreadyActivated
 	case err != nil:
@@ -336,21 +334,54 @@ func (q *Queue) putTicket(t Ticket) error {
 	if err != nil {
 		return err
 	}
-	if err := q.space.check(); err != nil {
-		return err
-	}
-	return unavailable(q.db.Update(func(txn *badger.Txn) error { return txn.Set(ticketKey(t.Day, t.ID), b) }))
+	return unavailable(q.db.Update(func(txn kv.Txn) error { return txn.Set(ticketKey(t.Day, t.ID), b) }))
 }
 
 // Get returns one of today's tickets.
 func (q *Queue) Get(id string) (Ticket, error) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	t, ok := q.tickets[id]
-	if !ok {
-		return Ticket{}, ErrNotFound
+	day := q.day
+	if ok {
+		c := *t
+		q.mu.Unlock()
+		return c, nil
 	}
-	return *t, nil
+	q.mu.Unlock()
+	// Finished: on disk (committed before it left memory).
+	st, err := q.storedTicket(day, id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	return *st, nil
+}
+
+// ticketLocked returns today's ticket id: the one in memory while it is
+// active, else a copy read from the store.
+func (q *Queue) ticketLocked(id string) (*Ticket, error) {
+	if t, ok := q.tickets[id]; ok {
+		return t, nil
+	}
+	return q.storedTicket(q.day, id)
+}
+
+// storedTicket reads one ticket of day from the store.
+func (q *Queue) storedTicket(day, id string) (*Ticket, error) {
+	var t Ticket
+	err := q.db.View(func(txn kv.Txn) error {
+		v, err := txn.Get(ticketKey(day, id))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(v, &t)
+	})
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return &t, nil
 }
 
 // Authorize returns the ticket when token is the one handed out at join.
@@ -372,10 +403,10 @@ func (q *Queue) update(id string, fn func(t *Ticket, now time.Time) error) (Tick
 	now := q.now()
 	q.mu.Lock()
 	q.rollLocked(now)
-	cur, ok := q.tickets[id]
-	if !ok {
+	cur, err := q.ticketLocked(id)
+	if err != nil {
 		q.mu.Unlock()
-		return Ticket{}, ErrNotFound
+		return Ticket{}, err
 	}
 	next := *cur
 	if err := fn(&next, now); err != nil {
@@ -410,6 +441,11 @@ func (q *Queue) applyLocked(cur *Ticket, next Ticket) {
 	q.untrackLocked(cur)
 	*cur = next
 	q.trackLocked(cur)
+	if cur.Status.Active() {
+		q.tickets[cur.ID] = cur
+	} else {
+		delete(q.tickets, cur.ID) // finished: it stays on disk only
+	}
 	q.rev++
 }
 
@@ -427,6 +463,18 @@ func served(t *Ticket) bool {
 
 // trackLocked adds t to the line (in order) and to the counters.
 func (q *Queue) trackLocked(t *Ticket) {
+	q.countLocked(t)
+	if t.Status == Waiting {
+		// New and requeued tickets take the highest order: this is nearly always an append.
+		i := sort.Search(len(q.waiting), func(i int) bool { return q.waiting[i].Order > t.Order })
+		q.waiting = append(q.waiting, nil)
+		copy(q.waiting[i+1:], q.waiting[i:])
+		q.waiting[i] = t
+	}
+}
+
+// countLocked adds t to tonight's counters.
+func (q *Queue) countLocked(t *Ticket) {
 	if q.stats.byStatus == nil {
 		q.stats.byStatus, q.stats.deskCalled = map[Status]int{}, map[int]time.Time{}
 	}
@@ -437,13 +485,6 @@ func (q *Queue) trackLocked(t *Ticket) {
 	}
 	if t.Desk > 0 && !t.CalledAt.IsZero() && t.CalledAt.After(q.stats.deskCalled[t.Desk]) {
 		q.stats.deskCalled[t.Desk] = t.CalledAt
-	}
-	if t.Status == Waiting {
-		// New and requeued tickets take the highest order: this is nearly always an append.
-		i := sort.Search(len(q.waiting), func(i int) bool { return q.waiting[i].Order > t.Order })
-		q.waiting = append(q.waiting, nil)
-		copy(q.waiting[i+1:], q.waiting[i:])
-		q.waiting[i] = t
 	}
 }
 
@@ -543,8 +584,8 @@ func (q *Queue) Requeue(id string) (Ticket, error) {
 	q.mu.Lock()
 	order := q.nextOrder
 	q.nextOrder++
-	t, ok := q.tickets[id]
-	if ok && t.Status == NoShow {
+	t, err := q.ticketLocked(id)
+	if err == nil && t.Status == NoShow {
 		if other, dup := q.byCCCD[t.Citizen.CCCD]; dup && other != id {
 			q.mu.Unlock()
 			return Ticket{}, ErrAlreadyQueued
@@ -605,9 +646,9 @@ func (q *Queue) Complete(id string, c Completion) (record.Record, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.rollLocked(now)
-	cur, ok := q.tickets[id]
-	if !ok {
-		return record.Record{}, ErrNotFound
+	cur, err := q.ticketLocked(id)
+	if err != nil {
+		return record.Record{}, err
 	}
 	if !cur.Status.Active() {
 		return record.Record{}, ErrBadState
@@ -672,10 +713,7 @@ func (q *Queue) appendLocked(rec record.Record, t *Ticket) error {
 	if err != nil {
 		return err
 	}
-	if err := q.space.check(); err != nil {
-		return err
-	}
-	err = q.db.Update(func(txn *badger.Txn) error {
+	err = q.db.Update(func(txn kv.Txn) error {
 		if err := txn.Set(recordKey(rec.Seq), rb); err != nil {
 			return err
 		}
@@ -739,23 +777,18 @@ func (q *Queue) CorrectRecord(id string, c record.Citizen, outcome, reason, volu
 // Record returns one record by id.
 func (q *Queue) Record(id string) (record.Record, error) {
 	var r record.Record
-	err := q.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(recIDKey(id))
-		if err != nil {
-			return err
-		}
-		v, err := item.ValueCopy(nil)
+	err := q.db.View(func(txn kv.Txn) error {
+		v, err := txn.Get(recIDKey(id))
 		if err != nil {
 			return err
 		}
 		seq, _ := strconv.ParseUint(string(v), 10, 64)
-		item, err = txn.Get(recordKey(seq))
-		if err != nil {
+		if v, err = txn.Get(recordKey(seq)); err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &r) })
+		return json.Unmarshal(v, &r)
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, kv.ErrNotFound) {
 		return r, ErrNotFound
 	}
 	if err != nil {
@@ -764,28 +797,43 @@ func (q *Queue) Record(id string) (record.Record, error) {
 	return r, nil
 }
 
-// Records returns up to limit records with seq > after, in seq order, and the head seq.
+// Records returns up to limit records with seq > after, in seq order, and
+// the head seq. The log is dense above the floor, so a page with a hole
+// there is damage (Badger's iterators end silently at a block they cannot
+// read): it is refused with ErrDamaged, never answered in part.
 func (q *Queue) Records(after uint64, limit int) ([]record.Record, uint64, error) {
 	if limit <= 0 || limit > 5000 {
 		limit = 5000
 	}
-	head := q.HeadSeq()
+	q.mu.Lock()
+	head, floor := q.head, q.floor
+	q.mu.Unlock()
 	out := []record.Record{}
-	err := q.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte(prefRecord)})
-		defer it.Close()
-		for it.Seek(recordKey(after + 1)); it.Valid() && len(out) < limit; it.Next() {
+	next := after + 1 // the seq the page must hold next
+	err := q.db.View(func(txn kv.Txn) error {
+		o := kv.IterOptions{Prefetch: 100, Prefix: []byte(prefRecord), Seek: recordKey(after + 1)}
+		return txn.Iterate(o, func(k, v []byte) error {
 			var r record.Record
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &r) }); err != nil {
-				return err
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("%w: record %x: %v", ErrDamaged, k[len(prefRecord):], err)
 			}
 			if r.Seq > head {
-				break
+				return kv.Stop
+			}
+			if r.Seq != binaryUint64(k[len(prefRecord):]) || r.Seq < next || (r.Seq > next && r.Seq-1 > floor) {
+				return fmt.Errorf("%w: record %d where %d was due", ErrDamaged, r.Seq, next)
 			}
 			out = append(out, r)
-		}
-		return nil
+			next = r.Seq + 1
+			if len(out) >= limit {
+				return kv.Stop
+			}
+			return nil
+		})
 	})
+	if err == nil && len(out) < limit && next <= head && head > floor {
+		err = fmt.Errorf("%w: the log ends at %d, the head is %d", ErrDamaged, next-1, head)
+	}
 	if err != nil {
 		return nil, head, unavailable(err)
 	}
@@ -815,10 +863,7 @@ func (q *Queue) SetAcked(seq uint64) error {
 	if seq <= q.acked {
 		return nil
 	}
-	if err := q.space.check(); err != nil {
-		return err
-	}
-	err := q.db.Update(func(txn *badger.Txn) error {
+	err := q.db.Update(func(txn kv.Txn) error {
 		return txn.Set(keyAcked, []byte(strconv.FormatUint(seq, 10)))
 	})
 	if err != nil {
@@ -834,6 +879,11 @@ func (q *Queue) SetAcked(seq uint64) error {
 // would conflict and be quarantined), so the log continues after the ward's.
 // It reports whether the head moved.
 func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
+	// Guard (link defect of issue 10): a seq never wraps. A head near 2^64
+	// would hand the next record seq 0; no real ward holds more than this.
+	if seq > record.MaxSeq {
+		return false, fmt.Errorf("ward head %d above the highest possible seq: refused", seq)
+	}
 	q.logMu.Lock()
 	defer q.logMu.Unlock()
 	q.mu.Lock()
@@ -841,11 +891,8 @@ func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
 	if seq <= q.head {
 		return false, nil
 	}
-	if err := q.space.check(); err != nil {
-		return false, err
-	}
 	v := []byte(strconv.FormatUint(seq, 10))
-	err := q.db.Update(func(txn *badger.Txn) error {
+	err := q.db.Update(func(txn kv.Txn) error {
 		if err := txn.Set(keyFloor, v); err != nil {
 			return err
 		}
@@ -854,7 +901,7 @@ func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
 	if err != nil {
 		return false, unavailable(err)
 	}
-	q.head, q.acked = seq, seq
+	q.head, q.acked, q.floor = seq, seq, seq
 	return true, nil
 }
 
@@ -862,11 +909,29 @@ func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
 // when activeOnly).
 func (q *Queue) Tickets(activeOnly bool) []Ticket {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	out := make([]Ticket, 0, len(q.tickets))
 	for _, t := range q.tickets {
-		if !activeOnly || t.Status.Active() {
-			out = append(out, *t)
+		out = append(out, *t)
+	}
+	day := q.day
+	q.mu.Unlock()
+	if !activeOnly {
+		// The finished ones live on disk: the whole day from there.
+		all := []Ticket{}
+		err := q.db.View(func(txn kv.Txn) error {
+			return txn.Iterate(kv.IterOptions{Prefix: []byte(prefTicket + day + "/")}, func(_, v []byte) error {
+				var t Ticket
+				if err := json.Unmarshal(v, &t); err != nil {
+					return err
+				}
+				all = append(all, t)
+				return nil
+			})
+		})
+		if err == nil {
+			out = all
+		} else {
+			q.log.Error("read the day's tickets", "err", err)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
@@ -914,7 +979,9 @@ func (q *Queue) Snapshot() Snapshot {
 	for i := 0; i < len(w) && i < 8; i++ {
 		s.Next = append(s.Next, w[i].Number)
 	}
-	s.Tonight.Joined = len(q.tickets)
+	for _, n := range q.stats.byStatus {
+		s.Tonight.Joined += n
+	}
 	s.Tonight.Activated = q.stats.byStatus[Activated]
 	s.Tonight.Failed = q.stats.byStatus[Failed]
 	s.Tonight.NoShow = q.stats.byStatus[NoShow]
@@ -933,17 +1000,6 @@ func (q *Queue) Snapshot() Snapshot {
 	return s
 }
 
-// RunGC collects Badger's value log on a ticker until ctx ends.
-func (q *Queue) RunGC(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			for q.db.RunValueLogGC(0.5) == nil {
-			}
-		}
-	}
-}
+// RunGC collects Badger's value log on a ticker until ctx ends, while the
+// disk guard allows writes.
+func (q *Queue) RunGC(ctx context.Context, every time.Duration) error { return q.db.RunGC(ctx, every) }

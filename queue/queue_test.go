@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
-	badger "github.com/dgraph-io/badger/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/internal/kv"
+	_ "github.com/kyso-vn/kyso/internal/kv/badgerkv" // the store driver
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -296,20 +297,19 @@ func TestNewerFormatRefused(t *testing.T) {
 	dir := t.TempDir()
 	q := open(t, dir, evening())
 	join(t, q, 1)
-	require.NoError(t, q.DB().Update(func(txn *badger.Txn) error {
+	require.NoError(t, q.db.Update(func(txn kv.Txn) error {
 		return txn.Set(keyVersion, []byte(fmt.Sprint(FormatVersion+1)))
 	}))
 	require.NoError(t, q.Close())
 	_, err := Open(Options{Dir: dir, KioskID: "x", Desks: 1})
 	require.ErrorIs(t, err, ErrNewerFormat)
 	// The data is untouched: the version key still says the newer format.
-	db, err := badger.Open(BadgerOptions(dir, nil))
+	db, err := kv.Open(kv.Options{Dir: dir})
 	require.NoError(t, err)
 	defer db.Close()
-	require.NoError(t, db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(keyVersion)
+	require.NoError(t, db.View(func(txn kv.Txn) error {
+		v, err := txn.Get(keyVersion)
 		require.NoError(t, err)
-		v, _ := item.ValueCopy(nil)
 		assert.Equal(t, fmt.Sprint(FormatVersion+1), string(v))
 		return nil
 	}))

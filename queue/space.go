@@ -1,15 +1,13 @@
 package queue
 
 import (
-	"fmt"
-	"log/slog"
-
 	"github.com/kyso-vn/kyso/internal/diskguard"
+	"github.com/kyso-vn/kyso/internal/kv"
 )
 
 // Badger dies of SIGBUS when its file system fills up (see package
-// diskguard), so every write of the queue first asks the guard, and Open
-// lets it release its ballast on a full disk.
+// diskguard): every write of the queue goes through internal/kv, which asks
+// the guard first, and Open lets it release its ballast on a full disk.
 
 // DefaultMinFreeBytes is the reserve kept free under the store.
 const DefaultMinFreeBytes = diskguard.DefaultMinFree
@@ -17,27 +15,18 @@ const DefaultMinFreeBytes = diskguard.DefaultMinFree
 // DefaultBallastBytes is the ballast cmd/kiosk keeps next to the store.
 const DefaultBallastBytes = diskguard.DefaultBallast
 
-// ErrDiskFull says the store's file system is (almost) full. It always comes
-// wrapped in ErrUnavailable.
-var ErrDiskFull = diskguard.ErrDiskFull
-
-// space adapts the guard to the queue's errors.
-type space struct{ g *diskguard.Guard }
-
-func newSpace(o Options, log *slog.Logger) *space {
-	return &space{g: diskguard.New(diskguard.Options{Dir: o.Dir, MinFree: o.MinFreeBytes, Ballast: o.BallastBytes, Logger: log})}
-}
-
-func (s *space) check() error {
-	if err := s.g.Check(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return nil
-}
-
-func (s *space) beforeOpen() error {
-	if err := s.g.BeforeOpen(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return nil
-}
+// Errors of the store under the queue (package kv), for the kiosk, which
+// imports no storage package.
+var (
+	// ErrDiskFull says the store's file system is (almost) full. It always
+	// comes wrapped in ErrUnavailable.
+	ErrDiskFull = kv.ErrDiskFull
+	// ErrLocked says another process holds the store: the service is running.
+	ErrLocked = kv.ErrLocked
+	// ErrWrongKey says the store was written with another --data-key.
+	ErrWrongKey = kv.ErrWrongKey
+	// ErrDamaged says the store's files are not what was written.
+	ErrDamaged = kv.ErrDamaged
+	// ErrBackupKey says an encrypted backup was restored without its key.
+	ErrBackupKey = kv.ErrBackupKey
+)

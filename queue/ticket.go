@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kyso-vn/kyso/internal/kv"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -51,7 +52,7 @@ var (
 	ErrBadState         = errors.New("ticket is not in a state that allows this")
 	ErrBadDesk          = errors.New("no such desk")
 	ErrBadOutcome       = errors.New("unknown outcome or reason")
-	ErrUnavailable      = errors.New("store unavailable")
+	ErrUnavailable      = kv.ErrUnavailable
 	ErrNewerFormat      = errors.New("data was written by a newer kyso")
 )
 

@@ -79,12 +79,3 @@ func OpenBatch(data []byte, tokenFor func(kioskID string) (string, bool)) (Batch
 	}
 	return b, nil
 }
-
-// WardProof is what a ward answers to a kiosk's challenge: a ward found by
-// mDNS gets records only after showing it knows the kiosk's token. Anyone on
-// the house Wi-Fi can announce a ward; only the real one holds the token.
-func WardProof(token, kioskID, nonce string) string {
-	m := hmac.New(sha256.New, []byte(token))
-	m.Write([]byte("kyso-ward-proof\x00" + kioskID + "\x00" + nonce))
-	return hex.EncodeToString(m.Sum(nil))
-}

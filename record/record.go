@@ -29,6 +29,12 @@ const (
 	ClockUnsure = "unsure" // implausible clock and nothing better known
 )
 
+// MaxSeq is the highest seq a record may carry. A seq is never 0 and never
+// wraps: 2^53−1 is the largest integer a JSON number keeps exactly in a
+// browser, and far beyond any campaign, so a value above it can only be a
+// forged or broken one.
+const MaxSeq = 1<<53 - 1
+
 // Citizen is the personal data of one completion. CCCD and Phone are
 // personal data: never log them, mask them in lists.
 type Citizen struct {
@@ -85,6 +91,8 @@ func (r Record) Check() error {
 		return errors.New("record without kiosk_id")
 	case r.Seq == 0:
 		return errors.New("record with seq 0")
+	case r.Seq > MaxSeq:
+		return fmt.Errorf("record with seq %d above %d", r.Seq, uint64(MaxSeq))
 	case r.Type != TypeCompletion && r.Type != TypeCorrection:
 		return fmt.Errorf("record type %q", r.Type)
 	case r.Type == TypeCorrection && r.Corrects == "":
@@ -93,27 +101,4 @@ func (r Record) Check() error {
 		return fmt.Errorf("record outcome %q", r.Outcome)
 	}
 	return nil
-}
-
-// Page is the answer of GET /api/v1/records on a kiosk.
-type Page struct {
-	KioskID string   `json:"kiosk_id"`
-	HeadSeq uint64   `json:"head_seq"`
-	Records []Record `json:"records"`
-}
-
-// PushRequest is the body of POST /api/v1/records on the ward.
-type PushRequest struct {
-	KioskID string     `json:"kiosk_id"`
-	HeadSeq uint64     `json:"head_seq,omitempty"`
-	Version string     `json:"version,omitempty"`
-	Now     *time.Time `json:"now,omitempty"` // the kiosk's clock when it sent, for skew
-	Records []Record   `json:"records"`
-}
-
-// PushResponse is the ward's answer to a push: the highest contiguous seq it
-// holds for that kiosk. The kiosk advances its cursor only from this value.
-type PushResponse struct {
-	AckedSeq uint64    `json:"acked_seq"`
-	WardTime time.Time `json:"ward_time"`
 }

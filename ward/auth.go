@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 
@@ -204,6 +205,7 @@ func (a *auth) endSession(id string) {
 	delete(a.sessions, id)
 }
 
-func sameSecret(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
+// sameSecret is link.SameSecret, the one constant-time compare of both
+// programs: it hashes first, so a token's length does not leak, and an
+// empty secret never matches.
+func sameSecret(a, b string) bool { return link.SameSecret(a, b) }

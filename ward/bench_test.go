@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/tally"
 )
@@ -41,7 +42,7 @@ func BenchmarkIngestPush(b *testing.B) {
 						recs[j] = rec(id, seq, fmt.Sprintf("%03d%09d", k+1, seq), []string{"Đông Lão", "Song Nga", "Thôn Kim"}[j%3], true)
 						recs[j].ID = fmt.Sprintf("%s-%d", id, seq)
 					}
-					body, _ := json.Marshal(record.PushRequest{KioskID: id, Records: recs})
+					body, _ := json.Marshal(link.PushRequest{KioskID: id, Records: recs})
 					bodies[k] = append(bodies[k], body)
 				}
 			}

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/quota"
 )
 
@@ -78,19 +78,14 @@ func Defaults() Config {
 	}
 }
 
-var kioskIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// ValidKioskID reports whether id is a usable kiosk id (a slug or host name).
-func ValidKioskID(id string) bool { return kioskIDRe.MatchString(id) }
-
 // ParseKiosk reads "ID:TOKEN".
 func ParseKiosk(s string) (KioskCred, error) {
 	id, tok, ok := strings.Cut(strings.TrimSpace(s), ":")
 	switch {
 	case !ok || tok == "":
 		return KioskCred{}, fmt.Errorf("--kiosk %q: want ID:TOKEN", s)
-	case !ValidKioskID(id):
-		return KioskCred{}, fmt.Errorf("--kiosk %q: id must be letters, digits, '.', '_' or '-' (at most 64)", s)
+	case !link.ValidKioskID(id):
+		return KioskCred{}, fmt.Errorf("--kiosk %q: %s", s, link.KioskIDRule)
 	case len(tok) < 16:
 		return KioskCred{}, fmt.Errorf("--kiosk %q: token shorter than 16 characters (use `ward kiosk add %s`)", id, id)
 	}
@@ -100,7 +95,7 @@ func ParseKiosk(s string) (KioskCred, error) {
 // ParsePull reads "ID=URL".
 func ParsePull(s string) (PullTarget, error) {
 	id, u, ok := strings.Cut(strings.TrimSpace(s), "=")
-	if !ok || !ValidKioskID(id) {
+	if !ok || !link.ValidKioskID(id) {
 		return PullTarget{}, fmt.Errorf("--pull %q: want ID=URL with a kiosk id", s)
 	}
 	u, err := normalizeURL(u)
@@ -138,7 +133,7 @@ func (c Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, k := range c.Kiosks {
-		if !ValidKioskID(k.ID) || len(k.Token) < 16 {
+		if !link.ValidKioskID(k.ID) || len(k.Token) < 16 {
 			errs = append(errs, fmt.Errorf("--kiosk %q: bad id or token shorter than 16", k.ID))
 		}
 		if seen[k.ID] {
@@ -147,8 +142,8 @@ func (c Config) Validate() error {
 		seen[k.ID] = true
 	}
 	for _, p := range c.Pulls {
-		if !ValidKioskID(p.KioskID) {
-			errs = append(errs, fmt.Errorf("--pull %q: bad kiosk id", p.KioskID))
+		if !link.ValidKioskID(p.KioskID) {
+			errs = append(errs, fmt.Errorf("--pull %q: %s", p.KioskID, link.KioskIDRule))
 		}
 		if _, err := normalizeURL(p.URL); err != nil {
 			errs = append(errs, fmt.Errorf("--pull %s: %w", p.KioskID, err))

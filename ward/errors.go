@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 
@@ -27,7 +28,7 @@ func newErr(status int, code, field, msg string) *apiError {
 var (
 	errBadJSON     = newErr(400, "invalid_json", "", "Dữ liệu gửi lên không đúng định dạng JSON.")
 	errNoKioskID   = newErr(422, "invalid_kiosk_id", "kiosk_id", "Thiếu mã điểm cài đặt (kiosk_id).")
-	errBadKioskID  = newErr(422, "invalid_kiosk_id", "id", "Mã điểm chỉ gồm chữ không dấu, số, dấu chấm, gạch dưới, gạch ngang (tối đa 64 ký tự).")
+	errBadKioskID  = newErr(422, "invalid_kiosk_id", "id", link.KioskIDRule) // the kiosk refuses with the same text
 	errBadToken    = newErr(401, "unauthorized", "", "Mã truy cập của điểm cài đặt không đúng hoặc điểm chưa được đăng ký với máy chủ xã.")
 	errUnauth      = newErr(401, "unauthorized", "", "Vui lòng đăng nhập quản trị.")
 	errBadPassword = newErr(401, "invalid_password", "password", "Mật khẩu không đúng.")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -191,7 +192,7 @@ func do(t *testing.T, c *http.Client, method, url string, body io.Reader, hdr ma
 func (h *harness) push(kiosk, token string, recs ...record.Record) resp {
 	h.t.Helper()
 	now := time.Now().UTC()
-	b, err := json.Marshal(record.PushRequest{KioskID: kiosk, Version: "test-1", Now: &now, Records: recs})
+	b, err := json.Marshal(link.PushRequest{KioskID: kiosk, Version: "test-1", Now: &now, Records: recs})
 	require.NoError(h.t, err)
 	return do(h.t, nil, "POST", h.url+"/api/v1/records", bytes.NewReader(b), map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"})
 }

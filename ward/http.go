@@ -15,7 +15,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/web/wardweb"
@@ -117,7 +116,7 @@ func (s *Service) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version, "records": s.tally.Len(), "kiosks": kiosks, "quarantined": q})
 }
 
-func (s *Service) getProgress(c *fiber.Ctx) error { return c.JSON(s.Progress()) }
+func (s *Service) getProgress(c *fiber.Ctx) error { return s.sendProgress(c) } // pairing.go: signed for a kiosk
 
 func (s *Service) getKiosks(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"kiosks": s.KioskHealth(), "ward_time": s.cfg.Now().UTC()})
@@ -169,50 +168,15 @@ func (s *Service) kioskByToken(tok string) (string, bool) {
 }
 
 func (s *Service) postRecords(c *fiber.Ctx) error {
-	// Authenticate before parsing: a stranger's body costs nothing.
-	body := c.Body()
-	var kiosk string
-	if id, nonce, sig, signed := record.ParsePushAuthorization(c.Get(fiber.HeaderAuthorization)); signed {
-		// Our kiosks sign and seal (the token never travels); see record/pull.go.
-		tok, known := s.tokenFor(id)
-		if !known || !record.VerifyPush(tok, id, nonce, sig, body) {
-			return errBadToken
-		}
-		plain, err := record.OpenPayload(tok, nonce, body)
-		if err != nil {
-			return errBadJSON
-		}
-		kiosk, body = id, plain
-	} else {
-		id, ok := s.kioskByToken(bearer(c))
-		if !ok {
-			return errBadToken
-		}
-		kiosk = id
-	}
-	var req record.PushRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return errBadJSON
-	}
-	if req.KioskID == "" {
-		return errNoKioskID
-	}
-	if req.KioskID != kiosk {
-		return errBadToken
-	}
-	res, err := s.ingest(kiosk, req.Records, contact{via: store.ViaPush, headSeq: req.HeadSeq, version: req.Version, kioskTime: req.Now})
+	req, auth, err := s.openPush(c) // see ingest.go: authenticated before parsing
 	if err != nil {
 		return err
 	}
-	resp := record.PushResponse{AckedSeq: res.AckedSeq, WardTime: s.cfg.Now().UTC()}
-	if len(res.Conflicts) > 0 {
-		return c.Status(fiber.StatusConflict).JSON(fiber.Map{
-			"error": newErr(409, "conflicting_record", "records",
-				"Máy chủ xã đã có bản ghi cùng số thứ tự nhưng nội dung khác. Bản gửi sau được giữ riêng để kiểm tra, không ghi đè."),
-			"acked_seq": resp.AckedSeq, "ward_time": resp.WardTime, "conflicts": res.Conflicts,
-		})
+	res, err := s.ingest(auth.kioskID, req.Records, contact{via: store.ViaPush, headSeq: req.HeadSeq, version: req.Version, kioskTime: req.Now})
+	if err != nil {
+		return err
 	}
-	return c.JSON(resp)
+	return s.replyPush(c, auth, res)
 }
 
 // ---- admin authentication ----

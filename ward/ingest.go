@@ -1,20 +1,21 @@
 package ward
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/ward/tally"
 )
 
 // Conflict names a delivery that differed from the record held at its key.
-type Conflict struct {
-	KioskID string `json:"kiosk_id"`
-	Seq     uint64 `json:"seq"`
-}
+type Conflict = link.Conflict
 
 // IngestResult says what one delivery did.
 type IngestResult struct {
@@ -184,4 +185,74 @@ func (s *Service) commitHealth(h store.Health) {
 	defer s.mu.Unlock()
 	st := s.healthLocked(h.KioskID)
 	st.Health = h
+}
+
+// pushAuth is how a push proved its kiosk: the token and the request's
+// nonce sign the reply. The contract's Bearer form has no nonce; its reply
+// goes unsigned (our kiosk never sends it).
+type pushAuth struct {
+	kioskID, token, nonce string
+}
+
+// openPush authenticates a push before parsing it (a stranger's body costs
+// nothing) and returns its request. Our kiosks sign and seal (the token
+// never travels; see link/sign.go); the contract's Bearer push with a plain
+// JSON body stays accepted.
+func (s *Service) openPush(c *fiber.Ctx) (link.PushRequest, pushAuth, error) {
+	var req link.PushRequest
+	body := c.Body()
+	var auth pushAuth
+	if id, nonce, sig, signed := link.ParsePushAuthorization(c.Get(fiber.HeaderAuthorization)); signed {
+		tok, known := s.tokenFor(id)
+		if !known || !link.VerifyPush(tok, id, nonce, sig, body) {
+			return req, auth, errBadToken
+		}
+		plain, err := link.OpenPayload(tok, nonce, body)
+		if err != nil {
+			return req, auth, errBadJSON
+		}
+		auth, body = pushAuth{kioskID: id, token: tok, nonce: nonce}, plain
+	} else {
+		id, ok := s.kioskByToken(bearer(c))
+		if !ok {
+			return req, auth, errBadToken
+		}
+		auth.kioskID = id
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, auth, errBadJSON
+	}
+	if req.KioskID == "" {
+		return req, auth, errNoKioskID
+	}
+	if req.KioskID != auth.kioskID {
+		return req, auth, errBadToken
+	}
+	return req, auth, nil
+}
+
+// replyPush answers a push with the ward's acked_seq and time, signed for
+// the kiosk: the kiosk moves its cursor only on a reply it can verify.
+func (s *Service) replyPush(c *fiber.Ctx, auth pushAuth, res IngestResult) error {
+	resp := link.PushResponse{AckedSeq: res.AckedSeq, WardTime: s.cfg.Now().UTC()}
+	status := fiber.StatusOK
+	if len(res.Conflicts) > 0 {
+		// The good records are kept; the conflicting ones are quarantined.
+		status, resp.Conflicts, resp.Error = fiber.StatusConflict, res.Conflicts, link.ReasonConflict
+	}
+	return sendSigned(c, status, resp, auth.token, link.ReplyPush, auth.kioskID, auth.nonce)
+}
+
+// sendSigned sends v as JSON with the link's reply signature when key and
+// nonce are known.
+func sendSigned(c *fiber.Ctx, status int, v any, key, kind, kioskID, nonce string) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if key != "" && nonce != "" {
+		c.Set(link.ReplyHeader, link.SignReply(key, kind, kioskID, nonce, status, b))
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(status).Send(b)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -38,7 +39,7 @@ func TestPushAckedIsContiguous(t *testing.T) {
 		}
 		r := h.push("kiosk-a", tokA, recs...)
 		require.Equal(t, 200, r.status, "%s: %s", s.name, r.body)
-		var pr record.PushResponse
+		var pr link.PushResponse
 		r.json(t, &pr)
 		assert.Equal(t, s.want, pr.AckedSeq, "%s: %s", s.name, s.why)
 		assert.False(t, pr.WardTime.IsZero())
@@ -65,14 +66,14 @@ func TestPushRefused(t *testing.T) {
 		{"no-token", "kiosk-a", "", nil, 401, "unauthorized", "no Authorization header"},
 		{"bad-json", "kiosk-a", tokA, []byte(`{"kiosk_id":`), 400, "invalid_json", "a truncated body"},
 		{"no-kiosk-id", "", tokA, []byte(`{"records":[]}`), 422, "invalid_kiosk_id", "kiosk_id is required"},
-		{"foreign-record", "kiosk-a", tokA, mustJSON(t, record.PushRequest{KioskID: "kiosk-a", Records: []record.Record{rec("kiosk-b", 1, cccd(1), "X", true)}}), 403, "foreign_record", "a kiosk may only deliver its own records"},
-		{"invalid-record", "kiosk-a", tokA, mustJSON(t, record.PushRequest{KioskID: "kiosk-a", Records: []record.Record{bad}}), 422, "invalid_record", "an outcome the ward does not know"},
+		{"foreign-record", "kiosk-a", tokA, mustJSON(t, link.PushRequest{KioskID: "kiosk-a", Records: []record.Record{rec("kiosk-b", 1, cccd(1), "X", true)}}), 403, "foreign_record", "a kiosk may only deliver its own records"},
+		{"invalid-record", "kiosk-a", tokA, mustJSON(t, link.PushRequest{KioskID: "kiosk-a", Records: []record.Record{bad}}), 422, "invalid_record", "an outcome the ward does not know"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			body := tc.body
 			if body == nil {
-				body = mustJSON(t, record.PushRequest{KioskID: tc.kiosk, Records: []record.Record{good}})
+				body = mustJSON(t, link.PushRequest{KioskID: tc.kiosk, Records: []record.Record{good}})
 			}
 			hdr := map[string]string{"Content-Type": "application/json"}
 			if tc.token != "" {
@@ -127,8 +128,8 @@ func (k *fakeKiosk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k.tokenOf != nil {
 		k.token = k.tokenOf()
 	}
-	nonce, sig, ok := record.ParsePullAuthorization(r.Header.Get("Authorization"))
-	if r.URL.Path != "/api/v1/records" || !ok || !k.nonces[nonce] || sig != record.PullSignature(k.token, r.Method, r.URL.RequestURI(), nonce) {
+	nonce, sig, ok := link.ParsePullAuthorization(r.Header.Get("Authorization"))
+	if r.URL.Path != "/api/v1/records" || !ok || !k.nonces[nonce] || sig != link.PullSignature(k.token, r.Method, r.URL.RequestURI(), nonce) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"error":{"code":"unauthorized","message":"Mã truy cập không đúng."}}`))
 		return
@@ -140,19 +141,19 @@ func (k *fakeKiosk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		limit = 3 // small pages make the puller page
 	}
 	k.calls++
-	page := record.Page{KioskID: k.id, HeadSeq: uint64(len(k.log)), Records: []record.Record{}}
+	page := link.Page{KioskID: k.id, HeadSeq: uint64(len(k.log)), Records: []record.Record{}}
 	for _, x := range k.log {
 		if x.Seq > after && len(page.Records) < limit {
 			page.Records = append(page.Records, x)
 		}
 	}
 	plain, _ := json.Marshal(page)
-	sealed, err := record.SealPayload(k.token, nonce, plain)
+	sealed, err := link.SealPayload(k.token, nonce, plain)
 	if err != nil {
 		w.WriteHeader(500)
 		return
 	}
-	w.Header().Set("Content-Type", record.SealedType)
+	w.Header().Set("Content-Type", link.SealedType)
 	_, _ = w.Write(sealed)
 }
 
@@ -195,7 +196,7 @@ func TestExactlyOnceAcrossPaths(t *testing.T) {
 					sub := append([]record.Record(nil), log...)
 					rng.Shuffle(len(sub), func(i, j int) { sub[i], sub[j] = sub[j], sub[i] })
 					sub = sub[:1+rng.IntN(len(sub))]
-					body, _ := json.Marshal(record.PushRequest{KioskID: "kiosk-a", Records: sub})
+					body, _ := json.Marshal(link.PushRequest{KioskID: "kiosk-a", Records: sub})
 					req, _ := http.NewRequest("POST", h.url+"/api/v1/records", bytes.NewReader(body))
 					req.Header.Set("Authorization", "Bearer "+tokA)
 					res, err := http.DefaultClient.Do(req)

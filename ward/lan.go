@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/web/wardweb"
 )
 
@@ -51,7 +52,7 @@ const maxLANOnly = 64
 // redirects the puller, and a kiosk gone from the LAN stops being pulled.
 // A target from --pull or the dashboard is never replaced or removed.
 func (s *Service) Sighted(x Sighting) {
-	if !ValidKioskID(x.KioskID) {
+	if !link.ValidKioskID(x.KioskID) {
 		s.log.Warn("mdns: kiosk with an unusable id ignored", "id", x.KioskID, "instance", x.Instance)
 		return
 	}

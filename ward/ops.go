@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
@@ -43,7 +44,7 @@ func batchError(data []byte, err error) *apiError {
 	}
 	_ = json.Unmarshal(data, &claim)
 	who := "không rõ"
-	if ValidKioskID(claim.KioskID) {
+	if link.ValidKioskID(claim.KioskID) {
 		who = claim.KioskID
 	}
 	switch {
@@ -126,7 +127,7 @@ func (s *Service) SetDeadline(date string) (string, error) {
 // AddUIPull adds a pull target from the dashboard, kept across restarts.
 func (s *Service) AddUIPull(kioskID, rawURL string) (PullTarget, error) {
 	kioskID = strings.TrimSpace(kioskID)
-	if !ValidKioskID(kioskID) {
+	if !link.ValidKioskID(kioskID) {
 		return PullTarget{}, errBadKioskID
 	}
 	u, err := normalizeURL(rawURL)

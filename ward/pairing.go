@@ -10,7 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/link"
 )
 
 // Pairing hands a new kiosk its identity and token in exchange for a short
@@ -61,11 +61,6 @@ func FormatPairCode(c string) string {
 	return c[:4] + "-" + c[4:]
 }
 
-func normalizePairCode(c string) string {
-	r := strings.NewReplacer("-", "", " ", "", "O", "0", "I", "1")
-	return r.Replace(strings.ToUpper(strings.TrimSpace(c)))
-}
-
 // NewPairing registers (or re-keys) kiosk id and returns a one-time code.
 func (s *Service) NewPairing(id, name, village string) (code string, expires time.Time, err error) {
 	if utf8.RuneCountInString(name) > 120 || utf8.RuneCountInString(village) > 100 {
@@ -87,9 +82,11 @@ func (s *Service) NewPairing(id, name, village string) (code string, expires tim
 	return code, expires, nil
 }
 
-// redeem returns and forgets the pairing for code; limited to 10 tries per
-// address per 10 minutes so that codes cannot be guessed.
-func (s *Service) redeem(code, client string) (pendingPair, error) {
+// redeem returns and forgets the pairing for the code a kiosk sent, or
+// proved it holds (link.PairCodeProof over nonce), with the code it matched;
+// limited to 10 tries per address per 10 minutes so that codes cannot be
+// guessed.
+func (s *Service) redeem(req link.PairRequest, client string) (pendingPair, string, error) {
 	now := s.cfg.Now()
 	s.pair.mu.Lock()
 	defer s.pair.mu.Unlock()
@@ -101,39 +98,71 @@ func (s *Service) redeem(code, client string) (pendingPair, error) {
 	}
 	if len(recent) >= 10 {
 		s.pair.attempts[client] = recent
-		return pendingPair{}, errPairLocked
+		return pendingPair{}, "", errPairLocked
 	}
 	s.pair.attempts[client] = append(recent, now)
-	p, ok := s.pair.codes[normalizePairCode(code)]
-	if !ok || now.After(p.Expires) {
-		return pendingPair{}, errPairCode
+	code := link.NormalizePairCode(req.Code)
+	if req.CodeProof != "" {
+		// Our kiosk does not send the code: find the live one it proves.
+		// Every live code is compared, in constant time each.
+		code = ""
+		if link.ValidNonce(req.Nonce) {
+			for c := range s.pair.codes {
+				if link.SameSecret(req.CodeProof, link.PairCodeProof(c, req.Nonce)) {
+					code = c
+				}
+			}
+		}
 	}
-	delete(s.pair.codes, normalizePairCode(code))
-	return p, nil
+	p, ok := s.pair.codes[code]
+	if !ok || now.After(p.Expires) {
+		return pendingPair{}, "", errPairCode
+	}
+	delete(s.pair.codes, code)
+	return p, code, nil
 }
 
+// The link's failures, worded once in link.Reasons.
 var (
-	errPairCode     = &apiError{Status: 422, Code: "invalid_code", Field: "code", Message: "Mã ghép không đúng hoặc đã hết hạn. Vui lòng tạo mã mới trên trang của xã."}
-	errPairLocked   = &apiError{Status: 429, Code: "locked", Field: "code", Message: "Nhập sai quá nhiều lần. Vui lòng đợi 10 phút."}
+	errPairCode     = linkErr(link.ReasonBadCode)
+	errPairLocked   = linkErr(link.ReasonCodeLocked)
 	errBadPairInput = &apiError{Status: 422, Code: "invalid_input", Message: "Tên hoặc thôn quá dài."}
-	errNoKiosk      = &apiError{Status: 404, Code: "unknown_kiosk", Field: "kiosk_id", Message: "Xã chưa đăng ký điểm này."}
-	errBadNonce     = &apiError{Status: 400, Code: "invalid_nonce", Field: "nonce", Message: "Tham số không hợp lệ."}
+	errNoKiosk      = linkErr(link.ReasonNoKiosk)
+	errBadNonce     = linkErr(link.ReasonBadNonce)
 )
 
-// postPair is called by a kiosk with the code a volunteer typed.
+func linkErr(r *link.Reason) *apiError {
+	return &apiError{Status: r.Status, Code: r.Code, Field: r.Field, Message: r.Message}
+}
+
+// postPair is called by a kiosk with the code a volunteer typed (the
+// contract's form) or a proof of it (ours). The reply is signed with the
+// code over the kiosk's nonce: the kiosk pairs only with the ward that
+// handed the code out.
 func (s *Service) postPair(c *fiber.Ctx) error {
-	var b struct {
-		Code string `json:"code"`
-	}
+	var b link.PairRequest
 	if err := json.Unmarshal(c.Body(), &b); err != nil {
 		return errBadJSON
 	}
-	p, err := s.redeem(b.Code, c.IP())
+	p, code, err := s.redeem(b, c.IP())
 	if err != nil {
 		return err
 	}
 	s.log.Info("kiosk paired", "kiosk_id", p.KioskID, "client", c.IP())
-	return c.JSON(fiber.Map{"kiosk_id": p.KioskID, "name": p.Name, "village": p.Village, "token": p.Token, "ward_url": ""})
+	return sendSigned(c, fiber.StatusOK, link.PairResponse{KioskID: p.KioskID, Name: p.Name, Village: p.Village, Token: p.Token},
+		code, link.ReplyPair, "", b.Nonce)
+}
+
+// sendProgress answers GET /api/v1/progress. A kiosk asks with its id and a
+// nonce, and gets the document signed with its token: what its board and
+// join form show comes from the real ward. Everyone else gets it unsigned.
+func (s *Service) sendProgress(c *fiber.Ctx) error {
+	id, nonce := c.Query("kiosk_id"), c.Query("nonce")
+	tok := ""
+	if id != "" && link.ValidNonce(nonce) {
+		tok, _ = s.tokenFor(id)
+	}
+	return sendSigned(c, fiber.StatusOK, s.Progress(), tok, link.ReplyInfo, id, nonce)
 }
 
 // postPairing is the official creating a code (admin).
@@ -157,7 +186,7 @@ func (s *Service) postPairing(c *fiber.Ctx) error {
 // ward: only the real one holds the kiosk's token.
 func (s *Service) getProve(c *fiber.Ctx) error {
 	id, nonce := c.Query("kiosk_id"), c.Query("nonce")
-	if len(nonce) < 16 || len(nonce) > 128 {
+	if !link.ValidNonce(nonce) {
 		return errBadNonce
 	}
 	s.mu.RLock()
@@ -166,7 +195,7 @@ func (s *Service) getProve(c *fiber.Ctx) error {
 	if !ok || k.Token == "" {
 		return errNoKiosk
 	}
-	return c.JSON(fiber.Map{"proof": record.WardProof(k.Token, id, nonce)})
+	return c.JSON(link.Proof{Proof: link.WardProof(k.Token, id, nonce)})
 }
 
 // uiPairing is the dashboard form: register the kiosk and show its code.

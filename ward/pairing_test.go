@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/link"
 )
 
 func postJSON(t *testing.T, url string, body any) (int, map[string]any) {
@@ -77,8 +77,8 @@ func TestProveHoldsToken(t *testing.T) {
 	var b struct{ Proof string }
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&b))
 	res.Body.Close()
-	assert.Equal(t, record.WardProof(tokA, "kiosk-a", nonce), b.Proof, "the real ward proves it knows the token")
-	assert.NotEqual(t, record.WardProof(tokB, "kiosk-a", nonce), b.Proof)
+	assert.Equal(t, link.WardProof(tokA, "kiosk-a", nonce), b.Proof, "the real ward proves it knows the token")
+	assert.NotEqual(t, link.WardProof(tokB, "kiosk-a", nonce), b.Proof)
 	for _, q := range []string{"kiosk_id=nobody&nonce=" + nonce, "kiosk_id=kiosk-a&nonce=short"} {
 		res, err := http.Get(h.url + "/api/v1/prove?" + q)
 		require.NoError(t, err)
@@ -89,18 +89,18 @@ func TestProveHoldsToken(t *testing.T) {
 
 func TestSignedSealedPush(t *testing.T) {
 	h := start(t, testConfig(t))
-	plain, err := json.Marshal(record.PushRequest{KioskID: "kiosk-a", Records: kioskLog("kiosk-a", 3)})
+	plain, err := json.Marshal(link.PushRequest{KioskID: "kiosk-a", Records: kioskLog("kiosk-a", 3)})
 	require.NoError(t, err)
 	send := func(sealed []byte, auth string) int {
 		req, _ := http.NewRequest("POST", h.url+"/api/v1/records", bytes.NewReader(sealed))
-		req.Header.Set("Content-Type", record.SealedType)
+		req.Header.Set("Content-Type", link.SealedType)
 		req.Header.Set("Authorization", auth)
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		res.Body.Close()
 		return res.StatusCode
 	}
-	sealed, err := record.SealPayload(tokA, "nonce-1", plain)
+	sealed, err := link.SealPayload(tokA, "nonce-1", plain)
 	require.NoError(t, err)
 	forged := append([]byte{}, sealed...)
 	forged[20] ^= 1
@@ -110,11 +110,11 @@ func TestSignedSealedPush(t *testing.T) {
 		auth   string
 		status int
 	}{
-		{"signed with another kiosk's token", sealed, record.PushAuthorization(tokB, "kiosk-a", "nonce-1", sealed), 401},
-		{"claims to be another kiosk", sealed, record.PushAuthorization(tokA, "kiosk-b", "nonce-1", sealed), 401},
-		{"body changed after signing", forged, record.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 401},
-		{"the real kiosk", sealed, record.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 200},
-		{"a captured push replayed is only a repeat", sealed, record.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 200},
+		{"signed with another kiosk's token", sealed, link.PushAuthorization(tokB, "kiosk-a", "nonce-1", sealed), 401},
+		{"claims to be another kiosk", sealed, link.PushAuthorization(tokA, "kiosk-b", "nonce-1", sealed), 401},
+		{"body changed after signing", forged, link.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 401},
+		{"the real kiosk", sealed, link.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 200},
+		{"a captured push replayed is only a repeat", sealed, link.PushAuthorization(tokA, "kiosk-a", "nonce-1", sealed), 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

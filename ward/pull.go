@@ -2,16 +2,12 @@ package ward
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 
@@ -20,9 +16,6 @@ type puller struct {
 	target PullTarget
 	cancel context.CancelFunc
 }
-
-// maxPageBytes bounds one pulled page (1000 records are about 0.6 MB).
-const maxPageBytes = 64 << 20
 
 func (s *Service) startPuller(p *puller) {
 	ctx, cancel := context.WithCancel(s.runCtx)
@@ -82,14 +75,15 @@ func (s *Service) PullOnce(ctx context.Context, client *http.Client, t PullTarge
 	if !ok {
 		return fmt.Errorf("kiosk %q is not registered: no token to pull with (ward kiosk add %s)", t.KioskID, t.KioskID)
 	}
-	s.pullVersion(ctx, client, t)
+	kc := &link.KioskClient{URL: t.URL, KioskID: t.KioskID, Token: token, UserAgent: "kyso-ward/" + s.cfg.Version, HTTP: client, Now: s.cfg.Now}
+	s.pullVersion(ctx, kc)
 	cursor := s.tally.Acked(t.KioskID)
 	for ctx.Err() == nil {
-		page, kioskTime, sent, err := s.fetchPage(ctx, client, t, token, cursor)
+		page, err := kc.Page(ctx, cursor, s.cfg.PullPage)
 		if err != nil {
 			return err
 		}
-		res, err := s.ingest(t.KioskID, page.Records, contact{via: store.ViaPull, headSeq: page.HeadSeq, kioskTime: kioskTime, at: sent})
+		res, err := s.ingest(t.KioskID, page.Records, contact{via: store.ViaPull, headSeq: page.HeadSeq, kioskTime: page.KioskTime, at: page.At})
 		if err != nil {
 			return err
 		}
@@ -110,126 +104,19 @@ func (s *Service) PullOnce(ctx context.Context, client *http.Client, t PullTarge
 	return ctx.Err()
 }
 
-func (s *Service) fetchPage(ctx context.Context, client *http.Client, t PullTarget, token string, after uint64) (record.Page, *time.Time, time.Time, error) {
-	var page record.Page
-	// The token never travels: the target may be any machine that announced
-	// this kiosk's id. Sign with a one-time nonce from the kiosk; its answer
-	// comes back sealed for the token holder.
-	nonce, err := fetchNonce(ctx, client, t.URL)
-	if err != nil {
-		return page, nil, time.Time{}, err
-	}
-	pq := "/api/v1/records?after=" + strconv.FormatUint(after, 10) + "&limit=" + strconv.Itoa(s.cfg.PullPage)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+pq, nil)
-	if err != nil {
-		return page, nil, time.Time{}, err
-	}
-	req.Header.Set("Authorization", record.PullAuthorization(token, http.MethodGet, pq, nonce))
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "kyso-ward/"+s.cfg.Version)
-	sent := s.cfg.Now().UTC()
-	resp, err := client.Do(req)
-	if err != nil {
-		return page, nil, sent, err
-	}
-	defer resp.Body.Close()
-	took := s.cfg.Now().UTC().Sub(sent)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes+1))
-	if err != nil {
-		return page, nil, sent, err
-	}
-	if len(body) > maxPageBytes {
-		return page, nil, sent, errors.New("page larger than 64 MB")
-	}
-	if resp.StatusCode != http.StatusOK {
-		return page, nil, sent, fmt.Errorf("kiosk answered %d: %s", resp.StatusCode, snippet(body))
-	}
-	if resp.Header.Get("Content-Type") != record.SealedType {
-		return page, nil, sent, errors.New("kiosk answered without sealing the records: refusing it")
-	}
-	if body, err = record.OpenPayload(token, nonce, body); err != nil {
-		return page, nil, sent, fmt.Errorf("kiosk page: %w", err)
-	}
-	if err := json.Unmarshal(body, &page); err != nil {
-		return page, nil, sent, fmt.Errorf("kiosk page: %w", err)
-	}
-	if page.KioskID != t.KioskID {
-		return page, nil, sent, fmt.Errorf("the kiosk at %s is %q, not %q", t.URL, page.KioskID, t.KioskID)
-	}
-	// The Date header gives the kiosk's clock to the second; compare it
-	// with the ward's clock half way through the exchange.
-	var kt *time.Time
-	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		kt = &d
-		sent = sent.Add(took / 2)
-	}
-	return page, kt, sent, nil
-}
-
 // pullVersion reads the kiosk's /healthz for its version; best effort.
-func (s *Service) pullVersion(ctx context.Context, client *http.Client, t PullTarget) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/healthz", nil)
-	if err != nil {
-		return
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	var h struct {
-		Version string `json:"version"`
-		KioskID string `json:"kiosk_id"`
-		HeadSeq uint64 `json:"head_seq"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&h) != nil || h.KioskID != t.KioskID {
+func (s *Service) pullVersion(ctx context.Context, kc *link.KioskClient) {
+	h, ok := kc.Health(ctx)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.healthLocked(t.KioskID)
+	st := s.healthLocked(kc.KioskID)
 	if h.Version != "" {
 		st.Version = h.Version
 	}
 	if h.HeadSeq > st.HeadSeq {
 		st.HeadSeq = h.HeadSeq
 	}
-}
-
-func snippet(b []byte) string {
-	var e struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
-		return e.Error.Message
-	}
-	if len(b) > 200 {
-		b = b[:200]
-	}
-	return string(b)
-}
-
-// fetchNonce asks a kiosk for a one-time pull challenge.
-func fetchNonce(ctx context.Context, client *http.Client, base string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/challenge", nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var b struct {
-		Nonce string `json:"nonce"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("kiosk challenge: %d", resp.StatusCode)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&b); err != nil || len(b.Nonce) < 16 || len(b.Nonce) > 128 {
-		return "", errors.New("kiosk challenge unreadable")
-	}
-	return b.Nonce, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/kyso-vn/kyso/internal/linger"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/ward/tally"
@@ -360,7 +361,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 // --pull or the dashboard is not replaced by one found by mDNS.
 func (s *Service) AddPullTarget(t PullTarget) {
 	u, err := normalizeURL(t.URL)
-	if err != nil || !ValidKioskID(t.KioskID) {
+	if err != nil || !link.ValidKioskID(t.KioskID) {
 		s.log.Warn("pull target ignored", "kiosk", t.KioskID, "url", t.URL)
 		return
 	}
@@ -429,7 +430,7 @@ func NewToken() string { return rand.Text() + rand.Text() }
 // AddKiosk registers a kiosk (or gives it a new token) and returns the
 // token. The running service uses it at once.
 func (s *Service) AddKiosk(id, source string) (string, error) {
-	if !ValidKioskID(id) {
+	if !link.ValidKioskID(id) {
 		return "", errBadKioskID
 	}
 	k := store.Kiosk{ID: id, Token: NewToken(), Source: source, AddedAt: s.cfg.Now().UTC()}
@@ -457,8 +458,8 @@ func (s *Service) AddKiosk(id, source string) (string, error) {
 // is not running (`ward kiosk add ID`) and returns its new token.
 // key is the --data-key of an encrypted store (nil for a plain one).
 func AddKioskOffline(dataDir, id string, key []byte) (token string, replaced bool, err error) {
-	if !ValidKioskID(id) {
-		return "", false, fmt.Errorf("kiosk id %q: letters, digits, '.', '_' or '-' (at most 64)", id)
+	if !link.ValidKioskID(id) {
+		return "", false, fmt.Errorf("kiosk id %q: %s", id, link.KioskIDRule)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return "", false, err

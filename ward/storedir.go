@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/kyso-vn/kyso/internal/diskguard"
 	"github.com/kyso-vn/kyso/ward/store"
@@ -61,8 +60,10 @@ func openStoreLocked(dataDir string, o store.Options, log *slog.Logger) (*store.
 	switch {
 	case err == nil:
 		return st, nil
-	case strings.Contains(err.Error(), "Cannot acquire directory lock"):
+	case errors.Is(err, store.ErrLocked):
 		return nil, fmt.Errorf("the ward's data directory %s is in use: is the ward already running? (while it runs, add kiosks on its dashboard; stop it for `ward purge`) (%w)", dataDir, err)
+	case errors.Is(err, store.ErrDamaged):
+		return nil, fmt.Errorf("%w: the files under %s are not what was written (a failing disk?); nothing was changed", err, dataDir)
 	case errors.Is(err, store.ErrWrongKey):
 		return nil, fmt.Errorf("%w: give the --data-key the store was made with (nothing was changed)", err)
 	case errors.Is(err, store.ErrDiskFull):

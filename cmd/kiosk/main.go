@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -23,25 +24,18 @@ import (
 	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
 	"github.com/kyso-vn/kyso/internal/keyfile"
+	_ "github.com/kyso-vn/kyso/internal/kv/badgerkv" // the store under the queue
+	"github.com/kyso-vn/kyso/internal/memlimit"
 	"github.com/kyso-vn/kyso/kiosk"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/queue"
 )
 
 var version = "dev"
 
-// memoryLimit is the kiosk's default soft memory limit. Badger's
-// compactions and the daily backup allocate in bursts of hundreds of MB
-// that GOGC pacing lets the heap grow into, and an idle kiosk would never
-// hand them back; with the limit the runtime collects and returns them
-// (docs/benchmarks.md: backup peak 573 → 146 MB at 100k records).
-// GOMEMLIMIT in the environment overrides it.
-const memoryLimit = 64 << 20
-
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
-	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	setMemoryLimit("auto") // the subcommands too: a backup streams the whole store
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout, log); err != nil {
@@ -60,6 +54,8 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 			return backupCmd(args[1:], out)
 		case "restore":
 			return restoreCmd(args[1:], out)
+		case "verify":
+			return verifyCmd(args[1:], out)
 		}
 	}
 	cfg, showVersion, err := parseConfig(args)
@@ -69,6 +65,9 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 	if showVersion {
 		fmt.Fprintln(out, "kiosk", version)
 		return nil
+	}
+	if n, why := setMemoryLimit(cfg.MemoryLimit); n > 0 {
+		log.Info("memory limit", "mib", n>>20, "why", why)
 	}
 	err = run(ctx, cfg, out, log)
 	if errors.Is(err, errRestart) {
@@ -85,6 +84,47 @@ func realMain(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 
 var errRestart = errors.New("restart requested")
 
+// storeError says what to do about a store that does not open.
+func storeError(err error, data string) error {
+	switch {
+	case errors.Is(err, queue.ErrLocked):
+		return fmt.Errorf("%w\nkiosk đang chạy với thư mục %s / another kiosk process holds %s", err, data, data)
+	case errors.Is(err, queue.ErrWrongKey):
+		return fmt.Errorf("%w\nsai khóa dữ liệu: dùng đúng --data-key đã tạo kho / give the --data-key the store was made with (nothing was changed)", err)
+	case errors.Is(err, queue.ErrDamaged):
+		return fmt.Errorf("%w\nkho dữ liệu bị hỏng (thẻ nhớ lỗi?): kiểm tra bằng `kiosk verify %s`, khôi phục bằng `kiosk restore` từ %s / the store is damaged: nothing was served from it", err, data, kiosk.BackupDir(data))
+	}
+	return err
+}
+
+// setMemoryLimit sets the runtime's soft memory limit from --memory-limit.
+// Badger's compactions and the daily backup allocate in bursts of hundreds
+// of MB that GOGC pacing lets the heap grow into, and an idle kiosk would
+// never hand them back; with a limit the runtime collects and returns them
+// (docs/benchmarks.md: backup peak 573 → 146 MB at 100k records). The limit
+// is sized to the machine (internal/memlimit): a fixed 64 MiB sent a kiosk
+// with a long day's tickets into a GC death spiral (issue 15). GOMEMLIMIT
+// in the environment wins over "auto".
+// It returns the limit set (0: none set) and why.
+func setMemoryLimit(setting string) (int64, string) {
+	n, err := memlimit.Parse(setting)
+	if err != nil {
+		return 0, "" // Validate reports it
+	}
+	why := "--memory-limit"
+	switch {
+	case n == 0 && os.Getenv("GOMEMLIMIT") != "":
+		return 0, "GOMEMLIMIT"
+	case n == 0:
+		n, why = memlimit.Auto()
+	case n < 0:
+		debug.SetMemoryLimit(math.MaxInt64)
+		return 0, "--memory-limit off"
+	}
+	debug.SetMemoryLimit(n)
+	return n, why
+}
+
 func parseConfig(args []string) (kiosk.Config, bool, error) {
 	cfg := kiosk.Defaults()
 	cfg.Version = version
@@ -93,7 +133,7 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve on")
 	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (Badger store, PIN, backups)")
-	fs.StringVar(&cfg.ID, "id", kiosk.Slug(host), "kiosk id (slug), shared with the ward")
+	fs.StringVar(&cfg.ID, "id", link.KioskIDFrom(host), "kiosk id (slug), shared with the ward")
 	fs.StringVar(&cfg.Name, "name", "", "house name, e.g. \"Nhà văn hóa thôn Đông Lão\"")
 	fs.StringVar(&cfg.Village, "village", "", "the village this house serves")
 	fs.IntVar(&cfg.Desks, "desks", cfg.Desks, "number of volunteer desks")
@@ -113,6 +153,7 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 	fs.StringVar(&cfg.DataKeyFile, "data-key", "", "file with a 32-byte key (hex) to encrypt the store at rest")
 	fs.IntVar(&cfg.BackupKeep, "backup-keep", cfg.BackupKeep, "daily backups to keep under <data>/backups")
 	fs.DurationVar(&cfg.SyncMaxDelay, "sync-max-delay", cfg.SyncMaxDelay, "longest wait between pushes while the ward is unreachable")
+	fs.StringVar(&cfg.MemoryLimit, "memory-limit", cfg.MemoryLimit, "Go soft memory limit: auto (half the machine's or cgroup's memory, ≥ 64 MiB), off, or a size like 512MiB")
 	if err := flagenv.Parse(fs, args, flagenv.OSLookup); err != nil {
 		return cfg, false, err
 	}
@@ -187,7 +228,7 @@ func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger)
 		},
 	})
 	if err != nil {
-		return err
+		return storeError(err, cfg.Data)
 	}
 	defer q.Close()
 	srv, err = kiosk.New(cfg, q, clk, log)

@@ -80,3 +80,33 @@ func TestPINGeneratedOnceAndKept(t *testing.T) {
 	assert.Equal(t, cfg.PIN, cfg2.PIN)
 	assert.NotContains(t, out.String(), cfg.PIN, "not printed again")
 }
+
+func TestMemoryLimitFlag(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"sized to the machine by default", []string{"--id", "dong-lao"}, nil, "auto", ""},
+		{"from the environment", []string{"--id", "dong-lao"}, map[string]string{"KYSO_MEMORY_LIMIT": "512MiB"}, "512MiB", ""},
+		{"off", []string{"--id", "dong-lao", "--memory-limit", "off"}, nil, "off", ""},
+		{"too small to run", []string{"--id", "dong-lao", "--memory-limit", "8MiB"}, nil, "", "--memory-limit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			t.Setenv("KYSO_DATA", t.TempDir())
+			cfg, _, err := parseConfig(tc.args)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, cfg.MemoryLimit)
+		})
+	}
+}

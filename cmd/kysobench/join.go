@@ -21,7 +21,8 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/valyala/fasthttp"
 
-	"github.com/kyso-vn/kyso/queue"
+	"github.com/kyso-vn/kyso/internal/kv"
+	"github.com/kyso-vn/kyso/internal/kv/badgerkv"
 )
 
 // joinSection: durable joins through the real kiosk at each concurrency,
@@ -265,7 +266,7 @@ type localRaw struct {
 }
 
 func openRaw(dir string) (*localRaw, error) {
-	db, err := badger.Open(queue.BadgerOptions(dir, nil))
+	db, err := badger.Open(badgerkv.BadgerOptions(kv.Options{Dir: dir}))
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,7 @@ func seedKiosk(data string, n int) error {
 	// A kiosk that made its records over many evenings has them compacted
 	// into the bottom levels; a bulk load leaves a backlog of level-0
 	// tables whose one-off compaction at the next start is not "idle".
-	if err := q.DB().Flatten(1); err != nil {
+	if err := q.Compact(); err != nil {
 		q.Close()
 		return fmt.Errorf("flatten: %w", err)
 	}

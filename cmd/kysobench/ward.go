@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -197,7 +198,7 @@ func pushBodies(id string, first uint64, n, batch int, citizenBase int64) ([][]b
 			}
 			recs[i] = r
 		}
-		b, err := json.Marshal(record.PushRequest{KioskID: id, HeadSeq: first + uint64(n) - 1, Version: "bench", Now: &now, Records: recs})
+		b, err := json.Marshal(link.PushRequest{KioskID: id, HeadSeq: first + uint64(n) - 1, Version: "bench", Now: &now, Records: recs})
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +239,7 @@ func pushAll(ctx context.Context, base string, tokens []string, bodies [][][]byt
 					errc <- fmt.Errorf("push: %s: %s", resp.Status, bytes.TrimSpace(rb[:min(len(rb), 300)]))
 					return
 				}
-				var ack record.PushResponse
+				var ack link.PushResponse
 				if err := json.Unmarshal(rb, &ack); err != nil || ack.AckedSeq == 0 {
 					errc <- fmt.Errorf("push reply %q: %v", rb[:min(len(rb), 200)], err)
 					return

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/link"
 )
 
 // client is one device (phone, tablet, ward) with its own cookies and,
@@ -200,16 +200,16 @@ func (c *client) mustJoin(t *testing.T, p person) joined {
 }
 
 // records reads the whole completion log as the ward does.
-func (c *client) records(t *testing.T) record.Page {
+func (c *client) records(t *testing.T) link.Page {
 	t.Helper()
-	var all record.Page
+	var all link.Page
 	after := uint64(0)
 	for {
 		r := c.must(t, "GET", fmt.Sprintf("/api/v1/records?after=%d&limit=1000", after), nil, "Authorization", "Bearer "+testToken)
 		if r.Status != 200 {
 			t.Fatalf("records: %v", r)
 		}
-		var p record.Page
+		var p link.Page
 		if err := json.Unmarshal(r.Body, &p); err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -40,8 +41,8 @@ func TestWardHostileInput(t *testing.T) {
 		t.Fatalf("push: %v %v", r, err)
 	}
 	tok := func(k int) []string { return []string{"Authorization", "Bearer " + wardKiosks[k].Token} }
-	body := func(k int, recs ...record.Record) record.PushRequest {
-		return record.PushRequest{KioskID: wardKiosks[k].ID, Records: recs}
+	body := func(k int, recs ...record.Record) link.PushRequest {
+		return link.PushRequest{KioskID: wardKiosks[k].ID, Records: recs}
 	}
 	bad := wardRecord(0, 6)
 	bad.Seq = 0
@@ -232,7 +233,7 @@ func TestWardPrivacy(t *testing.T) {
 	}
 	conflict := wardRecord(0, 3)
 	conflict.Citizen.Name = "Người Khác Hẳn"
-	if r, _ := c.do("POST", "/api/v1/records", record.PushRequest{KioskID: wardKiosks[0].ID, Records: []record.Record{conflict}}, "Authorization", "Bearer "+wardKiosks[0].Token); r.Status != 409 {
+	if r, _ := c.do("POST", "/api/v1/records", link.PushRequest{KioskID: wardKiosks[0].ID, Records: []record.Record{conflict}}, "Authorization", "Bearer "+wardKiosks[0].Token); r.Status != 409 {
 		t.Errorf("a conflicting record: %v", r)
 	}
 	pages := crawl(t, newClient(p.url()), []string{"/", "/login", "/healthz", "/metrics", "/api/v1/progress",

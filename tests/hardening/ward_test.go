@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -73,7 +74,7 @@ func wardRecord(k int, seq uint64) record.Record {
 // push sends records [from, to] of kiosk k; it returns the ward's acked_seq
 // on a 2xx.
 func push(c *client, k int, from, to uint64) (uint64, resp, error) {
-	req := record.PushRequest{KioskID: wardKiosks[k].ID, HeadSeq: to}
+	req := link.PushRequest{KioskID: wardKiosks[k].ID, HeadSeq: to}
 	for s := from; s <= to; s++ {
 		req.Records = append(req.Records, wardRecord(k, s))
 	}
@@ -81,7 +82,7 @@ func push(c *client, k int, from, to uint64) (uint64, resp, error) {
 	if err != nil || r.Status/100 != 2 {
 		return 0, r, err
 	}
-	var pr record.PushResponse
+	var pr link.PushResponse
 	if err := json.Unmarshal(r.Body, &pr); err != nil {
 		return 0, r, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyso-vn/kyso/internal/proctest"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -200,14 +201,14 @@ func TestConflictQuarantinedAndTamperedFileRefused(t *testing.T) {
 	// The kiosk's own view of record 1.
 	w := proctest.NewClient(t, kiosk.URL)
 	w.Header.Set("Authorization", "Bearer "+token)
-	var page record.Page
+	var page link.Page
 	require.Equal(t, 200, w.JSON("GET", "/api/v1/records?after=0", nil, &page))
 	require.Len(t, page.Records, 2)
 
 	push := proctest.NewClient(t, ward.URL)
 	push.Header.Set("Authorization", "Bearer "+token)
 	// A byte-identical repeat is fine.
-	require.Equal(t, 200, push.JSON("POST", "/api/v1/records", record.PushRequest{KioskID: kioskID, Records: page.Records[:1]}, nil))
+	require.Equal(t, 200, push.JSON("POST", "/api/v1/records", link.PushRequest{KioskID: kioskID, Records: page.Records[:1]}, nil))
 	// Same (kiosk, seq), different content: 409, quarantined, never overwritten.
 	forged := page.Records[0]
 	forged.Citizen.Name = "Người Khác"
@@ -218,7 +219,7 @@ func TestConflictQuarantinedAndTamperedFileRefused(t *testing.T) {
 			Code, Message string
 		} `json:"error"`
 	}
-	assert.Equal(t, 409, push.JSON("POST", "/api/v1/records", record.PushRequest{KioskID: kioskID, Records: []record.Record{forged}}, &reply))
+	assert.Equal(t, 409, push.JSON("POST", "/api/v1/records", link.PushRequest{KioskID: kioskID, Records: []record.Record{forged}}, &reply))
 	assert.NotEmpty(t, reply.Error.Message)
 	admin := proctest.NewClient(t, ward.URL)
 	admin.Header.Set("Authorization", basic("admin", adminPW))
@@ -231,7 +232,7 @@ func TestConflictQuarantinedAndTamperedFileRefused(t *testing.T) {
 	// A wrong token is refused.
 	bad := proctest.NewClient(t, ward.URL)
 	bad.Header.Set("Authorization", "Bearer nope")
-	assert.Equal(t, 401, bad.JSON("POST", "/api/v1/records", record.PushRequest{KioskID: kioskID}, nil))
+	assert.Equal(t, 401, bad.JSON("POST", "/api/v1/records", link.PushRequest{KioskID: kioskID}, nil))
 
 	// USB file: a tampered byte, or a file signed with another key, is refused.
 	code, batch, err := v.Do("GET", "/api/v1/batch?after=0", nil)

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kyso-vn/kyso/internal/kv"
 )
 
 // CopyStats says what CopyTo wrote.
@@ -26,90 +26,79 @@ type CopyStats struct {
 // rewriting keys in place cannot promise.
 func (s *Store) CopyTo(dst *Store, rec func(*Stored) error, quar func(*Quarantined) error) (CopyStats, error) {
 	var st CopyStats
-	if err := dst.check(); err != nil {
-		return st, err
+	var walkErr error // the walk's own errors (rec, quar, reads) come back as they are
+	err := dst.db.WriteBatch(func(wb kv.Batch) error {
+		walkErr = s.db.View(func(txn kv.Txn) error { return copyKeys(txn, wb, dst, &st, rec, quar) })
+		return walkErr
+	})
+	if walkErr != nil {
+		return st, walkErr
 	}
-	wb := dst.db.NewWriteBatch()
-	defer wb.Cancel()
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchSize = 256
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			k := item.KeyCopy(nil)
-			v, err := item.ValueCopy(nil)
+	return st, unavailable(err)
+}
+
+// copyKeys is CopyTo's walk over the source's keys.
+func copyKeys(txn kv.Txn, wb kv.Batch, dst *Store, st *CopyStats, rec func(*Stored) error, quar func(*Quarantined) error) error {
+	return txn.Iterate(kv.IterOptions{Prefetch: 256}, func(key, val []byte) error {
+		k, v := bytes.Clone(key), bytes.Clone(val) // the batch keeps them
+		var err error
+		switch {
+		case bytes.HasPrefix(k, []byte(pRecord)):
+			st.Records++
+			if rec == nil {
+				break
+			}
+			r, err := decodeStored(v)
 			if err != nil {
+				return fmt.Errorf("record %q: %w", k, err)
+			}
+			if err := rec(&r); err != nil {
 				return err
 			}
-			switch {
-			case bytes.HasPrefix(k, []byte(pRecord)):
-				st.Records++
-				if rec == nil {
-					break
-				}
-				r, err := decodeStored(v)
-				if err != nil {
-					return fmt.Errorf("record %q: %w", k, err)
-				}
-				if err := rec(&r); err != nil {
-					return err
-				}
-				v = encodeStored(r)
-			case bytes.HasPrefix(k, []byte(pQuarantine)):
-				st.Quarantined++
-				if quar == nil {
-					break
-				}
-				var q Quarantined
-				if err := json.Unmarshal(v, &q); err != nil {
-					return fmt.Errorf("quarantined %q: %w", k, err)
-				}
-				if err := quar(&q); err != nil {
-					return err
-				}
-				if v, err = json.Marshal(q); err != nil {
-					return err
-				}
+			v = encodeStored(r)
+		case bytes.HasPrefix(k, []byte(pQuarantine)):
+			st.Quarantined++
+			if quar == nil {
+				break
 			}
-			// The batch commits as it grows: keep asking the guard.
-			if st.Keys%1024 == 0 {
-				if err := dst.check(); err != nil {
-					return err
-				}
+			var q Quarantined
+			if err := json.Unmarshal(v, &q); err != nil {
+				return fmt.Errorf("quarantined %q: %w", k, err)
 			}
-			if err := wb.Set(k, v); err != nil {
-				return unavailable(err)
+			if err := quar(&q); err != nil {
+				return err
 			}
-			st.Keys++
+			if v, err = json.Marshal(q); err != nil {
+				return err
+			}
 		}
+		// The batch commits as it grows: keep asking the guard.
+		if st.Keys%1024 == 0 {
+			if err := dst.check(); err != nil {
+				return err
+			}
+		}
+		if err := wb.Set(k, v); err != nil {
+			return unavailable(err)
+		}
+		st.Keys++
 		return nil
 	})
-	if err != nil {
-		return st, err
-	}
-	return st, unavailable(wb.Flush())
 }
 
 // Count returns how many keys each prefix holds (records, quarantine,
 // kiosks, health, settings), for checking a copy.
 func (s *Store) Count() (map[string]int, error) {
 	out := map[string]int{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := it.Item().Key()
+	err := s.db.View(func(txn kv.Txn) error {
+		return txn.Iterate(kv.IterOptions{KeysOnly: true}, func(k, _ []byte) error {
 			p := "other"
 			if len(k) >= 2 && k[1] == '/' {
 				p = string(k[:2])
 			}
 			out[p]++
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }

@@ -10,8 +10,10 @@
 //     means byte-identical canonical JSON, as the wire format defines.
 //   - Every Write is one Badger WriteBatch flushed with SyncWrites: when
 //     Write returns nil the data is on disk and may be acknowledged.
-//   - Badger is opened with small options (the machines are small) and its
-//     value log is garbage-collected on a ticker by RunGC.
+//   - The Badger store is opened by internal/kv (kv/badgerkv), the storage
+//     layer shared with the kiosk: small options, checksums verified, typed
+//     errors (ErrLocked, ErrWrongKey, ErrDamaged, ErrDiskFull); its value log
+//     is garbage-collected on a ticker by RunGC.
 //   - Every write (Write, PutJSON and what uses it, DeleteKiosk, value-log
 //     GC) first asks internal/diskguard: Badger writes through mmap and
 //     dies of SIGBUS on a full disk instead of returning ENOSPC. Refused

@@ -9,9 +9,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
-	"github.com/kyso-vn/kyso/internal/diskguard"
+	"github.com/kyso-vn/kyso/internal/kv"
+	"github.com/kyso-vn/kyso/internal/kv/badgerkv"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -48,17 +47,22 @@ const (
 // ErrNotFound is returned when a key is absent.
 var ErrNotFound = errors.New("not found")
 
-// ErrUnavailable wraps every failed write: the caller answers 503 and the
-// client retries later; nothing held before is lost.
-var ErrUnavailable = errors.New("store unavailable")
-
-// ErrDiskFull says the store's file system is (almost) full; it always
-// comes wrapped in ErrUnavailable.
-var ErrDiskFull = diskguard.ErrDiskFull
-
-// ErrWrongKey says the store was written with another --data-key, or with
-// none while one is given now (or the other way round).
-var ErrWrongKey = errors.New("the store was written with another data key (or without one)")
+// Errors of the storage layer (package kv).
+var (
+	// ErrUnavailable wraps every failed write: the caller answers 503 and
+	// the client retries later; nothing held before is lost.
+	ErrUnavailable = kv.ErrUnavailable
+	// ErrDiskFull says the store's file system is (almost) full; it always
+	// comes wrapped in ErrUnavailable.
+	ErrDiskFull = kv.ErrDiskFull
+	// ErrWrongKey says the store was written with another --data-key, or
+	// with none while one is given now (or the other way round).
+	ErrWrongKey = kv.ErrWrongKey
+	// ErrLocked says another process holds the store: the ward is running.
+	ErrLocked = kv.ErrLocked
+	// ErrDamaged says the store's files are not what was written.
+	ErrDamaged = kv.ErrDamaged
+)
 
 // Options configure Open.
 type Options struct {
@@ -76,9 +80,8 @@ type Options struct {
 
 // Store wraps the Badger database.
 type Store struct {
-	db    *badger.DB
-	log   *slog.Logger
-	guard *diskguard.Guard
+	db  kv.Store
+	log *slog.Logger
 }
 
 // Open opens (creating if needed) the store in dir with small options.
@@ -87,75 +90,31 @@ func Open(dir string, o Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := diskguard.New(diskguard.Options{Dir: dir, MinFree: o.MinFree, Ballast: o.Ballast, Logger: log})
-	if err := g.BeforeOpen(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", dir, err)
-	}
-	opts := badger.DefaultOptions(dir).
-		WithMemTableSize(8 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20). // > 0: Badger needs it for encryption
-		WithValueLogFileSize(16 << 20).
-		WithNumCompactors(2).
-		WithSyncWrites(true).
-		WithMetricsEnabled(false).
-		WithLogger(badgerLog{log})
-	if len(o.EncryptionKey) > 0 {
-		opts = opts.WithEncryptionKey(o.EncryptionKey).WithEncryptionKeyRotationDuration(30 * 24 * time.Hour)
-	}
-	db, err := badger.Open(opts)
-	if errors.Is(err, badger.ErrEncryptionKeyMismatch) {
-		return nil, fmt.Errorf("open store %s: %w", dir, ErrWrongKey)
-	}
+	db, err := badgerkv.Open(kv.Options{
+		Dir: dir, EncryptionKey: o.EncryptionKey, MinFree: o.MinFree, Ballast: o.Ballast, Logger: log,
+		BlockCacheSize: 8 << 20, IndexCacheSize: 4 << 20, L0Stall: 8,
+		ValueThreshold: 1 << 20, // records stay in the tables, as before the storage layer
+	})
 	if err != nil {
 		return nil, err
 	}
-	_ = g.Check() // puts the ballast (back) in place when there is room
-	return &Store{db: db, log: log, guard: g}, nil
+	return &Store{db: db, log: log}, nil
 }
 
 // check is the first step of every write: Badger writes through mmap and
 // would die of SIGBUS instead of returning ENOSPC (package diskguard).
-func (s *Store) check() error { return unavailable(s.guard.Check()) }
+func (s *Store) check() error { return s.db.Check() }
 
-func unavailable(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrUnavailable, err)
-}
+func unavailable(err error) error { return kv.Unavailable(err) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// RunGC collects the value log every interval until ctx ends.
+// RunGC collects the value log every interval until ctx ends, while the
+// disk guard allows writes.
 func (s *Store) RunGC(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			// GC rewrites value-log files: a write like any other.
-			for i := 0; i < 8 && ctx.Err() == nil && s.check() == nil; i++ {
-				if err := s.db.RunValueLogGC(0.5); err != nil {
-					break
-				}
-			}
-		}
-	}
+	return s.db.RunGC(ctx, interval)
 }
-
-type badgerLog struct{ l *slog.Logger }
-
-func (b badgerLog) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.Sprintf(f, a...)) }
-func (b badgerLog) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
-func (b badgerLog) Infof(string, ...any)        {}
-func (b badgerLog) Debugf(string, ...any)       {}
 
 func recordKey(kiosk string, seq uint64) []byte {
 	k := make([]byte, 0, len(pRecord)+len(kiosk)+9)
@@ -261,15 +220,10 @@ type Batch struct {
 
 // Write commits b durably.
 func (s *Store) Write(b Batch) error {
-	if err := s.check(); err != nil {
-		return err
-	}
-	return unavailable(s.write(b))
+	return unavailable(s.db.WriteBatch(func(wb kv.Batch) error { return write(wb, b) }))
 }
 
-func (s *Store) write(b Batch) error {
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
+func write(wb kv.Batch, b Batch) error {
 	for _, st := range b.Records {
 		if err := wb.Set(recordKey(st.Record.KioskID, st.Record.Seq), encodeStored(st)); err != nil {
 			return err
@@ -293,32 +247,19 @@ func (s *Store) write(b Batch) error {
 			return err
 		}
 	}
-	return wb.Flush()
+	return nil
 }
 
 // EachRecord calls fn for every stored record in (kiosk, seq) order.
 func (s *Store) EachRecord(fn func(Stored) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(pRecord)
-		opts.PrefetchSize = 256
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var st Stored
-			err := it.Item().Value(func(v []byte) error {
-				var err error
-				st, err = decodeStored(v)
-				return err
-			})
+	return s.db.View(func(txn kv.Txn) error {
+		return txn.Iterate(kv.IterOptions{Prefix: []byte(pRecord), Prefetch: 256}, func(k, v []byte) error {
+			st, err := decodeStored(v)
 			if err != nil {
-				return fmt.Errorf("record %q: %w", it.Item().Key(), err)
+				return fmt.Errorf("record %q: %w", k, err)
 			}
-			if err := fn(st); err != nil {
-				return err
-			}
-		}
-		return nil
+			return fn(st)
+		})
 	})
 }
 
@@ -331,21 +272,17 @@ type Ref struct {
 // GetRecords reads the named records in one read transaction; absent ones
 // are skipped.
 func (s *Store) GetRecords(refs []Ref, fn func(Stored) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
+	return s.db.View(func(txn kv.Txn) error {
 		for _, r := range refs {
-			item, err := txn.Get(recordKey(r.Kiosk, r.Seq))
-			if errors.Is(err, badger.ErrKeyNotFound) {
+			v, err := txn.Get(recordKey(r.Kiosk, r.Seq))
+			if errors.Is(err, kv.ErrNotFound) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			var st Stored
-			if err := item.Value(func(v []byte) error {
-				var err error
-				st, err = decodeStored(v)
-				return err
-			}); err != nil {
+			st, err := decodeStored(v)
+			if err != nil {
 				return err
 			}
 			if err := fn(st); err != nil {
@@ -368,21 +305,14 @@ func (s *Store) GetRecord(kiosk string, seq uint64) (Stored, error) {
 }
 
 func eachJSON[T any](s *Store, prefix string, fn func(T) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefix)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+	return s.db.View(func(txn kv.Txn) error {
+		return txn.Iterate(kv.IterOptions{Prefix: []byte(prefix)}, func(k, b []byte) error {
 			var v T
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
-				return fmt.Errorf("%q: %w", it.Item().Key(), err)
+			if err := json.Unmarshal(b, &v); err != nil {
+				return fmt.Errorf("%q: %w", k, err)
 			}
-			if err := fn(v); err != nil {
-				return err
-			}
-		}
-		return nil
+			return fn(v)
+		})
 	})
 }
 
@@ -416,10 +346,7 @@ func (s *Store) PutKiosk(k Kiosk) error { return s.PutJSON(pKiosk+k.ID, k) }
 
 // DeleteKiosk removes a kiosk from the registry (its records stay).
 func (s *Store) DeleteKiosk(id string) error {
-	if err := s.check(); err != nil {
-		return err
-	}
-	return unavailable(s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(pKiosk + id)) }))
+	return unavailable(s.db.Update(func(txn kv.Txn) error { return txn.Delete([]byte(pKiosk + id)) }))
 }
 
 // Kiosks lists the registry.
@@ -441,21 +368,18 @@ func (s *Store) PutJSON(key string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := s.check(); err != nil {
-		return err
-	}
-	return unavailable(s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), b) }))
+	return unavailable(s.db.Update(func(txn kv.Txn) error { return txn.Set([]byte(key), b) }))
 }
 
 func (s *Store) getJSON(key string, v any) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(key))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+	return s.db.View(func(txn kv.Txn) error {
+		b, err := txn.Get([]byte(key))
+		if errors.Is(err, kv.ErrNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+		return json.Unmarshal(b, v)
 	})
 }

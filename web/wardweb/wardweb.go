@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kyso-vn/kyso/link"
 )
 
 //go:embed templates/*.html
@@ -43,6 +45,10 @@ func Funcs() template.FuncMap {
 		"date":     Date,
 		"datetime": DateTime,
 		"ago":      Ago,
+		// The one kiosk-id rule, so the form refuses what the ward and the
+		// kiosk refuse, with the same words.
+		"kioskIDPattern": func() string { return link.KioskIDPattern },
+		"kioskIDRule":    func() string { return link.KioskIDRule },
 	}
 }
 

@@ -1,4 +1,4 @@
-package kiosk
+package badgerkv
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/kyso-vn/kyso/internal/kv"
 )
 
 // Backups of an encrypted store are encrypted too: Badger's Backup writes
@@ -31,7 +33,7 @@ const (
 
 // ErrBackupKey is returned when an encrypted backup is restored without the
 // key, or with another key.
-var ErrBackupKey = errors.New("the backup is encrypted: restore it with the same --data-key")
+var ErrBackupKey = kv.ErrBackupKey
 
 func backupAEAD(dataKey []byte) (cipher.AEAD, error) {
 	m := hmac.New(sha256.New, dataKey)

@@ -1,4 +1,4 @@
-package kiosk
+package badgerkv
 
 import (
 	"bufio"
