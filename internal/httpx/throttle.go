@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -42,10 +43,12 @@ type attempts struct {
 	inFlight int
 }
 
-// NewThrottle returns a throttle with the defaults: 2 evaluations at once
-// per client, 4 overall.
+// NewThrottle returns a throttle with the defaults: one evaluation at once
+// per client, and overall one per two cores (at least one), so that
+// hashing leaves the other cores to the people already logged in.
 func NewThrottle(perClient int, window, lockFor time.Duration) *Throttle {
-	return &Throttle{PerClient: perClient, Window: window, LockFor: lockFor, InFlightPerClient: 2, InFlight: 4}
+	return &Throttle{PerClient: perClient, Window: window, LockFor: lockFor,
+		InFlightPerClient: 1, InFlight: max(1, runtime.GOMAXPROCS(0)/2)}
 }
 
 func (a *attempts) roll(now time.Time, window time.Duration) {
