@@ -6,8 +6,16 @@ import (
 	"sync"
 	"time"
 
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kyso-vn/kyso/citizen"
+	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/link"
 )
+
+const sessionCookie = "kyso_session"
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -17,6 +25,9 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// equalSecret compares secrets in constant time (link.SameSecret).
+func equalSecret(a, b string) bool { return link.SameSecret(a, b) }
+
 // session is one volunteer logged in on a tablet.
 type session struct {
 	Volunteer string
@@ -24,112 +35,81 @@ type session struct {
 	Expires   time.Time
 }
 
-// sessions keeps volunteer sessions in memory: after a restart volunteers
-// log in again, which is cheaper than persisting secrets.
-type sessions struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	m   map[string]session
+// newSessions keeps volunteer sessions in memory: after a restart
+// volunteers log in again, which is cheaper than persisting secrets.
+func newSessions() *httpx.Sessions {
+	return httpx.NewSessions(sessionCookie, 12*time.Hour, 10_000)
 }
 
-func newSessions(ttl time.Duration) *sessions {
-	return &sessions{ttl: ttl, m: map[string]session{}}
+// newPINThrottle: a 6-digit PIN falls to a patient attacker unless guesses
+// are slowed for everyone. Five failures lock a client for 5 minutes;
+// twenty in all lock every client for a minute. Guesses in flight count.
+func newPINThrottle() *httpx.Throttle {
+	t := httpx.NewThrottle(5, 10*time.Minute, 5*time.Minute)
+	t.Overall, t.OverallLockFor = 20, time.Minute
+	return t
 }
 
-func (s *sessions) create(volunteer string, now time.Time) (id string, sess session) {
-	id = randomHex(32)
-	sess = session{Volunteer: volunteer, CSRF: randomHex(32), Expires: now.Add(s.ttl)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, v := range s.m {
-		if now.After(v.Expires) {
-			delete(s.m, k)
-		}
+func (s *Server) sessionOf(c *fiber.Ctx) (session, bool) {
+	now, _ := s.clock.Now()
+	v, ok := s.sessions.Of(c, now)
+	return session{Volunteer: v.Who, CSRF: v.CSRF, Expires: v.Expires}, ok
+}
+
+// volunteer admits requests with a live session; state-changing ones must
+// also carry the session's CSRF token.
+func (s *Server) volunteer(c *fiber.Ctx) error {
+	sess, ok := s.sessionOf(c)
+	if !ok {
+		return errUnauth
 	}
-	s.m[id] = sess
-	return id, sess
-}
-
-func (s *sessions) get(id string, now time.Time) (session, bool) {
-	if id == "" {
-		return session{}, false
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && !equalSecret(c.Get("X-CSRF-Token"), sess.CSRF) {
+		return errCSRF
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[id]
-	if !ok || now.After(v.Expires) {
-		delete(s.m, id)
-		return session{}, false
+	c.Locals("volunteer", sess.Volunteer)
+	return c.Next()
+}
+
+func volunteerName(c *fiber.Ctx) string { v, _ := c.Locals("volunteer").(string); return v }
+
+func (s *Server) login(c *fiber.Ctx) error {
+	now, _ := s.clock.Now()
+	ip := c.IP()
+	if !s.logins.allow(ip, now) {
+		return errRateLimited
 	}
-	return v, true
-}
-
-func (s *sessions) drop(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, id)
-}
-
-// lockout counts failed PIN attempts per client and overall: a 4-digit PIN
-// falls to a patient attacker unless guesses are slowed for everyone.
-type lockout struct {
-	mu        sync.Mutex
-	perClient map[string]*failures
-	overall   failures
-	// limits
-	clientMax, overallMax int
-	window, lockFor       time.Duration
-}
-
-type failures struct {
-	n      int
-	first  time.Time
-	locked time.Time
-}
-
-func newLockout() *lockout {
-	return &lockout{perClient: map[string]*failures{}, clientMax: 5, overallMax: 20, window: 10 * time.Minute, lockFor: 5 * time.Minute}
-}
-
-func (l *lockout) locked(client string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Before(l.overall.locked) {
-		return true
+	var b struct {
+		PIN       string `json:"pin"`
+		Volunteer string `json:"volunteer"`
 	}
-	f := l.perClient[client]
-	return f != nil && now.Before(f.locked)
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	done, err := s.pins.Begin(ip, now)
+	if err != nil {
+		return err
+	}
+	ok := equalSecret(b.PIN, s.cfg.PIN)
+	done(ok)
+	if !ok {
+		s.log.Warn("wrong volunteer PIN", "client", ip)
+		return errBadPIN
+	}
+	name, err := citizen.NormalizeName(b.Volunteer)
+	if b.Volunteer == "" {
+		name, err = "", nil // the API may omit it: records then name the desk
+	}
+	if err != nil || utf8.RuneCountInString(name) > 60 {
+		return errVolunteer
+	}
+	id, sess := s.sessions.Create(name, now)
+	s.sessions.SetCookie(c, id, sess)
+	return c.JSON(fiber.Map{"csrf_token": sess.CSRF, "volunteer": name})
 }
 
-func (f *failures) add(now time.Time, max int, window, lockFor time.Duration) {
-	if now.Sub(f.first) > window {
-		f.n, f.first = 0, now
-	}
-	f.n++
-	if f.n >= max {
-		f.locked, f.n = now.Add(lockFor), 0
-	}
-}
-
-func (l *lockout) fail(client string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.perClient[client]
-	if f == nil {
-		if len(l.perClient) > 10000 {
-			l.perClient = map[string]*failures{}
-		}
-		f = &failures{}
-		l.perClient[client] = f
-	}
-	f.add(now, l.clientMax, l.window, l.lockFor)
-	l.overall.add(now, l.overallMax, l.window, time.Minute)
-}
-
-func (l *lockout) success(client string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.perClient, client)
+func (s *Server) logout(c *fiber.Ctx) error {
+	s.sessions.End(c)
+	return c.JSON(fiber.Map{"ok": true})
 }
 
 // limiter allows n events per client per minute (fixed window).
@@ -157,8 +137,3 @@ func (l *limiter) allow(client string, now time.Time) bool {
 	l.counts[client]++
 	return true
 }
-
-// equalSecret compares a presented secret (PIN, CSRF token, kiosk token)
-// with the expected one: link.SameSecret, the one constant-time compare
-// of both programs (length hidden, empty never matches).
-func equalSecret(a, b string) bool { return link.SameSecret(a, b) }

@@ -21,29 +21,9 @@ import (
 	"github.com/kyso-vn/kyso/web"
 )
 
-const sessionCookie = "kyso_session"
-
 // csp forbids inline code and every other origin: the pages work offline and
 // a stored name cannot become a script.
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; media-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	setSecurityHeaders(c)
-	return c.Next()
-}
-
-// setSecurityHeaders is also called by the error handler: errors raised
-// before any route runs (413 from the body limit, 431) skip the middleware.
-func setSecurityHeaders(c *fiber.Ctx) {
-	h := &c.Response().Header
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	if strings.HasPrefix(c.Path(), "/api/") {
-		h.Set("Cache-Control", "no-store")
-	}
-}
 
 func (s *Server) notFound(c *fiber.Ctx) error {
 	if strings.HasPrefix(c.Path(), "/api/") {
@@ -273,67 +253,6 @@ func (s *Server) leaveTicket(c *fiber.Ctx) error {
 }
 
 // --- volunteer ---
-
-func (s *Server) sessionOf(c *fiber.Ctx) (session, bool) {
-	now, _ := s.clock.Now()
-	return s.sessions.get(c.Cookies(sessionCookie), now)
-}
-
-// volunteer admits requests with a live session; state-changing ones must
-// also carry the session's CSRF token.
-func (s *Server) volunteer(c *fiber.Ctx) error {
-	sess, ok := s.sessionOf(c)
-	if !ok {
-		return errUnauth
-	}
-	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && !equalSecret(c.Get("X-CSRF-Token"), sess.CSRF) {
-		return errCSRF
-	}
-	c.Locals("volunteer", sess.Volunteer)
-	return c.Next()
-}
-
-func volunteerName(c *fiber.Ctx) string { v, _ := c.Locals("volunteer").(string); return v }
-
-func (s *Server) login(c *fiber.Ctx) error {
-	now, _ := s.clock.Now()
-	ip := c.IP()
-	if !s.logins.allow(ip, now) {
-		return errRateLimited
-	}
-	if s.lockout.locked(ip, now) {
-		return errLocked
-	}
-	var b struct {
-		PIN       string `json:"pin"`
-		Volunteer string `json:"volunteer"`
-	}
-	if err := decode(c, &b); err != nil {
-		return err
-	}
-	if !equalSecret(b.PIN, s.cfg.PIN) {
-		s.lockout.fail(ip, now)
-		s.log.Warn("wrong volunteer PIN", "client", ip)
-		return errBadPIN
-	}
-	s.lockout.success(ip)
-	name, err := citizen.NormalizeName(b.Volunteer)
-	if b.Volunteer == "" {
-		name, err = "", nil // the API may omit it: records then name the desk
-	}
-	if err != nil || utf8.RuneCountInString(name) > 60 {
-		return errVolunteer
-	}
-	id, sess := s.sessions.create(name, now)
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Expires: sess.Expires})
-	return c.JSON(fiber.Map{"csrf_token": sess.CSRF, "volunteer": name})
-}
-
-func (s *Server) logout(c *fiber.Ctx) error {
-	s.sessions.drop(c.Cookies(sessionCookie))
-	c.ClearCookie(sessionCookie)
-	return c.JSON(fiber.Map{"ok": true})
-}
 
 func (s *Server) getSession(c *fiber.Ctx) error {
 	sess, _ := s.sessionOf(c)

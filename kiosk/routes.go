@@ -3,17 +3,13 @@ package kiosk
 import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/compress"
-	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes declares every route of the kiosk, in one place.
+// routes declares every route of the kiosk, in one place. Recovery from
+// panics, body limits and security headers come first (httpx.New).
 func (s *Server) routes() {
 	a := s.app
-	// A panic in a handler would end the whole kiosk (fasthttp does not
-	// recover): turn it into a logged 500 for that one request.
-	a.Use(fiberrecover.New())
-	a.Use(s.securityHeaders)
 
 	// Public: no personal data, ever. Pages and assets are gzipped for cheap
 	// phones on a crowded Wi-Fi; the live stream is not (it must not buffer).

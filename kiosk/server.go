@@ -14,7 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/kyso-vn/kyso/internal/linger"
+	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/queue"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/web"
@@ -28,6 +28,9 @@ type Clock interface {
 	ObserveTablet(deviceTime time.Time)
 }
 
+// maxBody bounds every request body, after decoding (none is decoded).
+const maxBody = 64 << 10
+
 // Server is the kiosk's HTTP face.
 type Server struct {
 	cfg      Config
@@ -37,8 +40,8 @@ type Server struct {
 	app      *fiber.App
 	tmpl     *template.Template
 	broker   *broker
-	sessions *sessions
-	lockout  *lockout
+	sessions *httpx.Sessions
+	pins     *httpx.Throttle
 	joins    *limiter
 	logins   *limiter
 	qr       *qrCache
@@ -82,21 +85,22 @@ func New(cfg Config, q *queue.Queue, clk Clock, log *slog.Logger) (*Server, erro
 	}
 	s := &Server{
 		cfg: cfg, q: q, clock: clk, log: log, tmpl: tmpl,
-		broker: newBroker(), sessions: newSessions(12 * time.Hour), lockout: newLockout(),
+		broker: newBroker(), sessions: newSessions(), pins: newPINThrottle(),
 		joins: newLimiter(cfg.JoinLimit), logins: newLimiter(20), qr: newQRCache(),
 		notify: make(chan struct{}, 1), nonces: newNonces(),
 	}
 	s.metrics = newMetrics(s)
 	s.loadWardInfo()
-	s.app = fiber.New(fiber.Config{
-		Immutable:             true,
-		BodyLimit:             64 << 10,
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
-		ErrorHandler:          s.errorHandler,
-		AppName:               "kyso-kiosk",
-		ReadBufferSize:        8192,
+	s.app = httpx.New(httpx.Config{
+		Name: "kyso-kiosk",
+		// Everything a phone or tablet sends is small JSON; nothing is
+		// compressed; nothing is large.
+		Limits:         httpx.Limits{Default: maxBody},
+		Headers:        httpx.Headers{CSP: csp, NoStorePrefix: "/api/"},
+		Errors:         kioskErrors(log),
+		ReadTimeout:    30 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		ReadBufferSize: 8192,
 	})
 	s.routes()
 	return s, nil
@@ -180,9 +184,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.publishLoop(ctx)
 	}()
 	errc := make(chan error, 1)
-	// Refused requests (413 before the body is read) close lingering, so a
+	// Refused requests (413, 415 before the body is read) close lingering, so a
 	// phone still sending reads the Vietnamese answer instead of a reset.
-	go func() { errc <- s.app.Listener(linger.Listener(ln, 10*time.Second, 1<<20)) }()
+	go func() { errc <- s.app.Listener(httpx.LingerListener(ln, 10*time.Second, 1<<20)) }()
 	select {
 	case err := <-errc:
 		cancel()

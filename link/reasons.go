@@ -48,7 +48,6 @@ var (
 	ReasonWardFull     = &Reason{Status: 503, Code: "store_unavailable", Message: "Máy chủ xã tạm thời không lưu được dữ liệu; điểm sẽ tự gửi lại sau."}
 	ReasonWardRefused  = &Reason{Status: 502, Code: "ward_refused", Message: "Máy chủ xã từ chối dữ liệu; điểm sẽ tự gửi lại sau."}
 	ReasonConflict     = &Reason{Status: 409, Code: "conflicting_record", Field: "records", Message: "Máy chủ xã đã có bản ghi cùng số thứ tự nhưng nội dung khác. Bản gửi sau được giữ riêng để kiểm tra, không ghi đè."}
-	ReasonKioskBroken  = &Reason{Status: 502, Code: "kiosk_unreadable", Message: "Điểm trả lời không đúng định dạng hoặc không niêm phong dữ liệu."}
 )
 
 // Reasons lists every reason, for documentation and tests.
@@ -57,7 +56,7 @@ func Reasons() []*Reason {
 		ReasonUnreachable, ReasonBadWardURL, ReasonBadCode, ReasonCodeLocked, ReasonAlreadyPaired,
 		ReasonBadKioskID, ReasonNoKiosk, ReasonBadNonce, ReasonPairForged,
 		ReasonNotProven, ReasonForgedReply, ReasonImplausible, ReasonTokenRefused, ReasonWardFull,
-		ReasonWardRefused, ReasonConflict, ReasonKioskBroken,
+		ReasonWardRefused, ReasonConflict,
 	}
 }
 

@@ -190,9 +190,9 @@ func PairCodeProof(code, nonce string) string {
 	return hex.EncodeToString(mac(NormalizePairCode(code), "kyso-pair-code", nonce))
 }
 
-// NormalizePairCode is the one reading of a typed code: upper case, no
-// spaces or hyphens, and the letters O and I (not in the alphabet) read as
-// the digits they look like.
+// NormalizePairCode is the one reading of a typed code, the same on both
+// sides (the proof is keyed by it): upper case, no spaces or hyphens, O and
+// I read as 0 and 1 as the ward always has (the alphabet has none of them).
 func NormalizePairCode(c string) string {
 	r := strings.NewReplacer("-", "", " ", "", "O", "0", "I", "1")
 	return r.Replace(strings.ToUpper(strings.TrimSpace(c)))

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
@@ -19,9 +20,10 @@ const (
 	sessionTTL    = 12 * time.Hour
 	maxSessions   = 1000
 	// Login throttling per client address: a short password-guessing
-	// budget, then a pause.
+	// budget (attempts in flight count), then a pause.
 	loginFailLimit  = 10
 	loginFailWindow = 5 * time.Minute
+	loginLockFor    = 5 * time.Minute
 )
 
 // adminSecret is what the data directory keeps of the admin password.
@@ -32,25 +34,16 @@ type adminSecret struct {
 	Hash []byte `json:"hash"`
 }
 
-type session struct {
-	csrf    string
-	expires time.Time
-}
-
-type failWindow struct {
-	n     int
-	start time.Time
-}
-
 // auth holds the admin password hash, the admin sessions and the login
-// throttle.
+// throttle. The secret does not change after setupAdmin; no lock is held
+// while a password is hashed.
 type auth struct {
-	mu       sync.Mutex
 	secret   adminSecret
+	quickMu  sync.Mutex
 	quick    [32]byte // sha256(salt‖password) of the last password that verified
 	hasQuick bool
-	sessions map[string]session
-	fails    map[string]*failWindow
+	sessions *httpx.Sessions
+	throttle *httpx.Throttle
 	now      func() time.Time
 }
 
@@ -70,7 +63,11 @@ func hashPassword(pw string, iter int) (adminSecret, error) {
 // the stored one (that is how an official resets it); with none given and
 // none stored, one is generated and returned so it can be printed once.
 func setupAdmin(st *store.Store, given string, iter int, now func() time.Time) (*auth, string, error) {
-	a := &auth{sessions: map[string]session{}, fails: map[string]*failWindow{}, now: now}
+	a := &auth{
+		sessions: httpx.NewSessions(sessionCookie, sessionTTL, maxSessions),
+		throttle: httpx.NewThrottle(loginFailLimit, loginFailWindow, loginLockFor),
+		now:      now,
+	}
 	err := st.GetSetting(settingAdmin, &a.secret)
 	stored := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -103,12 +100,15 @@ func setupAdmin(st *store.Store, given string, iter int, now func() time.Time) (
 }
 
 // verify checks a password. The PBKDF2 cost is paid once per password: the
-// exports' HTTP Basic auth would otherwise pay it on every download.
+// exports' HTTP Basic auth would otherwise pay it on every download. The
+// hash runs outside any lock: a guessing storm must not stall a logged-in
+// official (it did, 5.2 s, when hashing ran under the sessions' lock).
 func (a *auth) verify(pw string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	q := sha256.Sum256(append(append([]byte{}, a.secret.Salt...), pw...))
-	if a.hasQuick && subtle.ConstantTimeCompare(q[:], a.quick[:]) == 1 {
+	a.quickMu.Lock()
+	quick := a.hasQuick && subtle.ConstantTimeCompare(q[:], a.quick[:]) == 1
+	a.quickMu.Unlock()
+	if quick {
 		return true
 	}
 	if a.secret.Iter <= 0 || len(a.secret.Hash) == 0 {
@@ -118,92 +118,26 @@ func (a *auth) verify(pw string) bool {
 	if err != nil || subtle.ConstantTimeCompare(h, a.secret.Hash) != 1 {
 		return false
 	}
+	a.quickMu.Lock()
 	a.quick, a.hasQuick = q, true
+	a.quickMu.Unlock()
 	return true
 }
 
-// allow reports whether addr may try a password now.
-func (a *auth) allow(addr string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	f := a.fails[addr]
-	if f == nil {
-		return true
+// check tries a user and password from client under the throttle: it
+// refuses with errLocked or httpx.ErrBusy before hashing anything.
+func (a *auth) check(client, user, pw string) (bool, error) {
+	done, err := a.throttle.Begin(client, a.now())
+	if err != nil {
+		return false, err
 	}
-	if a.now().Sub(f.start) > loginFailWindow {
-		delete(a.fails, addr)
-		return true
-	}
-	return f.n < loginFailLimit
+	ok := a.verify(pw) && user == "admin"
+	done(ok)
+	return ok, nil
 }
 
-func (a *auth) failed(addr string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	if len(a.fails) > 10_000 {
-		for k, f := range a.fails {
-			if now.Sub(f.start) > loginFailWindow {
-				delete(a.fails, k)
-			}
-		}
-	}
-	f := a.fails[addr]
-	if f == nil || now.Sub(f.start) > loginFailWindow {
-		f = &failWindow{start: now}
-		a.fails[addr] = f
-	}
-	f.n++
-}
-
-func (a *auth) succeeded(addr string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.fails, addr)
-}
-
-func (a *auth) newSession() (id string, s session) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	if len(a.sessions) >= maxSessions {
-		var oldest string
-		for k, v := range a.sessions {
-			if v.expires.Before(now) {
-				delete(a.sessions, k)
-			} else if oldest == "" || v.expires.Before(a.sessions[oldest].expires) {
-				oldest = k
-			}
-		}
-		if len(a.sessions) >= maxSessions {
-			delete(a.sessions, oldest)
-		}
-	}
-	id = rand.Text() + rand.Text()
-	s = session{csrf: rand.Text(), expires: now.Add(sessionTTL)}
-	a.sessions[id] = s
-	return id, s
-}
-
-func (a *auth) session(id string) (session, bool) {
-	if id == "" {
-		return session{}, false
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s, ok := a.sessions[id]
-	if !ok || a.now().After(s.expires) {
-		delete(a.sessions, id)
-		return session{}, false
-	}
-	return s, true
-}
-
-func (a *auth) endSession(id string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.sessions, id)
-}
+// session returns the live admin session with id.
+func (a *auth) session(id string) (httpx.Session, bool) { return a.sessions.Get(id, a.now()) }
 
 // sameSecret is link.SameSecret, the one constant-time compare of both
 // programs: it hashes first, so a token's length does not leak, and an

@@ -1,6 +1,7 @@
 package ward
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -41,7 +42,7 @@ func FuzzImportBatch(f *testing.F) {
 		if len(data) > 1<<20 {
 			return
 		}
-		_, err := svc.ImportBatch(data)
+		_, err := svc.ImportBatch(bytes.NewReader(data))
 		check(t, err)
 		var b record.Batch
 		if json.Unmarshal(data, &b) != nil || len(b.Records) > 200 {
@@ -52,7 +53,7 @@ func FuzzImportBatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := svc.ImportBatch(resealed)
+		res, err := svc.ImportBatch(bytes.NewReader(resealed))
 		check(t, err)
 		if err == nil && res.New+res.Duplicates+len(res.Conflicts) != len(b.Records) {
 			t.Fatalf("every record is new, a repeat or a conflict: %+v", res)

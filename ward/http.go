@@ -3,6 +3,7 @@ package ward
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,36 +13,54 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kyso-vn/kyso/internal/httpx"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/web/wardweb"
 )
 
-// Limits of one request.
+// Limits of one request body (after decoding: none is decoded).
 const (
-	maxBody   = 64 << 20 // a USB batch of tens of thousands of records
-	maxUpload = 64 << 20
+	maxBody   = 64 << 20 // a push: up to MaxRecordsPerDelivery records
+	maxUpload = 64 << 20 // a USB batch of tens of thousands of records
+	maxCSV    = 4 << 20  // quotas, associations, rounds: a few hundred rows
+	maxForm   = 64 << 10 // everything else: logins, forms, small JSON
 )
 
 // csp forbids everything but the ward's own files: no inline code at all.
 const csp = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
+// limits: every body is at most maxForm and read before routing, except
+// these, which their handlers read after authenticating the sender.
+var limits = httpx.Limits{Default: maxForm, Large: map[string]int64{
+	"POST /api/v1/records":      maxBody,
+	"POST /api/v1/import":       maxUpload,
+	"POST /ui/import":           maxUpload,
+	"POST /api/v1/quotas":       maxCSV,
+	"POST /ui/quotas":           maxCSV,
+	"POST /api/v1/associations": maxCSV,
+	"POST /ui/associations":     maxCSV,
+	"POST /api/v1/rounds":       maxCSV,
+	"POST /ui/rounds":           maxCSV,
+}}
+
 func (s *Service) routes() *fiber.App {
-	app := fiber.New(fiber.Config{
-		Immutable:             true, // handlers keep strings past the request (logs, health)
-		BodyLimit:             maxBody,
-		DisableStartupMessage: true,
-		AppName:               "kyso-ward",
-		ReadTimeout:           2 * time.Minute,
-		WriteTimeout:          10 * time.Minute, // a large export on a slow office network
-		IdleTimeout:           2 * time.Minute,
-		ErrorHandler:          s.errorHandler,
+	app := httpx.New(httpx.Config{
+		Name:        "kyso-ward",
+		Limits:      limits,
+		Headers:     httpx.Headers{CSP: csp, NoStorePrefix: "/"},
+		Errors:      wardErrors(s.log),
+		ReadTimeout: 2 * time.Minute,
+		// A large export on a slow office network.
+		WriteTimeout: 10 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
 	})
-	app.Use(recover.New())
-	app.Use(securityHeaders)
+	// Signed pushes are read before their signature can be checked (it
+	// covers the body): all such reads together hold at most one full push.
+	unverified := httpx.NewBudget(maxBody)
 	app.Get("/healthz", s.healthz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.met.reg, promhttp.HandlerOpts{})))
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(wardweb.Static()), MaxAge: 3600}))
@@ -51,7 +70,7 @@ func (s *Service) routes() *fiber.App {
 	api.Get("/progress", s.getProgress)
 	api.Get("/kiosks", s.getKiosks)
 	api.Get("/villages", s.getVillages)
-	api.Post("/records", s.postRecords)
+	api.Post("/records", func(c *fiber.Ctx) error { return s.postRecords(c, unverified) })
 	api.Post("/pair", s.postPair)
 	api.Get("/prove", s.getProve)
 	api.Post("/pairings", s.admin(true), s.postPairing)
@@ -89,22 +108,6 @@ func (s *Service) routes() *fiber.App {
 
 	app.Use(func(c *fiber.Ctx) error { return errNotFound })
 	return app
-}
-
-func securityHeaders(c *fiber.Ctx) error {
-	setSecurityHeaders(c)
-	return c.Next()
-}
-
-// setSecurityHeaders is also called by the error handler: errors raised
-// before routing never pass the middleware.
-func setSecurityHeaders(c *fiber.Ctx) {
-	h := &c.Response().Header
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
 }
 
 // ---- public ----
@@ -160,15 +163,15 @@ func (s *Service) kioskByToken(tok string) (string, bool) {
 	defer s.mu.RUnlock()
 	found := ""
 	for id, k := range s.kiosks {
-		if sameSecret(tok, k.Token) {
+		if link.SameSecret(tok, k.Token) {
 			found = id
 		}
 	}
 	return found, found != ""
 }
 
-func (s *Service) postRecords(c *fiber.Ctx) error {
-	req, auth, err := s.openPush(c) // see ingest.go: authenticated before parsing
+func (s *Service) postRecords(c *fiber.Ctx, unverified *httpx.Budget) error {
+	req, auth, err := s.openPush(c, unverified) // see ingest.go: authenticated before the body is read
 	if err != nil {
 		return err
 	}
@@ -216,25 +219,25 @@ func (s *Service) authenticate(c *fiber.Ctx, changes bool) error {
 		if changes {
 			tok := c.Get("X-CSRF-Token")
 			if tok == "" {
+				// A form: its body is read now, after the session
+				// (SameSite=Strict: never sent by a foreign page) was found.
 				tok = c.FormValue("csrf_token")
 			}
-			if !sameSecret(tok, sess.csrf) {
+			if !link.SameSecret(tok, sess.CSRF) {
 				return errCSRF
 			}
 		}
-		c.Locals("csrf", sess.csrf)
+		c.Locals("csrf", sess.CSRF)
 		return nil
 	}
 	if user, pw, ok := basicAuth(c); ok {
-		ip := c.IP()
-		if !s.auth.allow(ip) {
-			return errLocked
+		ok, err := s.auth.check(c.IP(), user, pw)
+		if err != nil {
+			return err
 		}
-		if user != "admin" || !s.auth.verify(pw) {
-			s.auth.failed(ip)
+		if !ok {
 			return errUnauth
 		}
-		s.auth.succeeded(ip)
 		if changes && crossSite(c) {
 			return errCrossSite
 		}
@@ -268,29 +271,22 @@ func (s *Service) page(changes bool) fiber.Handler {
 	}
 }
 
-func (s *Service) login(c *fiber.Ctx, password string) (session, error) {
+func (s *Service) login(c *fiber.Ctx, password string) (httpx.Session, error) {
 	ip := c.IP()
-	if !s.auth.allow(ip) {
-		return session{}, errLocked
+	ok, err := s.auth.check(ip, "admin", password)
+	if err != nil {
+		return httpx.Session{}, err
 	}
-	if !s.auth.verify(password) {
-		s.auth.failed(ip)
+	if !ok {
 		s.log.Warn("admin login failed", "addr", ip)
-		return session{}, errBadPassword
+		return httpx.Session{}, errBadPassword
 	}
-	s.auth.succeeded(ip)
-	id, sess := s.auth.newSession()
-	c.Cookie(&fiber.Cookie{
-		Name: sessionCookie, Value: id, Path: "/", Expires: sess.expires,
-		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https",
-	})
+	id, sess := s.auth.sessions.Create("admin", s.cfg.Now())
+	s.auth.sessions.SetCookie(c, id, sess)
 	return sess, nil
 }
 
-func (s *Service) logout(c *fiber.Ctx) {
-	s.auth.endSession(c.Cookies(sessionCookie))
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(1, 0), HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode})
-}
+func (s *Service) logout(c *fiber.Ctx) { s.auth.sessions.End(c) }
 
 func (s *Service) apiLogin(c *fiber.Ctx) error {
 	var body struct {
@@ -303,7 +299,7 @@ func (s *Service) apiLogin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"csrf_token": sess.csrf})
+	return c.JSON(fiber.Map{"csrf_token": sess.CSRF})
 }
 
 func (s *Service) apiLogout(c *fiber.Ctx) error {
@@ -326,8 +322,10 @@ func (s *Service) getQuarantine(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items})
 }
 
-// upload returns a request's file: the multipart field "file", or the body.
-func upload(c *fiber.Ctx) ([]byte, error) {
+// uploadFile opens a request's file: the multipart field "file", or the
+// body itself, as a stream within the route's limit. Multipart parts over
+// a few KB wait in a temporary file, not in memory.
+func uploadFile(c *fiber.Ctx) (io.ReadCloser, error) {
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
 		fh, err := c.FormFile("file")
 		if err != nil {
@@ -337,32 +335,45 @@ func upload(c *fiber.Ctx) ([]byte, error) {
 		if err != nil {
 			return nil, errNoFile
 		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
-		if err != nil {
-			return nil, errNoFile
-		}
-		if len(b) > maxUpload {
-			return nil, errTooLarge
-		}
-		if len(b) == 0 {
-			return nil, errNoFile
-		}
-		return b, nil
+		return f, nil
 	}
-	b := c.Body()
-	if len(b) == 0 {
+	if c.Request().Header.ContentLength() == 0 {
 		return nil, errNoFile
 	}
-	return append([]byte(nil), b...), nil
+	return io.NopCloser(httpx.Reader(c)), nil
 }
 
+// upload reads a request's file (see uploadFile), at most limit bytes.
+func upload(c *fiber.Ctx, limit int64) ([]byte, error) {
+	f, err := uploadFile(c)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	var he *httpx.Error
+	switch {
+	case errors.As(err, &he):
+		return nil, he
+	case err != nil:
+		return nil, errNoFile
+	case int64(len(b)) > limit:
+		return nil, errTooLarge
+	case len(b) == 0:
+		return nil, errNoFile
+	}
+	return b, nil
+}
+
+// postImport streams the batch file into ImportBatch: a file of millions
+// of empty records is refused at the first one, not after it was all held.
 func (s *Service) postImport(c *fiber.Ctx) error {
-	data, err := upload(c)
+	f, err := uploadFile(c)
 	if err != nil {
 		return err
 	}
-	res, err := s.ImportBatch(data)
+	defer f.Close()
+	res, err := s.ImportBatch(f)
 	if err != nil {
 		return err
 	}
@@ -370,7 +381,7 @@ func (s *Service) postImport(c *fiber.Ctx) error {
 }
 
 func (s *Service) postQuotas(c *fiber.Ctx) error {
-	data, err := upload(c)
+	data, err := upload(c, maxCSV)
 	if err != nil {
 		return err
 	}
@@ -386,9 +397,9 @@ func (s *Service) postQuotas(c *fiber.Ctx) error {
 // empty body is allowed (it clears the list).
 func textBody(c *fiber.Ctx) ([]byte, error) {
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
-		return upload(c)
+		return upload(c, maxCSV)
 	}
-	return c.Body(), nil
+	return httpx.Body(c)
 }
 
 func (s *Service) postAssociations(c *fiber.Ctx) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/store"
@@ -198,15 +199,26 @@ type pushAuth struct {
 // nothing) and returns its request. Our kiosks sign and seal (the token
 // never travels; see link/sign.go); the contract's Bearer push with a plain
 // JSON body stays accepted.
-func (s *Service) openPush(c *fiber.Ctx) (link.PushRequest, pushAuth, error) {
+func (s *Service) openPush(c *fiber.Ctx, unverified *httpx.Budget) (link.PushRequest, pushAuth, error) {
 	var req link.PushRequest
-	body := c.Body()
 	var auth pushAuth
+	var body []byte
 	if id, nonce, sig, signed := link.ParsePushAuthorization(c.Get(fiber.HeaderAuthorization)); signed {
+		// Our kiosks sign and seal (the token never travels). A known id
+		// is needed before any byte is read; the signature is checked on
+		// a body read within a budget shared by all unverified pushes.
 		tok, known := s.tokenFor(id)
-		if !known || !link.VerifyPush(tok, id, nonce, sig, body) {
+		if !known {
 			return req, auth, errBadToken
 		}
+		b, err := httpx.BodyWithin(c, unverified)
+		if err != nil {
+			return req, auth, err
+		}
+		if !link.VerifyPush(tok, id, nonce, sig, b) {
+			return req, auth, errBadToken
+		}
+		body = b
 		plain, err := link.OpenPayload(tok, nonce, body)
 		if err != nil {
 			return req, auth, errBadJSON
@@ -217,7 +229,11 @@ func (s *Service) openPush(c *fiber.Ctx) (link.PushRequest, pushAuth, error) {
 		if !ok {
 			return req, auth, errBadToken
 		}
-		auth.kioskID = id
+		b, err := httpx.Body(c)
+		if err != nil {
+			return req, auth, err
+		}
+		auth.kioskID, body = id, b
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		return req, auth, errBadJSON

@@ -207,7 +207,7 @@ func TestExactlyOnceAcrossPaths(t *testing.T) {
 				case 1:
 					assert.NoError(t, h.svc.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: kioskURL}))
 				case 2:
-					_, err := h.svc.ImportBatch(file)
+					_, err := h.svc.ImportBatch(bytes.NewReader(file))
 					assert.NoError(t, err)
 				}
 			}

@@ -3,8 +3,8 @@ package ward
 import "time"
 
 // Refused requests are answered, then their connection closes lingering
-// (internal/linger) so that a kiosk still sending a too-large body reads
-// the 413 instead of a reset.
+// (httpx.LingerListener) so that a kiosk still sending a body that was
+// refused unread (too large, wrong token) reads the answer, not a reset.
 const (
 	lingerTime  = 10 * time.Second
 	lingerBytes = 2 * maxBody

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/quota"
@@ -20,12 +22,14 @@ import (
 // ImportBatch verifies a USB batch file against the token of the kiosk it
 // names and ingests its records. A file that is not a batch, that names an
 // unregistered kiosk, or whose signature does not match (tampered, or from
-// another commune's kiosk with the same id) is refused whole.
-func (s *Service) ImportBatch(data []byte) (IngestResult, error) {
-	b, err := record.OpenBatch(data, s.tokenFor)
+// another commune's kiosk with the same id) is refused whole. The file is
+// decoded as it is read: an unusable record, or one past
+// MaxRecordsPerDelivery, ends the reading at once.
+func (s *Service) ImportBatch(file io.Reader) (IngestResult, error) {
+	b, err := record.ReadBatch(file, s.tokenFor, MaxRecordsPerDelivery)
 	if err != nil {
 		s.met.imports.WithLabelValues("refused").Inc()
-		return IngestResult{}, batchError(data, err)
+		return IngestResult{}, batchError(b.KioskID, err)
 	}
 	res, err := s.ingest(b.KioskID, b.Records, contact{via: store.ViaFile, headSeq: b.HeadSeq})
 	if err != nil {
@@ -38,16 +42,20 @@ func (s *Service) ImportBatch(data []byte) (IngestResult, error) {
 }
 
 // batchError explains a refused file in words an official can act on.
-func batchError(data []byte, err error) *apiError {
-	var claim struct {
-		KioskID string `json:"kiosk_id"`
-	}
-	_ = json.Unmarshal(data, &claim)
+func batchError(claim string, err error) error {
 	who := "không rõ"
-	if link.ValidKioskID(claim.KioskID) {
-		who = claim.KioskID
+	if link.ValidKioskID(claim) {
+		who = claim
 	}
+	var re *record.RecordError
+	var he *httpx.Error
 	switch {
+	case errors.As(err, &he):
+		return he // reading the upload failed (too large, broken off)
+	case errors.Is(err, record.ErrBatchTooLarge):
+		return newErr(413, "too_many_records", "file", fmt.Sprintf("Tệp có quá nhiều bản ghi (tối đa %d trong một tệp). Không nhập bản ghi nào.", MaxRecordsPerDelivery))
+	case errors.As(err, &re):
+		return newErr(422, "invalid_record", "file", fmt.Sprintf("Bản ghi thứ %d trong tệp của điểm «%s» không hợp lệ (%s). Không nhập bản ghi nào. Hãy tải lại tệp từ máy điểm cài đặt.", re.Index+1, who, re.Err.Error()))
 	case errors.Is(err, record.ErrBatchFormat):
 		return newErr(400, "invalid_batch", "file", "Tệp này không phải là tệp dữ liệu của điểm cài đặt kyso (kyso-batch/1). Không nhập bản ghi nào.")
 	case errors.Is(err, record.ErrBatchUnknown):

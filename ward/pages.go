@@ -131,11 +131,12 @@ func (s *Service) failed(c *fiber.Ctx, back string, err error) error {
 }
 
 func (s *Service) uiImport(c *fiber.Ctx) error {
-	data, err := upload(c)
+	f, err := uploadFile(c)
 	if err != nil {
 		return s.failed(c, "nhap", err)
 	}
-	res, err := s.ImportBatch(data)
+	defer f.Close()
+	res, err := s.ImportBatch(f)
 	if err != nil {
 		return s.failed(c, "nhap", err)
 	}
@@ -149,7 +150,7 @@ func (s *Service) uiImport(c *fiber.Ctx) error {
 }
 
 func (s *Service) uiQuotas(c *fiber.Ctx) error {
-	data, err := upload(c)
+	data, err := upload(c, maxCSV)
 	if err != nil {
 		return s.failed(c, "caidat", err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/kyso-vn/kyso/internal/linger"
+	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
@@ -337,7 +337,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 
 	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listener(linger.Listener(ln, lingerTime, lingerBytes)) }()
+	go func() { errc <- s.app.Listener(httpx.LingerListener(ln, lingerTime, lingerBytes)) }()
 	close(s.ready)
 	s.log.Info("ward serving", "addr", ln.Addr().String(), "version", s.cfg.Version)
 	var err error

@@ -133,6 +133,7 @@ type kioskOpts struct {
 	JoinLimit int
 	DataKey   string // path of a key file
 	Extra     []string
+	Bin       string // default bins.kiosk
 }
 
 const (
@@ -158,7 +159,11 @@ func startKiosk(t *testing.T, o kioskOpts) *proc {
 		args = append(args, "--data-key", o.DataKey)
 	}
 	args = append(args, o.Extra...)
-	p := &proc{t: t, bin: bins.kiosk, args: args, addr: addr, out: &syncBuffer{}}
+	bin := bins.kiosk
+	if o.Bin != "" {
+		bin = o.Bin
+	}
+	p := &proc{t: t, bin: bin, args: args, addr: addr, out: &syncBuffer{}}
 	p.start()
 	t.Cleanup(p.stop)
 	return p

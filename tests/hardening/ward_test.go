@@ -30,6 +30,7 @@ var wardKiosks = []struct{ ID, Token string }{
 type wardOpts struct {
 	Data  string
 	Extra []string
+	Bin   string // default bins.ward
 }
 
 // startWard runs bin/ward on a free port with the Cẩm Ngọc quotas.
@@ -46,7 +47,11 @@ func startWard(t *testing.T, o wardOpts) *proc {
 		args = append(args, "--kiosk", k.ID+":"+k.Token)
 	}
 	args = append(args, o.Extra...)
-	p := &proc{t: t, bin: bins.ward, args: args, addr: addr, out: &syncBuffer{}}
+	bin := bins.ward
+	if o.Bin != "" {
+		bin = o.Bin
+	}
+	p := &proc{t: t, bin: bin, args: args, addr: addr, out: &syncBuffer{}}
 	p.start()
 	t.Cleanup(p.stop)
 	return p

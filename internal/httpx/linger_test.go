@@ -1,4 +1,4 @@
-package linger
+package httpx
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ func TestRefusedBodyStillGetsTheAnswer(t *testing.T) {
 	app.Post("/", func(c *fiber.Ctx) error { return c.SendStatus(200) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	go func() { _ = app.Listener(Listener(ln, 5*time.Second, 64<<20)) }()
+	go func() { _ = app.Listener(LingerListener(ln, 5*time.Second, 64<<20)) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(time.Second) })
 
 	body := bytes.Repeat([]byte("x"), 8<<20)
@@ -44,7 +44,7 @@ func TestIdleConnectionDoesNotHoldShutdown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan struct{})
-	go func() { _ = app.Listener(Listener(ln, 10*time.Second, 64<<20)); close(done) }()
+	go func() { _ = app.Listener(LingerListener(ln, 10*time.Second, 64<<20)); close(done) }()
 	// A raw client that keeps its connection open and never closes on FIN.
 	c, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
