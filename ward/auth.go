@@ -125,15 +125,37 @@ func (a *auth) verify(pw string) bool {
 }
 
 // check tries a user and password from client under the throttle: it
-// refuses with errLocked or httpx.ErrBusy before hashing anything.
-func (a *auth) check(client, user, pw string) (bool, error) {
+// refuses with errLocked or httpx.ErrBusy before hashing anything. lookup
+// finds a unit head's secret; the admin's is the auth's own.
+func (a *auth) check(client, user, pw string, lookup func(string) (adminSecret, bool)) (bool, error) {
 	done, err := a.throttle.Begin(client, a.now())
 	if err != nil {
 		return false, err
 	}
-	ok := a.verify(pw) && user == "admin"
+	var ok bool
+	switch {
+	case user == adminLogin:
+		ok = a.verify(pw)
+	case lookup != nil:
+		if sec, found := lookup(user); found {
+			ok = sec.matches(pw)
+		} else {
+			// Pay the same cost for an unknown login: the time must not
+			// tell which logins exist.
+			_ = a.secret.matches(pw + "\x00")
+		}
+	}
 	done(ok)
 	return ok, nil
+}
+
+// matches checks pw against the secret (PBKDF2, no lock held).
+func (sec adminSecret) matches(pw string) bool {
+	if sec.Iter <= 0 || len(sec.Hash) == 0 {
+		return false
+	}
+	h, err := pbkdf2.Key(sha256.New, pw, sec.Salt, sec.Iter, len(sec.Hash))
+	return err == nil && subtle.ConstantTimeCompare(h, sec.Hash) == 1
 }
 
 // session returns the live admin session with id.

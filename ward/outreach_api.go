@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -120,28 +119,17 @@ type RosterReply struct {
 	Merged    []roster.Skip `json:"merged"`
 }
 
-// uploadFile reads the multipart file field within the roster limit.
-func uploadFile(c *fiber.Ctx) (name string, data []byte, err error) {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return "", nil, errNoFile
-	}
-	if fh.Size > maxRosterBytes {
-		return "", nil, newErr(413, "too_large", "file", "Tệp quá lớn (tối đa 50 MB).")
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return "", nil, errNoFile
-	}
-	defer f.Close()
-	data, err = io.ReadAll(io.LimitReader(f, maxRosterBytes+1))
+// rosterUpload reads the multipart file field within the roster limit, with
+// the file's name (the parser sniffs the content; the name is for messages).
+func rosterUpload(c *fiber.Ctx) (name string, data []byte, err error) {
+	data, err = upload(c, maxRosterBytes)
 	if err != nil {
 		return "", nil, err
 	}
-	if len(data) > maxRosterBytes {
-		return "", nil, newErr(413, "too_large", "file", "Tệp quá lớn (tối đa 50 MB).")
+	if fh, err := c.FormFile("file"); err == nil {
+		name = fh.Filename
 	}
-	return fh.Filename, data, nil
+	return name, data, nil
 }
 
 func rosterErr(err error) error {
@@ -158,7 +146,7 @@ type rosterError struct{ e *roster.Error }
 func (r *rosterError) Error() string { return r.e.Message }
 
 func (o *outreachAPI) postRoster(c *fiber.Ctx, p principal) error {
-	name, data, err := uploadFile(c)
+	name, data, err := rosterUpload(c)
 	if err != nil {
 		return err
 	}
@@ -428,7 +416,7 @@ func (o *outreachAPI) postVNPT(c *fiber.Ctx, p principal) error {
 	if !p.Admin() {
 		return errAdminOnly
 	}
-	name, data, err := uploadFile(c)
+	name, data, err := rosterUpload(c)
 	if err != nil {
 		return err
 	}
