@@ -70,6 +70,7 @@ func (s *Service) routes() *fiber.App {
 
 	api := app.Group("/api/v1")
 	api.Get("/progress", s.getProgress)
+	api.Get("/progress/full", s.admin(false), func(c *fiber.Ctx) error { return c.JSON(s.Progress()) })
 	api.Get("/kiosks", s.getKiosks)
 	api.Get("/villages", s.getVillages)
 	api.Post("/records", func(c *fiber.Ctx) error { return s.postRecords(c, unverified) })
@@ -89,10 +90,11 @@ func (s *Service) routes() *fiber.App {
 	api.Post("/pulls", s.admin(true), s.postPull)
 	api.Delete("/pulls/:id", s.admin(true), s.deletePull)
 
-	exp := app.Group("/export", s.admin(false))
-	exp.Get("/completions.csv", s.exportCompletionsCSV)
-	exp.Get("/completions.xlsx", s.exportCompletionsXLSX)
-	exp.Get("/summary.xlsx", s.exportSummaryXLSX)
+	// Exports: the admin's, and the unit heads' working lists (outreach).
+	exp := app.Group("/export")
+	exp.Get("/completions.csv", s.admin(false), s.exportCompletionsCSV)
+	exp.Get("/completions.xlsx", s.admin(false), s.exportCompletionsXLSX)
+	exp.Get("/summary.xlsx", s.admin(false), s.exportSummaryXLSX)
 
 	s.outreachRoutes(api, exp)
 

@@ -132,18 +132,20 @@ func rosterUpload(c *fiber.Ctx) (name string, data []byte, err error) {
 	return name, data, nil
 }
 
+// rosterErr turns a refused file into the usual error: its message says
+// what was wrong and, for a column it could not find, the headers it saw.
 func rosterErr(err error) error {
-	if e, ok := roster.AsError(err); ok {
-		return &rosterError{e}
+	e, ok := roster.AsError(err)
+	if !ok {
+		return err
 	}
-	return err
+	status := 422
+	switch e.Code {
+	case roster.CodeTooLarge, roster.CodeTooManyRows:
+		status = 413
+	}
+	return newErr(status, e.Code, e.Field, e.Message)
 }
-
-// rosterError carries the mapping step's details (headers seen, sheets) to
-// the client with the usual error shape.
-type rosterError struct{ e *roster.Error }
-
-func (r *rosterError) Error() string { return r.e.Message }
 
 func (o *outreachAPI) postRoster(c *fiber.Ctx, p principal) error {
 	name, data, err := rosterUpload(c)

@@ -522,7 +522,12 @@ func (s *Service) updatePlan(change func(*quota.Plan)) error {
 // Progress computes the public progress document.
 func (s *Service) Progress() tally.Progress {
 	now := s.cfg.Now()
-	return tally.Compute(s.Plan(), s.tally.Snapshot(now, s.cfg.RecentDays), now)
+	p := tally.Compute(s.Plan(), s.tally.Snapshot(now, s.cfg.RecentDays), now)
+	if s.book != nil {
+		v, a := s.book.ConfirmedCounts()
+		p.SetConfirmed(v, a)
+	}
+	return p
 }
 
 // ListKiosksOffline lists the kiosks registered in a ward's data directory
