@@ -99,6 +99,40 @@ func (t *Throttle) Begin(client string, now time.Time) (done func(ok bool), err 
 	return func(ok bool) { once.Do(func() { t.end(client, a, ok, now) }) }, nil
 }
 
+// Locked reports ErrLocked when client may not try now (locked, or its
+// budget taken by failures and attempts in flight), without starting an
+// attempt: for a cheap check (a cached hash) that may then Forget.
+func (t *Throttle) Locked(client string, now time.Time) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if now.Before(t.overall.locked) {
+		return ErrLocked
+	}
+	a := t.clients[client]
+	if a == nil {
+		return nil
+	}
+	a.roll(now, t.Window)
+	if now.Before(a.locked) || a.failed+a.inFlight >= t.PerClient {
+		return ErrLocked
+	}
+	return nil
+}
+
+// Forget clears a client's failures after it proved its secret by a cheap
+// check (see Locked).
+func (t *Throttle) Forget(client string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a := t.clients[client]; a != nil {
+		if a.inFlight == 0 {
+			delete(t.clients, client)
+		} else {
+			a.failed = 0
+		}
+	}
+}
+
 // end records an attempt's outcome. now is the attempt's start: a slow
 // evaluation does not move the window.
 func (t *Throttle) end(client string, a *attempts, ok bool, now time.Time) {

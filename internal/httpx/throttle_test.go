@@ -146,3 +146,27 @@ func TestEqualSecret(t *testing.T) {
 	assert.False(t, EqualSecret("", ""))
 	assert.Len(t, RandomToken(), 52)
 }
+
+func TestThrottleLockedAndForget(t *testing.T) {
+	th := NewThrottle(2, 5*time.Minute, 5*time.Minute)
+	assert.NoError(t, th.Locked("a", t0))
+	done, err := th.Begin("a", t0)
+	require.NoError(t, err)
+	done(false)
+	done, err = th.Begin("a", t0)
+	require.NoError(t, err)
+	assert.ErrorIs(t, th.Locked("a", t0), ErrLocked, "budget taken: one failure, one in flight")
+	done(false)
+	assert.ErrorIs(t, th.Locked("a", t0), ErrLocked)
+
+	done, err = th.Begin("b", t0)
+	require.NoError(t, err)
+	done(false)
+	th.Forget("b") // proved its secret by a cheap check
+	for range 2 {
+		done, err = th.Begin("b", t0)
+		require.NoError(t, err)
+		done(false)
+	}
+	assert.ErrorIs(t, th.Locked("b", t0), ErrLocked)
+}
