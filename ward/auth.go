@@ -147,6 +147,8 @@ func (a *auth) check(client, user, pw string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// verify tries the cached hash first: a request that waited for its
+	// turn behind the one that verified this password hashes nothing.
 	ok := a.verify(pw) && user == "admin"
 	done(ok)
 	return ok, nil

@@ -94,9 +94,30 @@ func TestThrottleCountsAttemptsInFlight(t *testing.T) {
 	assert.LessOrEqual(t, most.Load(), int32(2), "evaluations at once from one client")
 }
 
+// Three requests at once with the right secret (a script): each waits for
+// its turn rather than being refused.
+func TestThrottleWaitsForATurn(t *testing.T) {
+	th := NewThrottle(10, 5*time.Minute, 5*time.Minute)
+	var wg sync.WaitGroup
+	var served atomic.Int32
+	for range 3 {
+		wg.Go(func() {
+			done, err := th.Begin("127.0.0.1", t0)
+			if !assert.NoError(t, err) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+			done(true)
+			served.Add(1)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(3), served.Load())
+}
+
 func TestThrottleBoundsEvaluationsOverall(t *testing.T) {
 	th := NewThrottle(10, 5*time.Minute, 5*time.Minute)
-	th.InFlightPerClient, th.InFlight = 1, 2
+	th.InFlightPerClient, th.InFlight, th.Wait = 1, 2, 0
 	d1, err := th.Begin("a", t0)
 	require.NoError(t, err)
 	_, err = th.Begin("a", t0)
