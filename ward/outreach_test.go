@@ -2,6 +2,7 @@ package ward
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/kyso-vn/kyso/announce"
 	"github.com/kyso-vn/kyso/internal/testenv"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/roster"
 )
@@ -394,3 +396,46 @@ func TestSessionsScheduleAndAnnouncements(t *testing.T) {
 }
 
 var announceZone = time.FixedZone("ICT", 7*3600)
+
+// TestTonightOverTheLink: a paired kiosk learns today's invited households
+// of its village (names, masked CCCD, a keyed match; never the CCCD) and
+// reports an arrival, which the ward counts on the session.
+func TestTonightOverTheLink(t *testing.T) {
+	h := start(t, testConfig(t))
+	today := time.Now().In(announceZone)
+	h.clock.Set(time.Date(today.Year(), today.Month(), today.Day(), 8, 0, 0, 0, announceZone))
+	a := h.login()
+	book, err := os.ReadFile(donglaoBook)
+	require.NoError(t, err)
+	body, ct := rosterUploadBody(t, nil, "so-ho-dong-lao.xlsx", book)
+	require.Equal(t, 200, a.post(t, h.url+"/api/v1/roster", body, ct).status)
+	r := a.postJSON(t, h.url+"/api/v1/sessions", map[string]any{"sessions": []map[string]any{
+		{"village": "Đông Lão", "date": today.Format("2006-01-02"), "start": "19:00", "end": "21:00", "desks": 1},
+	}})
+	require.Equal(t, 201, r.status, string(r.body))
+	require.Equal(t, 200, a.postJSON(t, h.url+"/api/v1/schedule", ScheduleRequest{Village: "Đông Lão"}).status)
+
+	wc := &link.WardClient{URL: h.url, KioskID: "kiosk-a", Token: tokA}
+	tn, err := wc.Tonight(context.Background(), "thôn Đông Lão")
+	require.NoError(t, err)
+	require.Len(t, tn.Sessions, 1)
+	require.NotEmpty(t, tn.Sessions[0].Households)
+	first := tn.Sessions[0].Households[0]
+	assert.Equal(t, "Hà Thị Trang", first.Head)
+	raw, _ := json.Marshal(tn)
+	assert.NotContains(t, string(raw), "038179000501", "no full CCCD reaches the kiosk")
+	assert.Equal(t, link.CCCDMatch(tokA, "038179000501"), first.Members[0].Match)
+
+	// Another kiosk's token cannot read it; a stranger gets nothing.
+	bad := &link.WardClient{URL: h.url, KioskID: "kiosk-a", Token: tokB}
+	_, err = bad.Tonight(context.Background(), "Đông Lão")
+	require.Error(t, err)
+
+	require.NoError(t, wc.Report(context.Background(), []link.Arrival{{Person: first.Members[0].Key, How: "join"}}))
+	var ss struct {
+		Sessions []SessionReply `json:"sessions"`
+	}
+	a.get(t, h.url+"/api/v1/sessions?village=%C4%90%C3%B4ng%20L%C3%A3o").json(t, &ss)
+	require.Len(t, ss.Sessions, 1)
+	assert.Equal(t, 1, ss.Sessions[0].Arrived)
+}

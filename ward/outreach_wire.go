@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/kyso-vn/kyso/announce"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/outreach"
 	"github.com/kyso-vn/kyso/ward/quota"
@@ -85,6 +86,8 @@ func (s *Service) joinURL(village string) string {
 // outreachRoutes adds the outreach endpoints: unit heads and the admin.
 func (s *Service) outreachRoutes(api, exp fiber.Router) {
 	o := s.out
+	api.Post(strings.TrimPrefix(link.PathTonight, "/api/v1"), s.postTonight)
+	api.Post(strings.TrimPrefix(link.PathArrivals, "/api/v1"), s.postArrivals)
 	api.Post("/users", s.admin(true), s.postUser)
 	api.Get("/users", s.admin(false), func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"users": s.users.list()}) })
 	api.Post("/roster", s.unit(true, o.postRoster))
@@ -127,4 +130,103 @@ func cleanCommune(s string) string {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
+}
+
+// openSealed authenticates a sealed kiosk request (signed like a push) and
+// returns its plain body with what the signed reply needs.
+func (s *Service) openSealed(c *fiber.Ctx) (kioskID, token, nonce string, plain []byte, err error) {
+	id, nonce, sig, signed := link.ParsePushAuthorization(c.Get(fiber.HeaderAuthorization))
+	if !signed {
+		return "", "", "", nil, errBadToken
+	}
+	tok, known := s.tokenFor(id)
+	body := c.Body()
+	if !known || !link.VerifyPush(tok, id, nonce, sig, body) {
+		return "", "", "", nil, errBadToken
+	}
+	plain, err = link.OpenPayload(tok, nonce, body)
+	if err != nil {
+		return "", "", "", nil, errBadJSON
+	}
+	return id, tok, nonce, plain, nil
+}
+
+// sendSealed answers a sealed request: the reply sealed (it may carry
+// names) and signed for the kiosk.
+func sendSealed(c *fiber.Ctx, v any, token, kind, kioskID, nonce string) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sealed, err := link.SealPayload(token, nonce, b)
+	if err != nil {
+		return err
+	}
+	c.Set(link.ReplyHeader, link.SignReply(token, kind, kioskID, nonce, fiber.StatusOK, sealed))
+	c.Set(fiber.HeaderContentType, link.SealedType)
+	return c.Status(fiber.StatusOK).Send(sealed)
+}
+
+// postTonight gives a paired kiosk its village's sessions of the day and
+// their invited households: names and masked CCCDs, and a keyed match of
+// each CCCD so the kiosk can recognise an invited citizen who joins.
+func (s *Service) postTonight(c *fiber.Ctx) error {
+	id, tok, nonce, plain, err := s.openSealed(c)
+	if err != nil {
+		return err
+	}
+	var req link.TonightRequest
+	if err := json.Unmarshal(plain, &req); err != nil || req.KioskID != id {
+		return errBadJSON
+	}
+	village := quota.Clean(req.Village)
+	if l, ok := s.out.villageLabel(village); ok {
+		village = l
+	}
+	now := s.cfg.Now()
+	out := link.Tonight{Village: village, Date: now.In(quota.Location).Format("2006-01-02"), Sessions: []link.TonightSession{}}
+	for _, ss := range s.book.Today(village, now) {
+		ts := link.TonightSession{ID: ss.ID, Place: ss.Place, Start: ss.Start, End: ss.End, Households: []link.TonightHousehold{}}
+		for _, h := range s.book.Invited(ss.ID) {
+			th := link.TonightHousehold{Key: h.Key, Head: h.Head}
+			for _, m := range h.Members {
+				p := link.TonightPerson{Key: m.Key, Name: m.Name, CCCDMasked: m.CCCDMasked, Arrived: m.Arrived}
+				if m.CCCD != "" {
+					p.Match = link.CCCDMatch(tok, m.CCCD)
+				}
+				th.Members = append(th.Members, p)
+			}
+			ts.Households = append(ts.Households, th)
+		}
+		out.Sessions = append(out.Sessions, ts)
+	}
+	return sendSealed(c, out, tok, link.ReplyTonight, id, nonce)
+}
+
+// postArrivals records who came to a session, as the kiosk saw it.
+func (s *Service) postArrivals(c *fiber.Ctx) error {
+	id, tok, nonce, plain, err := s.openSealed(c)
+	if err != nil {
+		return err
+	}
+	var req link.Arrivals
+	if err := json.Unmarshal(plain, &req); err != nil || req.KioskID != id || len(req.Arrivals) > 1000 {
+		return errBadJSON
+	}
+	n := 0
+	for _, a := range req.Arrivals {
+		how := "join"
+		if a.How == "hand" {
+			how = "hand"
+		}
+		sid, err := s.book.Arrive("", a.Person, how)
+		if err != nil {
+			return err
+		}
+		if sid != "" {
+			n++
+		}
+	}
+	s.log.Info("arrivals", "kiosk", id, "reported", len(req.Arrivals), "matched", n)
+	return sendSealed(c, fiber.Map{"matched": n}, tok, link.ReplyArrivals, id, nonce)
 }
