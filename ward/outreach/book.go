@@ -1,6 +1,7 @@
 package outreach
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
@@ -114,6 +115,24 @@ type Book struct {
 	vnpt     map[string]Confirmation      // CCCD → row
 	failures map[string]Failure           // CCCD → last failure
 	order    int
+
+	saltPending bool // the salt is not stored yet
+}
+
+// put writes through the store, with the salt the first time; the caller
+// holds b.mu.
+func (b *Book) put(set map[string][]byte, del []string) error {
+	if b.saltPending {
+		if set == nil {
+			set = map[string][]byte{}
+		}
+		set[kSalt] = b.salt
+	}
+	if err := b.st.PutBatch(set, del); err != nil {
+		return err
+	}
+	b.saltPending = false
+	return nil
 }
 
 // Open loads the book from st. salt makes person keys unguessable; it is
@@ -129,11 +148,13 @@ func Open(st Store) (*Book, error) {
 		return nil, err
 	}
 	if len(b.salt) == 0 {
-		sum := sha256.Sum256([]byte(time.Now().String()))
-		b.salt = sum[:]
-		if err := st.PutBatch(map[string][]byte{kSalt: b.salt}, nil); err != nil {
+		// Written with the first write that keys anyone (put): opening
+		// must not need a writable disk.
+		b.salt = make([]byte, 32)
+		if _, err := rand.Read(b.salt); err != nil {
 			return nil, err
 		}
+		b.saltPending = true
 	}
 	load := func(prefix string, fn func(k string, v []byte) error) error {
 		return st.Each(prefix, func(k string, v []byte) error { return fn(strings.TrimPrefix(k, prefix), v) })
@@ -312,7 +333,7 @@ func (b *Book) Import(kind string, in []Input) (ImportResult, error) {
 		set[pPerson+key] = v
 	}
 	if len(set) > 0 {
-		if err := b.st.PutBatch(set, nil); err != nil {
+		if err := b.put(set, nil); err != nil {
 			return ImportResult{}, err
 		}
 	}
@@ -367,7 +388,7 @@ func (b *Book) SetMark(key, reason, note, by string, now time.Time) error {
 		return ErrNotFound
 	}
 	if reason == "" {
-		if err := b.st.PutBatch(nil, []string{pMark + key}); err != nil {
+		if err := b.put(nil, []string{pMark + key}); err != nil {
 			return err
 		}
 		delete(b.marks, key)
@@ -378,7 +399,7 @@ func (b *Book) SetMark(key, reason, note, by string, now time.Time) error {
 	}
 	m := Mark{Reason: reason, Note: note, By: by, At: now.UTC()}
 	v, _ := json.Marshal(m)
-	if err := b.st.PutBatch(map[string][]byte{pMark + key: v}, nil); err != nil {
+	if err := b.put(map[string][]byte{pMark + key: v}, nil); err != nil {
 		return err
 	}
 	b.marks[key] = m
@@ -405,7 +426,7 @@ func (b *Book) SetVNPT(rows []Confirmation) error {
 			del = append(del, pVNPT+c)
 		}
 	}
-	if err := b.st.PutBatch(set, del); err != nil {
+	if err := b.put(set, del); err != nil {
 		return err
 	}
 	b.vnpt = next
@@ -726,7 +747,7 @@ func (b *Book) Forget() error {
 			return err
 		}
 	}
-	if err := b.st.PutBatch(nil, del); err != nil {
+	if err := b.put(nil, del); err != nil {
 		return err
 	}
 	b.people, b.byCCCD, b.marks = map[string]*Person{}, map[string]string{}, map[string]Mark{}

@@ -166,7 +166,7 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 		v, _ := json.Marshal(s)
 		set[pSession+s.ID] = v
 	}
-	if err := b.st.PutBatch(set, nil); err != nil {
+	if err := b.put(set, nil); err != nil {
 		return nil, err
 	}
 	for i := range out {
@@ -369,7 +369,7 @@ func (b *Book) Schedule(village string, k Kyso, now time.Time) (ScheduleResult, 
 		}
 	}
 	if len(set) > 0 {
-		if err := b.st.PutBatch(set, nil); err != nil {
+		if err := b.put(set, nil); err != nil {
 			return ScheduleResult{}, err
 		}
 	}
@@ -451,7 +451,7 @@ func (b *Book) MoveHousehold(key, to, by string, now time.Time) error {
 		v, _ := json.Marshal(Invite{Session: s.ID, By: by, At: now.UTC()})
 		set[pInvite+k] = v
 	}
-	if err := b.st.PutBatch(set, del); err != nil {
+	if err := b.put(set, del); err != nil {
 		return err
 	}
 	for _, k := range members {
@@ -544,7 +544,7 @@ func (b *Book) Arrive(cccd, key, how string) (string, error) {
 	if _, done := b.arrivals[in.Session][key]; done {
 		return in.Session, nil
 	}
-	if err := b.st.PutBatch(map[string][]byte{pArrival + in.Session + "/" + key: []byte(how)}, nil); err != nil {
+	if err := b.put(map[string][]byte{pArrival + in.Session + "/" + key: []byte(how)}, nil); err != nil {
 		return "", err
 	}
 	if b.arrivals[in.Session] == nil {
