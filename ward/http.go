@@ -97,6 +97,7 @@ func (s *Service) routes() *fiber.App {
 	exp.Get("/summary.xlsx", s.admin(false), s.exportSummaryXLSX)
 
 	s.outreachRoutes(api, exp)
+	app.Get("/outreach", s.getOutreachPage)
 
 	app.Get("/login", s.loginPage)
 	app.Post("/login", s.loginForm)
@@ -319,6 +320,8 @@ func (s *Service) page(changes bool) fiber.Handler {
 			return c.Next()
 		case err == errUnauth && c.Method() == fiber.MethodGet && c.Get(fiber.HeaderAuthorization) == "":
 			return c.Redirect("/login", fiber.StatusSeeOther)
+		case err == errAdminOnly && c.Method() == fiber.MethodGet:
+			return c.Redirect("/outreach", fiber.StatusSeeOther) // a unit head's page
 		}
 		ae := toAPIError(err)
 		return s.renderResult(c, ae.Status, result{Heading: "Không thực hiện được", Message: ae.Message})

@@ -361,7 +361,7 @@ func (o *outreachAPI) sessionLabel(id string) string {
 
 func (o *outreachAPI) units() outreach.Units {
 	p := o.progress()
-	eligV, eligA := o.book.Eligible()
+	eligV, eligA, unV, unA := o.book.Eligible()
 	onlyV, onlyA := o.book.VNPTOnly(o.kyso().Activated)
 	last := map[string]string{}
 	lastA := map[string]string{}
@@ -397,7 +397,7 @@ func (o *outreachAPI) units() outreach.Units {
 		}
 	}
 	left := p.Forecast.SessionDaysLeft
-	return outreach.BuildUnits(vs, as, eligV, eligA, outreach.Pace{Today: s.Today, DaysLeft: left, Underway: days >= 2})
+	return outreach.BuildUnits(vs, as, eligV, eligA, unV, unA, outreach.Pace{Today: s.Today, DaysLeft: left, Underway: days >= 2})
 }
 
 func (o *outreachAPI) getUnits(c *fiber.Ctx, _ principal) error { return c.JSON(o.units()) }

@@ -1,6 +1,7 @@
 package ward
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -229,4 +230,46 @@ func (s *Service) postArrivals(c *fiber.Ctx) error {
 	}
 	s.log.Info("arrivals", "kiosk", id, "reported", len(req.Arrivals), "matched", n)
 	return sendSealed(c, fiber.Map{"matched": n}, tok, link.ReplyArrivals, id, nonce)
+}
+
+// outreachPage is the data of the outreach page.
+type outreachPage struct {
+	Who, CSRF, Version     string
+	Admin                  bool
+	Village, Association   string
+	Villages, Associations []string
+}
+
+// getOutreachPage serves the unit heads' (and the admin's) outreach page.
+func (s *Service) getOutreachPage(c *fiber.Ctx) error {
+	p, err := s.who(c, false)
+	if err != nil {
+		if err == errUnauth && c.Get(fiber.HeaderAuthorization) == "" {
+			return c.Redirect("/login", fiber.StatusSeeOther)
+		}
+		return err
+	}
+	d := outreachPage{Admin: p.Admin(), Village: p.Village, Association: p.Association, Version: s.cfg.Version}
+	d.CSRF, _ = c.Locals("csrf").(string)
+	switch {
+	case p.Admin():
+		d.Who = "Quản trị xã"
+	case p.Village != "":
+		d.Who = "Tài khoản " + p.Login + " · thôn " + p.Village
+	default:
+		d.Who = "Tài khoản " + p.Login + " · " + p.Association
+	}
+	plan := s.Plan()
+	for _, v := range plan.Villages.Rows {
+		d.Villages = append(d.Villages, v.Name)
+	}
+	for _, a := range plan.Associations {
+		d.Associations = append(d.Associations, a.Name)
+	}
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, "outreach", d); err != nil {
+		return err
+	}
+	c.Type("html", "utf-8")
+	return c.Send(buf.Bytes())
 }

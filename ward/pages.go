@@ -72,9 +72,13 @@ func (s *Service) loginPage(c *fiber.Ctx) error {
 }
 
 func (s *Service) loginForm(c *fiber.Ctx) error {
-	if _, err := s.login(c, c.FormValue("login"), c.FormValue("password")); err != nil {
+	sess, err := s.login(c, c.FormValue("login"), c.FormValue("password"))
+	if err != nil {
 		ae := toAPIError(err)
 		return s.render(c, ae.Status, "login", pageData{Title: "Đăng nhập", Error: ae.Message})
+	}
+	if p, _ := s.principalOf(sess.Who); !p.Admin() {
+		return c.Redirect("/outreach", fiber.StatusSeeOther)
 	}
 	return c.Redirect("/", fiber.StatusSeeOther)
 }

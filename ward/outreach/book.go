@@ -696,22 +696,42 @@ func (b *Book) Summary(village string) Counts {
 }
 
 // Eligible counts the eligible people by village key and association key.
-func (b *Book) Eligible() (villages, associations map[string]int) {
+// People a unit head marked moved away or deceased are no longer the
+// unit's to reach and leave the count; the others marked unreachable are
+// counted apart in unreachable.
+func (b *Book) Eligible() (villages, associations, unreachableV, unreachableA map[string]int) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	villages, associations = map[string]int{}, map[string]int{}
+	unreachableV, unreachableA = map[string]int{}, map[string]int{}
 	for _, p := range b.people {
 		if !p.Eligible {
 			continue
 		}
+		m, marked := b.marks[p.Key]
+		if marked && (m.Reason == "moved" || m.Reason == "deceased") {
+			if p.Village != "" {
+				unreachableV[quota.Key(p.Village)]++
+			}
+			if p.Association != "" {
+				unreachableA[quota.Key(p.Association)]++
+			}
+			continue
+		}
 		if p.Village != "" {
 			villages[quota.Key(p.Village)]++
+			if marked {
+				unreachableV[quota.Key(p.Village)]++
+			}
 		}
 		if p.Association != "" {
 			associations[quota.Key(p.Association)]++
+			if marked {
+				unreachableA[quota.Key(p.Association)]++
+			}
 		}
 	}
-	return villages, associations
+	return villages, associations, unreachableV, unreachableA
 }
 
 // VillageOf returns the roster's village of a CCCD.

@@ -328,7 +328,7 @@ func TestUnitsColourAndRank(t *testing.T) {
 		{Name: "Phúc Lộc", Target: 200, Have: 150, RecentPerDay: 9, Last: "2026-11-18"},  // silent 2 days: red
 		{Name: "Thạch Cẩm", Target: 100, Have: 100, Last: "2026-11-01"},                  // done: green
 	}
-	u := BuildUnits(vs, nil, map[string]int{"đông lão": 480}, nil, p)
+	u := BuildUnits(vs, nil, map[string]int{"đông lão": 480}, nil, nil, nil, p)
 	colours := []string{}
 	ranks := []int{}
 	for _, x := range u.Villages {

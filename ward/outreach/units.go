@@ -27,7 +27,8 @@ type UnitInput struct {
 // Unit is one line of GET /api/v1/units.
 type Unit struct {
 	Name           string  `json:"name"`
-	Eligible       int     `json:"eligible"`
+	Eligible       int     `json:"eligible"`    // in the roster, of age, not moved away or deceased
+	Unreachable    int     `json:"unreachable"` // marked unreachable by the unit head
 	Target         int     `json:"target"`
 	Activated      int     `json:"activated"`
 	Percent        float64 `json:"percent"`
@@ -54,15 +55,15 @@ type Pace struct {
 }
 
 // BuildUnits ranks villages and associations for the steering committee.
-func BuildUnits(vs, as []UnitInput, eligibleV, eligibleA map[string]int, p Pace) Units {
-	u := Units{Villages: units(vs, eligibleV, p), Associations: units(as, eligibleA, p), DaysLeft: p.DaysLeft, Today: p.Today}
+func BuildUnits(vs, as []UnitInput, eligibleV, eligibleA, unreachV, unreachA map[string]int, p Pace) Units {
+	u := Units{Villages: units(vs, eligibleV, unreachV, p), Associations: units(as, eligibleA, unreachA, p), DaysLeft: p.DaysLeft, Today: p.Today}
 	return u
 }
 
-func units(in []UnitInput, eligible map[string]int, p Pace) []Unit {
+func units(in []UnitInput, eligible, unreachable map[string]int, p Pace) []Unit {
 	out := make([]Unit, 0, len(in))
 	for _, x := range in {
-		un := Unit{Name: x.Name, Eligible: eligible[quota.Key(x.Name)], Target: x.Target, Activated: x.Have,
+		un := Unit{Name: x.Name, Eligible: eligible[quota.Key(x.Name)], Unreachable: unreachable[quota.Key(x.Name)], Target: x.Target, Activated: x.Have,
 			LastActivation: x.Last, RecentPerDay: math.Round(x.RecentPerDay*10) / 10}
 		if x.Target > 0 {
 			un.Percent = math.Round(1000*float64(x.Have)/float64(x.Target)) / 10

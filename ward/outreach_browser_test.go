@@ -1,0 +1,102 @@
+package ward
+
+// The village head's page in headless Chromium under the ward's CSP: log
+// in with the unit login, open the not-yet list, mark one person moved
+// away; the list and the accountability table change.
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// openAs starts headless Chromium and logs in with a unit login; the page
+// lands on /outreach.
+func openAs(t *testing.T, h *harness, login, password string) *dashboard {
+	t.Helper()
+	exe := chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(390, 844))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(cancelC)
+	require.NoError(t, chromedp.Do(ctx))
+	d := &dashboard{t: t, ctx: ctx}
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			d.mu.Lock()
+			d.jsErrors = append(d.jsErrors, e.ExceptionDetails.Text)
+			d.mu.Unlock()
+		}
+	}))
+	d.run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspProbe})
+		return err
+	}))
+	d.run(chromedp.Navigate(h.url+"/login"), chromedp.WaitVisible(chromedp.ID("login")))
+	d.run(chromedp.SendKeys(chromedp.ID("login"), login), chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Submit(chromedp.ID("password")))
+	return d
+}
+
+func TestVillageHeadMarksUnreachableInBrowser(t *testing.T) {
+	h := start(t, testConfig(t))
+	a := h.login()
+	book, err := os.ReadFile(donglaoBook)
+	require.NoError(t, err)
+	body, ct := rosterUploadBody(t, nil, "so-ho-dong-lao.xlsx", book)
+	require.Equal(t, 200, a.post(t, h.url+"/api/v1/roster", body, ct).status)
+	require.Equal(t, 201, a.postJSON(t, h.url+"/api/v1/users", UserRequest{Login: "truongthon-donglao", Password: "mat-khau-thon-1", Village: "Đông Lão"}).status)
+
+	d := openAs(t, h, "truongthon-donglao", "mat-khau-thon-1")
+	d.run(chromedp.WaitVisible(chromedp.ID("t-people")), chromedp.WaitVisible(chromedp.CSS(`#t-people tbody tr[data-key]`)))
+	d.poll(`document.querySelectorAll('#t-people tbody tr[data-key]').length === 47`, "the not-yet list of Đông Lão: 47 people of age")
+	assert.Contains(t, d.text("#who"), "Đông Lão")
+	assert.Contains(t, d.text("#t-people tbody"), "Hà Thị Trang")
+	assert.NotContains(t, d.text("#t-people tbody"), "038179000501", "the list masks CCCDs")
+	d.poll(`document.querySelector('#t-units tbody tr[data-unit="Đông Lão"]') !== null`, "the accountability table")
+	before := unitsOf(t, h, a)
+
+	// Mark the first person: moved away.
+	d.run(chromedp.SetValue(chromedp.CSS(`#t-people tbody tr[data-key] select`), "moved"),
+		chromedp.Click(chromedp.CSS(`#t-people tbody tr[data-key] button`)))
+	d.poll(`document.querySelectorAll('#t-people tbody tr[data-key]').length === 46`, "the person left the not-yet list")
+	d.run(chromedp.SetValue(chromedp.ID("f-status"), "unreachable"))
+	d.eval(`document.getElementById('f-status').dispatchEvent(new Event('change')) || true`)
+	d.poll(`document.querySelectorAll('#t-people tbody tr[data-key]').length === 1`, "listed as unreachable")
+	assert.Contains(t, d.text("#t-people tbody"), "Không liên lạc được")
+
+	after := unitsOf(t, h, a)
+	assert.Equal(t, before.eligible-1, after.eligible, "a person who moved away leaves the unit's eligible count")
+	assert.Equal(t, before.unreachable+1, after.unreachable)
+	d.poll(`document.documentElement.scrollWidth <= window.innerWidth`, "no horizontal scroll at 390 px")
+	d.clean()
+}
+
+type unitNums struct{ eligible, unreachable int }
+
+func unitsOf(t *testing.T, h *harness, a admin) unitNums {
+	t.Helper()
+	var u struct {
+		Villages []struct {
+			Name        string `json:"name"`
+			Eligible    int    `json:"eligible"`
+			Unreachable int    `json:"unreachable"`
+		} `json:"villages"`
+	}
+	a.get(t, h.url+"/api/v1/units").json(t, &u)
+	for _, v := range u.Villages {
+		if strings.EqualFold(v.Name, "Đông Lão") {
+			return unitNums{v.Eligible, v.Unreachable}
+		}
+	}
+	t.Fatal("no Đông Lão in /api/v1/units")
+	return unitNums{}
+}

@@ -1,0 +1,263 @@
+// The outreach page: who has not come, by unit; marks; rosters; sessions;
+// VNPT reconciliation. Plain script, no framework; every request carries
+// the session's CSRF token.
+(function () {
+  'use strict';
+  var STATUS = { activated: 'Đã kích hoạt', failed: 'Chưa thành công', invited: 'Đã mời', unreachable: 'Không liên lạc được', not_yet: 'Chưa cài' };
+  var REASONS = [['', '—'], ['away', 'Đi làm ăn xa'], ['moved', 'Đã chuyển đi'], ['deceased', 'Đã mất'], ['refuses', 'Không muốn cài'], ['no_smartphone', 'Không có điện thoại thông minh'], ['other', 'Lý do khác']];
+  var REASON = {};
+  REASONS.forEach(function (r) { REASON[r[0]] = r[1]; });
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+  function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ''; }
+  function num(n) { return (n || 0).toLocaleString('vi-VN'); }
+  function pct(p) { return (Math.round((p || 0) * 10) / 10).toLocaleString('vi-VN') + '%'; }
+  function date(iso) {
+    if (!iso) { return '—'; }
+    var p = iso.split('-');
+    return p.length === 3 ? p[2] + '/' + p[1] + '/' + p[0] : iso;
+  }
+  function request(method, url, body) {
+    var opts = { method: method, headers: { 'X-CSRF-Token': csrf() }, credentials: 'same-origin' };
+    if (body instanceof FormData) { opts.body = body; } else if (body !== undefined) {
+      opts.body = JSON.stringify(body);
+      opts.headers['Content-Type'] = 'application/json';
+    }
+    return fetch(url, opts).then(function (r) {
+      return r.text().then(function (t) {
+        var j = null;
+        try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; }
+        if (!r.ok) {
+          var msg = (j && j.error && j.error.message) || ('Lỗi ' + r.status);
+          var err = new Error(msg);
+          err.code = j && j.error && j.error.code;
+          throw err;
+        }
+        return j;
+      });
+    });
+  }
+  function say(id, text, bad) {
+    var box = $(id);
+    if (!box) { return; }
+    box.textContent = text;
+    box.className = bad ? 'notice bad' : 'notice';
+  }
+  function fill(table, rows, empty, cols) {
+    var tb = $(table).querySelector('tbody');
+    tb.textContent = '';
+    if (!rows.length) {
+      var tr = el('tr'); var td = el('td', empty, 'muted'); td.colSpan = cols; tr.appendChild(td); tb.appendChild(tr);
+      return;
+    }
+    rows.forEach(function (r) { tb.appendChild(r); });
+  }
+  function row(cells) {
+    var tr = el('tr');
+    cells.forEach(function (c) {
+      var td = el('td');
+      if (c instanceof Node) { td.appendChild(c); } else { td.textContent = c === undefined || c === null ? '' : String(c); }
+      tr.appendChild(td);
+    });
+    return tr;
+  }
+
+  // ---- who has not come ----
+  function query() {
+    var q = [];
+    ['f-village', 'f-association', 'f-status', 'f-q'].forEach(function (id) {
+      var e = $(id);
+      if (e && e.value) { q.push(e.name + '=' + encodeURIComponent(e.value)); }
+    });
+    return q.join('&');
+  }
+  function markControl(p) {
+    var wrap = el('span', null, 'mark');
+    var sel = el('select');
+    sel.setAttribute('aria-label', 'Lý do không liên lạc được: ' + p.name);
+    REASONS.forEach(function (r) {
+      var o = el('option', r[1]); o.value = r[0];
+      if (p.status === 'unreachable' && p.reason === r[0]) { o.selected = true; }
+      sel.appendChild(o);
+    });
+    var b = el('button', 'Ghi');
+    b.type = 'button';
+    b.addEventListener('click', function () {
+      b.disabled = true;
+      request('POST', '/api/v1/outreach/' + encodeURIComponent(p.key) + '/mark', { reason: sel.value })
+        .then(function () { loadPeople(); loadUnits(); })
+        .catch(function (e) { alert(e.message); b.disabled = false; });
+    });
+    wrap.appendChild(sel); wrap.appendChild(b);
+    return wrap;
+  }
+  function loadPeople() {
+    var q = query();
+    $('export-link').href = '/export/outreach.xlsx' + (q ? '?' + q : '');
+    return request('GET', '/api/v1/outreach' + (q ? '?' + q : '')).then(function (d) {
+      var t = d.total;
+      $('totals').textContent = 'Đủ tuổi: ' + num(t.eligible) + ' · Đã kích hoạt: ' + num(t.activated) + ' · Đã mời: ' + num(t.invited) +
+        ' · Chưa thành công: ' + num(t.failed) + ' · Không liên lạc được: ' + num(t.unreachable) + ' · Chưa cài: ' + num(t.not_yet) +
+        (t.no_cccd ? ' · Chưa có CCCD: ' + num(t.no_cccd) : '');
+      var rows = d.people.map(function (p) {
+        var note = p.status === 'unreachable' ? (REASON[p.reason] || p.reason) : (p.reason || (p.session ? 'Đã mời' : ''));
+        var tr = row([p.name, date(p.birth_date), p.household, p.cccd_masked || 'Chưa có CCCD', STATUS[p.status] || p.status, note,
+          p.status === 'activated' ? '' : markControl(p)]);
+        tr.className = 'st-' + p.status;
+        tr.dataset.key = p.key;
+        return tr;
+      });
+      fill('t-people', rows, 'Không có ai trong danh sách này.', 7);
+    }).catch(function (e) { say('totals', e.message, true); });
+  }
+
+  // ---- units ----
+  function loadUnits() {
+    return request('GET', '/api/v1/units').then(function (u) {
+      var rows = [];
+      [['villages', 'Thôn '], ['associations', '']].forEach(function (g) {
+        (u[g[0]] || []).forEach(function (x) {
+          var tr = row([x.rank, x.name, num(x.eligible), num(x.unreachable), num(x.target), num(x.activated), pct(x.percent), x.pace_needed ? num(x.pace_needed) : '—', date(x.last_activation)]);
+          tr.className = 'unit-' + x.colour;
+          tr.dataset.unit = x.name;
+          rows.push(tr);
+        });
+      });
+      fill('t-units', rows, 'Chưa có chỉ tiêu.', 9);
+    }).catch(function () {});
+  }
+
+  // ---- rosters ----
+  function rosterSubmit(ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    var fd = new FormData(f);
+    var map = {};
+    f.querySelectorAll('[data-field]').forEach(function (i) { if (i.value) { map[i.dataset.field] = i.value; } });
+    if (Object.keys(map).length) { fd.set('mapping', JSON.stringify(map)); }
+    say('roster-result', 'Đang đọc tệp…');
+    request('POST', '/api/v1/roster', fd).then(function (r) {
+      var t = 'Đã đọc ' + num(r.rows) + ' dòng: ' + num(r.people) + ' người, ' + num(r.households) + ' hộ, ' + num(r.eligible) +
+        ' người đủ tuổi (' + num(r.no_cccd) + ' chưa có CCCD). Thêm mới ' + num(r.added) + ', cập nhật ' + num(r.updated) + ', không đổi ' + num(r.unchanged) + '.';
+      say('roster-result', t);
+      var box = $('roster-result');
+      if (r.skipped && r.skipped.length) {
+        var ul = el('ul');
+        r.skipped.slice(0, 200).forEach(function (s) { ul.appendChild(el('li', 'Dòng ' + s.row + ': ' + s.reason)); });
+        box.appendChild(el('p', 'Các dòng cần xem lại:')); box.appendChild(ul);
+      }
+      $('mapping').hidden = true;
+      loadPeople(); loadUnits();
+    }).catch(function (e) {
+      say('roster-result', e.message, true);
+      if (e.code === 'missing_column' || e.code === 'bad_mapping') { showMapping(); }
+    });
+  }
+  // showMapping lets the official name the columns the reader could not
+  // recognise: the header text as in the file, or the column number.
+  function showMapping() {
+    var m = $('mapping');
+    m.textContent = '';
+    m.appendChild(el('p', 'Ghi tên cột trong tệp (đúng như dòng tiêu đề) hoặc số thứ tự cột (1, 2, 3…) cho từng thông tin:'));
+    [['name', 'Họ và tên'], ['cccd', 'Số CCCD'], ['birth_date', 'Ngày sinh'], ['gender', 'Giới tính'], ['phone', 'Số điện thoại'], ['household', 'Mã hộ / Số hộ'], ['relation', 'Quan hệ với chủ hộ'], ['village', 'Thôn']].forEach(function (f) {
+      var l = el('label', f[1] + ' ');
+      var i = el('input'); i.type = 'text'; i.dataset.field = f[0];
+      l.appendChild(i); m.appendChild(l);
+    });
+    m.hidden = false;
+  }
+
+  // ---- sessions ----
+  function loadSessions() {
+    return request('GET', '/api/v1/sessions').then(function (d) {
+      var rows = d.sessions.map(function (s) {
+        var links = el('span', null, 'links');
+        [['announcement.txt', 'Lời thông báo'], ['announcement.wav', 'Âm thanh'], ['invitations.pdf', 'Giấy mời'], ['list.pdf', 'Danh sách']].forEach(function (l, i) {
+          if (i) { links.appendChild(document.createTextNode(' · ')); }
+          var a = el('a', l[1]); a.href = '/export/sessions/' + encodeURIComponent(s.id) + '/' + l[0]; links.appendChild(a);
+        });
+        var cap = el('span', num(s.capacity)); cap.title = s.rate_source;
+        return row([date(s.date), s.start + '–' + s.end, s.place, cap, num(s.invited) + ' người / ' + num(s.households) + ' hộ', num(s.arrived), num(s.activated), num(s.failed), links]);
+      });
+      fill('t-sessions', rows, 'Chưa có buổi nào.', 9);
+    }).catch(function () {});
+  }
+  function sessionSubmit(ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    var s = { village: f.village.value, date: f.date.value, start: f.start.value, end: f.end.value, desks: parseInt(f.desks.value, 10), place: f.place.value };
+    request('POST', '/api/v1/sessions', { sessions: [s] }).then(function (r) {
+      var x = r.sessions[0];
+      say('session-result', 'Đã thêm buổi ngày ' + date(x.date) + ', nhận được khoảng ' + num(x.capacity) + ' người.');
+      loadSessions();
+    }).catch(function (e) { say('session-result', e.message, true); });
+  }
+  function schedule() {
+    var f = $('session-form');
+    request('POST', '/api/v1/schedule', { village: f.village.value }).then(function (r) {
+      var n = 0, hh = 0;
+      r.sessions.forEach(function (s) { n += s.invited; hh += s.households; });
+      var t = 'Đã lên lịch: ' + num(n) + ' người (' + num(hh) + ' hộ) được mời.' + (r.left ? ' Còn ' + num(r.left) + ' người chưa có chỗ: hãy thêm buổi.' : '');
+      r.sessions.forEach(function (s) { if (s.oversize) { t += ' Hộ ' + s.oversize.join(', ') + ' đông hơn sức chứa một buổi nên được mời riêng.'; } });
+      say('session-result', t);
+      loadSessions(); loadPeople();
+    }).catch(function (e) { say('session-result', e.message, true); });
+  }
+
+  // ---- admin: VNPT, logins, export log ----
+  function loadRecon() {
+    if (!$('t-recon')) { return; }
+    request('GET', '/api/v1/reconciliation').then(function (r) {
+      var rows = r.villages.map(function (v) { return row([v.name, num(v.kyso_activated), num(v.vnpt_confirmed), num(v.both), num(v.kyso_only), num(v.vnpt_only)]); });
+      var t = r.total;
+      var tr = row([t.name, num(t.kyso_activated), num(t.vnpt_confirmed), num(t.both), num(t.kyso_only), num(t.vnpt_only)]);
+      tr.className = 'total';
+      rows.push(tr);
+      fill('t-recon', rows, '', 6);
+    }).catch(function () {});
+  }
+  function vnptSubmit(ev) {
+    ev.preventDefault();
+    say('vnpt-result', 'Đang đọc báo cáo…');
+    request('POST', '/api/v1/vnpt-report', new FormData(ev.target)).then(function (r) {
+      say('vnpt-result', 'Báo cáo có ' + num(r.rows) + ' dòng, ' + num(r.activated) + ' người đã kích hoạt; ' + num(r.matched_roster) +
+        ' người có trong sổ hộ, ' + num(r.matched_kyso) + ' người kyso đã ghi nhận.');
+      loadRecon(); loadPeople(); loadUnits();
+    }).catch(function (e) { say('vnpt-result', e.message, true); });
+  }
+  function userSubmit(ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    request('POST', '/api/v1/users', { login: f.login.value, password: f.password.value, village: f.village.value, association: f.association.value })
+      .then(function (u) { say('user-result', 'Đã tạo tài khoản ' + u.login + ' cho ' + (u.village ? 'thôn ' + u.village : u.association) + '.'); f.reset(); })
+      .catch(function (e) { say('user-result', e.message, true); });
+  }
+  function loadAudit() {
+    if (!$('t-audit')) { return; }
+    request('GET', '/api/v1/exports-log').then(function (d) {
+      fill('t-audit', d.exports.slice(0, 100).map(function (e) {
+        return row([new Date(e.at).toLocaleString('vi-VN'), e.login, e.export, e.filter, num(e.rows)]);
+      }), 'Chưa có lần tải nào.', 5);
+    }).catch(function () {});
+  }
+
+  function on(id, ev, fn) { var e = $(id); if (e) { e.addEventListener(ev, fn); } }
+  document.addEventListener('DOMContentLoaded', function () {
+    ['f-village', 'f-association', 'f-status'].forEach(function (id) { on(id, 'change', loadPeople); });
+    var t;
+    on('f-q', 'input', function () { clearTimeout(t); t = setTimeout(loadPeople, 300); });
+    on('filters', 'submit', function (e) { e.preventDefault(); loadPeople(); });
+    on('roster-form', 'submit', rosterSubmit);
+    on('session-form', 'submit', sessionSubmit);
+    on('schedule', 'click', schedule);
+    on('vnpt-form', 'submit', vnptSubmit);
+    on('user-form', 'submit', userSubmit);
+    loadPeople(); loadUnits(); loadSessions(); loadRecon(); loadAudit();
+  });
+}());
