@@ -78,7 +78,7 @@ func (s *Service) routes() *fiber.App {
 	api.Get("/prove", s.getProve)
 	api.Post("/pairings", s.admin(true), s.postPairing)
 	api.Post("/login", s.apiLogin)
-	api.Post("/logout", s.unit(true, func(c *fiber.Ctx, _ principal) error { return s.apiLogout(c) }))
+	api.Post("/logout", s.unit(true, s.apiLogout))
 	api.Get("/session", s.unit(false, s.apiSession))
 	api.Get("/quarantine", s.admin(false), s.getQuarantine)
 	api.Post("/import", s.admin(true), s.postImport)
@@ -365,7 +365,7 @@ func (s *Service) apiLogin(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"csrf_token": sess.CSRF, "login": p.Login, "village": p.Village, "association": p.Association})
 }
 
-func (s *Service) apiLogout(c *fiber.Ctx) error {
+func (s *Service) apiLogout(c *fiber.Ctx, _ principal) error {
 	s.logout(c)
 	return c.JSON(fiber.Map{"status": "ok"})
 }

@@ -87,8 +87,9 @@ func (s *Service) joinURL(village string) string {
 // outreachRoutes adds the outreach endpoints: unit heads and the admin.
 func (s *Service) outreachRoutes(api, exp fiber.Router) {
 	o := s.out
-	api.Post(strings.TrimPrefix(link.PathTonight, "/api/v1"), s.postTonight)
-	api.Post(strings.TrimPrefix(link.PathArrivals, "/api/v1"), s.postArrivals)
+	// Kiosks: sealed and signed with the kiosk's token (link.PathTonight, link.PathArrivals).
+	api.Post("/tonight", s.postTonight)
+	api.Post("/arrivals", s.postArrivals)
 	api.Post("/users", s.admin(true), s.postUser)
 	api.Get("/users", s.admin(false), func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"users": s.users.list()}) })
 	api.Post("/roster", s.unit(true, o.postRoster))

@@ -132,23 +132,29 @@ var wardRouteRE = regexp.MustCompile(`(api|ui|app|exp)\.(Post|Put|Patch|Delete)\
 // the CSRF token with a session and a same-site origin with HTTP Basic, and
 // exports need a login.
 func TestWardAdminAccess(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(moduleRoot(), "ward", "http.go"))
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range []string{"http.go", "outreach_wire.go"} {
+		b, err := os.ReadFile(filepath.Join(moduleRoot(), "ward", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
 	prefix := map[string]string{"api": "/api/v1", "ui": "/ui", "app": "", "exp": "/export"}
 	public := map[string]bool{
-		"POST /api/v1/records": true, // kiosks push with their bearer token
-		"POST /api/v1/pair":    true, // a kiosk redeems a short, expiring, rate-limited pairing code
-		"POST /api/v1/login":   true,
-		"POST /login":          true,
+		"POST /api/v1/records":  true, // kiosks push with their bearer token
+		"POST /api/v1/pair":     true, // a kiosk redeems a short, expiring, rate-limited pairing code
+		"POST /api/v1/login":    true,
+		"POST /api/v1/tonight":  true, // sealed and signed with the kiosk's token
+		"POST /api/v1/arrivals": true, // sealed and signed with the kiosk's token
+		"POST /login":           true,
 	}
 	var guarded [][2]string
 	for _, m := range wardRouteRE.FindAllStringSubmatch(string(src), -1) {
 		rt := [2]string{strings.ToUpper(m[2]), prefix[m[1]] + m[3]}
 		switch {
 		case public[rt[0]+" "+rt[1]]:
-		case m[1] == "ui" || strings.Contains(m[4], "(true)"):
+		case m[1] == "ui" || strings.Contains(m[4], "(true)") || strings.Contains(m[4], "unit(true,"):
 			guarded = append(guarded, rt)
 		default:
 			t.Errorf("%s %s changes state without an admin check that demands CSRF", rt[0], rt[1])
