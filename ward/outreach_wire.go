@@ -90,6 +90,7 @@ func (s *Service) outreachRoutes(api, exp fiber.Router) {
 	// Kiosks: sealed and signed with the kiosk's token (link.PathTonight, link.PathArrivals).
 	api.Post("/tonight", s.postTonight)
 	api.Post("/arrivals", s.postArrivals)
+	api.Post("/recover", s.postRecover)
 	api.Post("/users", s.admin(true), s.postUser)
 	api.Get("/users", s.admin(false), func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"users": s.users.list()}) })
 	api.Post("/roster", s.unit(true, o.postRoster))

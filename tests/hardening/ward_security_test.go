@@ -147,6 +147,7 @@ func TestWardAdminAccess(t *testing.T) {
 		"POST /api/v1/login":    true,
 		"POST /api/v1/tonight":  true, // sealed and signed with the kiosk's token
 		"POST /api/v1/arrivals": true, // sealed and signed with the kiosk's token
+		"POST /api/v1/recover":  true, // sealed and signed with the kiosk's token
 		"POST /login":           true,
 	}
 	var guarded [][2]string
