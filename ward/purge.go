@@ -97,7 +97,8 @@ func (p pseudonymizer) item(r *record.Record, receivedAt time.Time, hash uint64)
 func (p pseudonymizer) storedItem(st *store.Stored) tally.Item {
 	hash := st.OrigHash
 	if !st.Purged {
-		hash = contentHash(st.Record.Canonical())
+		// The stored bytes are the canonical bytes: no re-encoding at start.
+		hash = contentHash(st.Canonical)
 	}
 	return p.item(&st.Record, st.ReceivedAt, hash)
 }
