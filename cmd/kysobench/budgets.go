@@ -49,6 +49,12 @@ func (e *env) judge() {
 		if w.ProgressQueries > 0 {
 			b = append(b, budget("ward_progress_p99", fmt.Sprintf("/api/v1/progress at %d records, p99", w.LoadedRecords), w.ProgressP99Ms, "ms", "<", 20, quick))
 		}
+		if w.ExportCSVPeakMB > 0 {
+			b = append(b, budget("export_csv_rss", fmt.Sprintf("ward RSS while exporting %d records as CSV", w.LoadedRecords), w.ExportCSVPeakMB, "MB", "<", 400, quick))
+		}
+		if w.ExportXLSXPeakMB > 0 {
+			b = append(b, budget("export_xlsx_rss", fmt.Sprintf("ward RSS while exporting %d records as XLSX", w.LoadedRecords), w.ExportXLSXPeakMB, "MB", "<", 400, quick))
+		}
 		if w.DrainS > 0 {
 			b = append(b, budget("drain", fmt.Sprintf("%d-record backlog kiosk→ward (from kiosk exec)", w.DrainRecords), w.DrainS, "s", "<", 3, quick))
 		}

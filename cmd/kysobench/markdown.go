@@ -95,6 +95,10 @@ func markdown(r *Results) string {
 	if wd := r.Ward; wd != nil {
 		fmt.Fprintf(&w, "\n**Ward**: push ingest %.0f records/s (%d records, %d pushers, %d per request); loaded to %d records at %.0f/s overall; `/api/v1/progress` at %d records: first %.2f ms, p50 %.2f ms, p99 %.2f ms over %d queries (%d bytes); ward RSS %.0f MB. Backlog: %d records drained kiosk→ward in %.2f s from kiosk exec (%.2f s after its first /healthz).\n",
 			wd.IngestPerSec, wd.IngestRecords, wd.Pushers, wd.Batch, wd.LoadedRecords, wd.LoadPerSec, wd.LoadedRecords, wd.ProgressFirstMs, wd.ProgressP50Ms, wd.ProgressP99Ms, wd.ProgressQueries, wd.ProgressBytes, wd.WardRSSMB, wd.DrainRecords, wd.DrainS, wd.DrainAfterReadyS)
+		if wd.ExportCSVS > 0 {
+			fmt.Fprintf(&w, "Exports of all %d records, streamed: CSV %.1f MB in %.1f s (ward peak RSS %.0f MB); XLSX %.1f MB in %.1f s on %d sheet(s) (peak RSS %.0f MB), opened again with excelize.\n",
+				wd.LoadedRecords, wd.ExportCSVMB, wd.ExportCSVS, wd.ExportCSVPeakMB, wd.ExportXLSXMB, wd.ExportXLSXS, wd.ExportXLSXSheets, wd.ExportXLSXPeakMB)
+		}
 	}
 	if p := r.Pages; p != nil {
 		w.WriteString("\n**Pages** (document + every same-origin CSS/JS/image it references, headers included, as a phone asks with `Accept-Encoding: gzip, deflate, br`):\n\n| page | requests | KB | external | compressed | files |\n|---|---:|---:|---:|---|---|\n")

@@ -167,21 +167,30 @@ type HTTPSeed struct {
 
 // WardSection: ingest, progress and a kiosk's backlog.
 type WardSection struct {
-	Pushers          int     `json:"pushers"`
-	Batch            int     `json:"batch"`
-	IngestRecords    int     `json:"ingest_records"`
-	IngestS          float64 `json:"ingest_s"`
-	IngestPerSec     float64 `json:"ingest_per_s"`
-	LoadedRecords    int     `json:"loaded_records"`
-	LoadS            float64 `json:"load_s"`
-	LoadPerSec       float64 `json:"load_per_s"`
-	ProgressQueries  int     `json:"progress_queries"`
-	ProgressFirstMs  float64 `json:"progress_first_ms"`
-	ProgressP50Ms    float64 `json:"progress_p50_ms"`
-	ProgressP99Ms    float64 `json:"progress_p99_ms"`
-	ProgressBytes    int     `json:"progress_bytes"`
-	WardRSSMB        float64 `json:"ward_rss_mb"`
-	WardStartupMs    float64 `json:"ward_startup_ms"`
+	Pushers         int     `json:"pushers"`
+	Batch           int     `json:"batch"`
+	IngestRecords   int     `json:"ingest_records"`
+	IngestS         float64 `json:"ingest_s"`
+	IngestPerSec    float64 `json:"ingest_per_s"`
+	LoadedRecords   int     `json:"loaded_records"`
+	LoadS           float64 `json:"load_s"`
+	LoadPerSec      float64 `json:"load_per_s"`
+	ProgressQueries int     `json:"progress_queries"`
+	ProgressFirstMs float64 `json:"progress_first_ms"`
+	ProgressP50Ms   float64 `json:"progress_p50_ms"`
+	ProgressP99Ms   float64 `json:"progress_p99_ms"`
+	ProgressBytes   int     `json:"progress_bytes"`
+	WardRSSMB       float64 `json:"ward_rss_mb"`
+	WardStartupMs   float64 `json:"ward_startup_ms"`
+	// Exports of every record, streamed: seconds, bytes and the ward's
+	// highest RSS while each ran (sampled every 20 ms).
+	ExportCSVS       float64 `json:"export_csv_s,omitempty"`
+	ExportCSVMB      float64 `json:"export_csv_mb,omitempty"`
+	ExportCSVPeakMB  float64 `json:"export_csv_peak_rss_mb,omitempty"`
+	ExportXLSXS      float64 `json:"export_xlsx_s,omitempty"`
+	ExportXLSXMB     float64 `json:"export_xlsx_mb,omitempty"`
+	ExportXLSXPeakMB float64 `json:"export_xlsx_peak_rss_mb,omitempty"`
+	ExportXLSXSheets int     `json:"export_xlsx_sheets,omitempty"`
 	DrainRecords     int     `json:"drain_records"`
 	DrainS           float64 `json:"drain_s"`             // kiosk exec → acked_seq == head_seq
 	DrainAfterReadyS float64 `json:"drain_after_ready_s"` // first /healthz → acked_seq == head_seq

@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
@@ -135,6 +137,9 @@ func (e *env) wardSection(ctx context.Context) error {
 	sec.ProgressP50Ms, sec.ProgressP99Ms = ms(percentile(lat, .5)), ms(percentile(lat, .99))
 	if kb, err := w.rssKB(); err == nil {
 		sec.WardRSSMB = mb(kb)
+	}
+	if err := exportMeasure(ctx, w, sec); err != nil {
+		return err
 	}
 
 	// Backlog: a kiosk that was offline comes up with drainN unsent records.
@@ -272,3 +277,67 @@ func checkProgress(b []byte, pushed int) error {
 
 // pushToken is pusher k's token: the ward tells kiosks apart by token.
 func pushToken(k int) string { return fmt.Sprintf("%s-push-%d", benchToken, k+1) }
+
+// exportMeasure downloads the whole evidence list as CSV and as XLSX (all
+// attempts) and samples the ward's RSS meanwhile: exports stream, so the
+// peak must not grow with the record count.
+func exportMeasure(ctx context.Context, w *process, sec *WardSection) error {
+	one := func(path string) (secs, mbytes, peak float64, body []byte, err error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+path, nil)
+		if err != nil {
+			return 0, 0, 0, nil, err
+		}
+		req.SetBasicAuth("admin", "bench-admin-password")
+		stop := make(chan struct{})
+		peakKB := 0
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			t := time.NewTicker(20 * time.Millisecond)
+			defer t.Stop()
+			for {
+				if kb, err := w.rssKB(); err == nil && kb > peakKB {
+					peakKB = kb
+				}
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+		start := time.Now()
+		resp, err := (&http.Client{Timeout: 10 * time.Minute}).Do(req)
+		var n int64
+		if err == nil {
+			if strings.Contains(path, ".xlsx") {
+				body, err = io.ReadAll(resp.Body)
+				n = int64(len(body))
+			} else {
+				n, err = io.Copy(io.Discard, resp.Body)
+			}
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("%s: %s", path, resp.Status)
+			}
+		}
+		close(stop)
+		<-done
+		return round(time.Since(start).Seconds(), 2), round(float64(n)/(1<<20), 1), mb(peakKB), body, err
+	}
+	var err error
+	if sec.ExportCSVS, sec.ExportCSVMB, sec.ExportCSVPeakMB, _, err = one("/export/completions.csv?all=1"); err != nil {
+		return err
+	}
+	var xlsx []byte
+	if sec.ExportXLSXS, sec.ExportXLSXMB, sec.ExportXLSXPeakMB, xlsx, err = one("/export/completions.xlsx?all=1"); err != nil {
+		return err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(xlsx), excelize.Options{UnzipXMLSizeLimit: 1 << 40, UnzipSizeLimit: 1 << 40})
+	if err != nil {
+		return fmt.Errorf("the exported workbook does not open: %w", err)
+	}
+	sec.ExportXLSXSheets = len(f.GetSheetList())
+	f.Close()
+	return nil
+}
