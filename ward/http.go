@@ -97,6 +97,7 @@ func (s *Service) routes() *fiber.App {
 	exp.Get("/summary.xlsx", s.admin(false), s.exportSummaryXLSX)
 
 	s.outreachRoutes(api, exp)
+	s.officeRoutes(app, api, exp)
 
 	app.Get("/login", s.loginPage)
 	app.Post("/login", s.loginForm)
