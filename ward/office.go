@@ -64,27 +64,27 @@ type office struct {
 	version string
 	tmpl    *template.Template
 
-	progress  func() tally.Progress
-	plan      func() quota.Plan
-	rows      func(village string, all bool) (export.Rows, int)
-	refs      func(villageKey string, onlyCounted bool) []tally.Ref
-	getRecs   func(refs []store.Ref, fn func(store.Stored) error) error
-	getRec    func(kiosk string, seq uint64) (store.Stored, error)
-	eachRec   func(fn func(store.Stored) error) error
-	lookup    func(kiosk string, seq uint64) (uint64, bool)
-	maxSeq    func(kiosk string) uint64
-	ingest    func(recs []record.Record) (IngestResult, error)
+	progress   func() tally.Progress
+	plan       func() quota.Plan
+	rows       func(village string, all bool) (export.Rows, int)
+	refs       func(villageKey string, onlyCounted bool) []tally.Ref
+	getRecs    func(refs []store.Ref, fn func(store.Stored) error) error
+	getRec     func(kiosk string, seq uint64) (store.Stored, error)
+	eachRec    func(fn func(store.Stored) error) error
+	lookup     func(kiosk string, seq uint64) (uint64, bool)
+	maxSeq     func(kiosk string) uint64
+	ingest     func(recs []record.Record) (IngestResult, error)
 	quarantine func() ([]store.Quarantined, error)
-	qlist     func() ([]QuarantineItem, error)
-	kiosks    func() []KioskHealth
-	records   func() int // records held: any change of the counts changes it
-	put       func(key string, v any) error
-	each      func(prefix string, fn func(key string, val []byte) error) error
-	del       func(key string) error
-	audit     func(login, what, filter string, rows int)
-	runCtx    func() context.Context
-	who       func(c *fiber.Ctx, changes bool) (principal, error)
-	sessionOK func(id string) bool
+	qlist      func() ([]QuarantineItem, error)
+	kiosks     func() []KioskHealth
+	records    func() int // records held: any change of the counts changes it
+	put        func(key string, v any) error
+	each       func(prefix string, fn func(key string, val []byte) error) error
+	del        func(key string) error
+	audit      func(login, what, filter string, rows int)
+	runCtx     func() context.Context
+	who        func(c *fiber.Ctx, changes bool) (principal, error)
+	sessionOK  func(id string) bool
 
 	fixMu sync.Mutex // serialises the ward's own records: one seq each
 	mu    sync.RWMutex
