@@ -95,6 +95,7 @@ type office struct {
 	tallyMu    sync.Mutex
 	tallyAt    int // records() when tallyCache was computed; -1 never
 	tallyCache Tallies
+	tallyWhen  time.Time
 	infos      map[store.Ref]recInfo // what the tallies need of each record
 }
 

@@ -133,7 +133,9 @@ func TestOfficeForecastInBrowser(t *testing.T) {
 // syllables make every printed name unique and long enough to wrap.
 var syllables = []string{"An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khánh", "Lan", "Minh", "Ngân", "Oanh", "Phúc"}
 
-func uniqueWord(n int) string { return "Qx" + strings.ToLower(syllables[n%12]) + strings.ToLower(syllables[n/12%12]) }
+func uniqueWord(n int) string {
+	return "Qx" + strings.ToLower(syllables[n%12]) + strings.ToLower(syllables[n/12%12])
+}
 
 func TestOfficePrintInBrowser(t *testing.T) {
 	cfg := testConfig(t)
@@ -240,6 +242,7 @@ func TestOfficePublicScreenInBrowser(t *testing.T) {
 		assert.NotContains(t, html, secret)
 	}
 	assert.Contains(t, html, "Khác (chờ xã đối chiếu)", "the typed name is one folded row")
+	d.screenshot("progress.png")
 	d.clean()
 }
 
@@ -295,13 +298,26 @@ func TestOfficeDashboardOnAPhone(t *testing.T) {
 	d := openBrowser(t, 1280, 900)
 	d.logIn(h.url)
 	for _, w := range []int64{390, 360} {
-		d.run(chromedp.EmulateViewport(w, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
+		d.run(chromedp.EmulateViewport(w, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 		d.run(chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.ID("t-villages")))
 		sizes, err := chromedp.Run(d.ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
 		require.NoError(t, err)
 		assert.LessOrEqual(t, sizes[0], sizes[1], "no horizontal scroll at %d px (document %d px)", w, sizes[0])
 		// The live stream still draws the numbers.
 		d.poll(`document.getElementById('live-status').textContent === 'số liệu trực tiếp'`, "the event stream is up")
+		d.screenshot(fmt.Sprintf("dashboard-%d.png", w))
 	}
 	d.clean()
+}
+
+// screenshot keeps the page as an image when KYSO_SCREENSHOT_DIR is set.
+func (d *dashboard) screenshot(name string) {
+	d.t.Helper()
+	dir := os.Getenv("KYSO_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(d.ctx, chromedp.FullScreenshot(100))
+	require.NoError(d.t, err)
+	require.NoError(d.t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
 }

@@ -23,6 +23,7 @@ const (
 	livePeriod    = 400 * time.Millisecond
 	liveHeartbeat = 15 * time.Second
 	liveRefresh   = 30 * time.Second // the dashboard's "… phút trước" texts
+	liveTallyAge  = 5 * time.Second  // tallies read records: at most this often
 )
 
 type liveSub struct {
@@ -74,7 +75,7 @@ func (o *office) dashboardDoc(withTallies bool) dashboardDoc {
 		d.Quarantine = []QuarantineItem{}
 	}
 	if withTallies {
-		t := o.tallies()
+		t := o.talliesWithin(liveTallyAge)
 		d.Tallies = &t
 	}
 	return d

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -59,13 +60,19 @@ func (o *office) info(st *store.Stored) recInfo {
 }
 
 // tallies computes (or returns the cached) tallies.
-func (o *office) tallies() Tallies {
+func (o *office) tallies() Tallies { return o.talliesWithin(0) }
+
+// talliesWithin returns the cached tallies while they are younger than
+// age, even if records arrived since: the live dashboard's tallies follow a
+// busy evening every few seconds, not at every push.
+func (o *office) talliesWithin(age time.Duration) Tallies {
 	o.tallyMu.Lock()
 	defer o.tallyMu.Unlock()
 	n := o.records()
-	if n == o.tallyAt {
+	if n == o.tallyAt || (o.tallyAt >= 0 && time.Since(o.tallyWhen) < age) {
 		return o.tallyCache
 	}
+	o.tallyWhen = time.Now()
 	refs := o.refs("", false)
 	var missing []store.Ref
 	for _, r := range refs {
