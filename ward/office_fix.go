@@ -8,14 +8,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/kyso-vn/kyso/citizen"
 	"github.com/kyso-vn/kyso/record"
-	"github.com/kyso-vn/kyso/roster"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 )
@@ -262,7 +265,55 @@ func personKey(c record.Citizen) string {
 	if c.CCCD != "" {
 		return "c:" + c.CCCD
 	}
-	return "n:" + roster.NormalizeHeader(c.Name) + "|" + c.BirthDate
+	return "n:" + foldName(c.Name) + "|" + c.BirthDate
+}
+
+// foldBase maps the Latin letters with diacritics to their base letter
+// (Vietnamese: ầ → a, Đ → d), lower-case; built once from NFD.
+var foldBase = sync.OnceValue(func() map[rune]rune {
+	m := map[rune]rune{'đ': 'd', 'Đ': 'd'}
+	for _, rg := range [][2]rune{{0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
+		for r := rg[0]; r <= rg[1]; r++ {
+			for _, b := range norm.NFD.String(string(r)) {
+				if b < 0x80 && unicode.IsLetter(b) {
+					m[r] = unicode.ToLower(b)
+				}
+				break
+			}
+		}
+	}
+	return m
+})
+
+// foldName is a name for matching, as roster.NormalizeHeader folds headers
+// ("Nguyễn  Thị-Hằng" → "nguyen thi hang") but without a normalisation
+// pass per record: the search folds every stored name.
+func foldName(s string) string {
+	m := foldBase()
+	b := make([]byte, 0, len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case r < 0x80 && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9'):
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		case m[r] != 0:
+			r = m[r]
+		case r >= 0x300 && r <= 0x36F: // a combining mark (NFD input)
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			r = unicode.ToLower(r)
+		default:
+			space = len(b) > 0
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
 }
 
 // Search finds people by name (without diacritics is fine), CCCD or phone
@@ -271,7 +322,7 @@ func personKey(c record.Citizen) string {
 func (o *office) Search(q string) ([]Person, error) {
 	q = strings.TrimSpace(q)
 	digits := digitsOf(q)
-	name := roster.NormalizeHeader(q)
+	name := foldName(q)
 	byDigits := len(digits) >= 4 && len(digits) == len(strings.Join(strings.FieldsFunc(q, func(r rune) bool { return strings.ContainsRune(" .-+", r) }), ""))
 	if !byDigits && len([]rune(name)) < 2 {
 		return nil, errQuery
@@ -283,7 +334,7 @@ func (o *office) Search(q string) ([]Person, error) {
 		if byDigits {
 			return strings.Contains(c.CCCD, digits) || strings.Contains(digitsOf(c.Phone), digits)
 		}
-		return strings.Contains(roster.NormalizeHeader(c.Name), name)
+		return strings.Contains(foldName(c.Name), name)
 	}
 	keys := map[string]bool{}
 	err := o.eachRec(func(st store.Stored) error {
@@ -327,7 +378,7 @@ func (o *office) Search(q string) ([]Person, error) {
 		out = append(out, *p)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if a, b := roster.NormalizeHeader(out[i].Name), roster.NormalizeHeader(out[j].Name); a != b {
+		if a, b := foldName(out[i].Name), foldName(out[j].Name); a != b {
 			return a < b
 		}
 		return out[i].key < out[j].key
