@@ -16,8 +16,9 @@
 //     is always re-sent and a kiosk never skips a record.
 //   - Counts live in memory (package tally), rebuilt from the store at
 //     open, so progress costs O(villages + days) whatever the record count.
-//   - Public endpoints (/api/v1/progress, /api/v1/kiosks, /api/v1/villages,
-//     /healthz, /metrics) carry aggregates only, never personal data. Names,
+//   - Public endpoints (/api/v1/progress and its stream /events, the
+//     /progress screen, /api/v1/kiosks, /api/v1/villages, /healthz,
+//     /metrics) carry aggregates only, never personal data. Names,
 //     CCCD and phone appear only in admin exports and, masked, in the admin
 //     quarantine list; never in logs.
 //   - Kiosk tokens are compared in constant time; the admin password is
@@ -42,6 +43,9 @@
 //     pseudonym, purged records or not, so a citizen still counts once;
 //     a purged record keeps its delivered content hash, so a kiosk
 //     re-sending it sends a repeat, not a conflict.
+//   - The office (office*.go) changes counts only through records of its
+//     own (pseudo-kiosk "_ward") on the same ingest path, each logged with
+//     who and why first; see office.go.
 //   - Long-running parts (HTTP, pullers, value-log GC, target sources) run
 //     under Run(ctx) and stop when ctx ends.
 package ward

@@ -219,6 +219,7 @@ func (s *Service) exportSummaryXLSX(c *fiber.Ctx) error {
 	var buf bytes.Buffer
 	err := export.WriteSummaryXLSX(&buf, export.Summary{
 		Title: "KẾT QUẢ CÀI ĐẶT CHỮ KÝ SỐ CHO NGƯỜI DÂN", Updated: s.cfg.Now(), Villages: s.Plan().Villages, Progress: s.Progress(),
+		Helpers: s.off.summaryTallies().sheets(), // office_tallies.go
 	})
 	if err != nil {
 		return err

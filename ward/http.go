@@ -98,6 +98,7 @@ func (s *Service) routes() *fiber.App {
 
 	s.outreachRoutes(api, exp)
 	app.Get("/outreach", s.getOutreachPage)
+	s.officeRoutes(app, api, exp)
 
 	app.Get("/login", s.loginPage)
 	app.Post("/login", s.loginForm)

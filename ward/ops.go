@@ -76,6 +76,12 @@ func quotaErr(err error) error {
 
 // SetVillages replaces the village quotas with a CSV in the appendix format.
 func (s *Service) SetVillages(csv []byte) (quota.Villages, error) {
+	if isXLSX(csv) { // office_quotas.go
+		var err error
+		if csv, err = xlsxAsCSV(csv); err != nil {
+			return quota.Villages{}, err
+		}
+	}
 	v, err := quota.ParseVillages(bytes.NewReader(csv), quota.DefaultRateBP)
 	if err != nil {
 		return v, quotaErr(err)
@@ -227,6 +233,7 @@ func (s *Service) KioskHealth() []KioskHealth {
 	for id := range s.health {
 		ids[id] = true
 	}
+	delete(ids, wardKioskID) // the office's own records: not a kiosk
 	qCount := map[string]int{}
 	for _, q := range s.quarantine {
 		qCount[q.KioskID]++
@@ -402,6 +409,9 @@ func (s *Service) QuarantineList() ([]QuarantineItem, error) {
 	sort.Slice(q, func(i, j int) bool { return q[i].ReceivedAt.After(q[j].ReceivedAt) })
 	out := make([]QuarantineItem, 0, len(q))
 	for _, x := range q {
+		if s.off.resolved(x.KioskID, x.Seq, x.Hash) {
+			continue // settled by the office (office_fix.go)
+		}
 		it := QuarantineItem{KioskID: x.KioskID, Seq: x.Seq, ReceivedAt: x.ReceivedAt, Via: viaText[x.Via], Reason: x.Reason}
 		var got record.Record
 		_ = json.Unmarshal(x.Record, &got)

@@ -39,6 +39,7 @@ type pageData struct {
 	AssocText  string
 	RoundsText string
 	Deadline   string
+	Tallies    Tallies // per volunteer and house (office_tallies.go)
 
 	Error string
 	result
@@ -97,6 +98,7 @@ func (s *Service) dashboard(c *fiber.Ctx) error {
 	d := pageData{
 		Title: "Tiến độ", Progress: s.Progress(), Kiosks: s.KioskHealth(), Quarantine: q, Plan: plan,
 		AssocText: associationsText(plan.Associations), RoundsText: roundsText(plan.Rounds), Deadline: wardweb.Date(plan.Deadline),
+		Tallies: s.off.summaryTallies(),
 	}
 	return s.render(c, 200, "dashboard", d)
 }

@@ -72,6 +72,8 @@ type Service struct {
 	users *users
 	out   *outreachAPI
 
+	off *office // the commune office's tools (office.go)
+
 	// pseudo maps CCCDs to the keys the tally counts by: the CCCD itself
 	// until `ward purge` made a salt, then its pseudonym (purge.go).
 	pseudo pseudonymizer

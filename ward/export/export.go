@@ -226,6 +226,7 @@ type Summary struct {
 	Updated  time.Time
 	Villages quota.Villages
 	Progress tally.Progress
+	Helpers  []TallySheet // per volunteer, per house (tallies.go)
 }
 
 // Summary sheet names and the layout of the first.
@@ -322,6 +323,9 @@ func WriteSummaryXLSX(w io.Writer, s Summary) error {
 		return err
 	}
 	if err := table(f, st, "Theo ngày", "KẾT QUẢ THEO NGÀY", sub, []string{"Ngày", "Đã cài đặt", "Lũy kế"}, drows, nil, nil, false); err != nil {
+		return err
+	}
+	if err := writeTallies(f, st, sub, s.Helpers); err != nil {
 		return err
 	}
 	f.SetActiveSheet(0)

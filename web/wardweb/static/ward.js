@@ -1,9 +1,11 @@
-// ward.js — refreshes the dashboard's numbers every few seconds. The page
-// is complete without it (server-rendered); this only keeps it live.
+// ward.js — keeps the ward's pages live over server-sent events: the
+// dashboard (admin stream /api/v1/progress/full/events) and the public
+// screen (/progress, stream /api/v1/progress/events). The pages are
+// complete without it (server-rendered); this only keeps them live. It also
+// wires the print button of the printable lists.
 // No inline code anywhere: CSP is default-src 'self'.
 (function () {
   'use strict';
-  var PERIOD = 5000;
   var nf = new Intl.NumberFormat('vi-VN');
   var df = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2 });
   var pf = new Intl.NumberFormat('vi-VN', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -169,27 +171,145 @@
     }), 'Chưa có điểm nào.', 11);
   }
 
-  function renderQuarantine(q) {
-    fill(part('t-quarantine', 'tbody'), q.items.map(function (x) {
-      return { cells: [x.kiosk_id, String(x.seq), datetime(x.received_at), x.via, x.held, x.got, x.differs] };
-    }), 'Không có xung đột.', 7);
+  // resolveForm is the quarantine row's "keep which version, why" form.
+  function resolveForm(x) {
+    var f = el('form', null, 'resolve');
+    f.method = 'post'; f.action = '/ui/quarantine/' + encodeURIComponent(x.kiosk_id) + '/' + x.seq + '/resolve';
+    f.appendChild(hidden('csrf_token', csrf()));
+    var sel = el('select'); sel.name = 'keep'; sel.setAttribute('aria-label', 'Chọn bản giữ lại');
+    [['stored', 'Giữ bản đã lưu'], ['received', 'Lấy bản nhận sau']].forEach(function (o) {
+      var op = el('option', o[1]); op.value = o[0]; sel.appendChild(op);
+    });
+    var why = el('input'); why.name = 'why'; why.required = true; why.maxLength = 300; why.placeholder = 'Lý do'; why.setAttribute('aria-label', 'Lý do');
+    var b = el('button', 'Xử lý'); b.type = 'submit';
+    f.appendChild(sel); f.appendChild(why); f.appendChild(b);
+    return f;
   }
 
-  function tick() {
-    var status = $('live-status');
-    Promise.all([
-      getJSON('/api/v1/progress/full').then(renderProgress),
-      getJSON('/api/v1/kiosks').then(renderKiosks),
-      getJSON('/api/v1/quarantine').then(renderQuarantine)
-    ]).then(function () {
-      if (status) { status.textContent = ''; }
-    }).catch(function () {
-      if (status) { status.textContent = '· mất kết nối, đang thử lại…'; }
+  function renderQuarantine(items) {
+    fill(part('t-quarantine', 'tbody'), items.map(function (x) {
+      return { cells: [x.kiosk_id, String(x.seq), datetime(x.received_at), x.via, x.held, x.got, x.differs, resolveForm(x)] };
+    }), 'Không có xung đột.', 8);
+  }
+
+  function renderTallies(t) {
+    if (!t) { return; }
+    function rows(list) {
+      return (list || []).map(function (h) {
+        return { cells: [h.name, num(h.attempts), num(h.activated), num(h.counted), num(h.failed), h.reasons_text || ''] };
+      });
+    }
+    fill(part('t-helpers', 'tbody'), rows(t.helpers), 'Chưa có số liệu.', 6);
+    fill(part('t-houses', 'tbody'), rows(t.houses), 'Chưa có số liệu.', 6);
+  }
+
+  // A form being filled in (a quarantine reason) is not redrawn under the
+  // official's fingers: the quarantine table waits until it is left.
+  function busy(id) {
+    var t = $(id), a = document.activeElement;
+    return !!(t && a && t.contains(a) && (a.tagName === 'INPUT' || a.tagName === 'SELECT'));
+  }
+
+  function renderDashboard(d) {
+    renderProgress(d.progress);
+    renderKiosks({ kiosks: d.kiosks || [], ward_time: d.ward_time });
+    if (!busy('t-quarantine')) { renderQuarantine(d.quarantine || []); }
+    renderTallies(d.tallies);
+  }
+
+  // live opens an event stream with the kiosk board's reconnection rules
+  // (web/static/js/common.js): EventSource retries network errors itself
+  // but gives up on an HTTP error, and its fixed delay makes every screen
+  // reconnect in lockstep after a restart; so on any error it is closed
+  // and reopened with jittered exponential backoff (1 s … 30 s), and at
+  // once when a sleeping screen wakes. A stream silent for longer than
+  // quiet ms is taken for dead and reopened.
+  function live(url, event, onData, onState, quiet) {
+    var es = null, timer = 0, delay = 1000, last = 0;
+    function connect() {
+      timer = 0;
+      es = new EventSource(url);
+      es.addEventListener(event, function (ev) {
+        var d;
+        try { d = JSON.parse(ev.data); } catch (e) { return; }
+        delay = 1000; last = Date.now();
+        onState(true);
+        onData(d);
+      });
+      es.onopen = function () { last = Date.now(); };
+      es.onerror = function () {
+        if (es) { es.close(); }
+        es = null;
+        onState(false);
+        retry();
+      };
+    }
+    function retry() {
+      if (timer) { return; }
+      timer = setTimeout(connect, delay / 2 + Math.random() * delay);
+      delay = Math.min(delay * 2, 30000);
+    }
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) { return; }
+      if (!es) { clearTimeout(timer); timer = 0; connect(); }
     });
+    if (quiet) {
+      setInterval(function () {
+        if (es && last && Date.now() - last > quiet) { es.close(); es = null; onState(false); retry(); }
+      }, 5000);
+    }
+    connect();
+  }
+
+  function dashboard() {
+    var status = $('live-status');
+    live('/api/v1/progress/full/events', 'dashboard', renderDashboard, function (up) {
+      if (!status) { return; }
+      if (up) { status.textContent = 'số liệu trực tiếp'; status.className = ''; return; }
+      status.textContent = 'mất kết nối, đang thử lại…'; status.className = 'warn';
+      // A stream refused for an ended session never comes back by itself.
+      getJSON('/api/v1/session').catch(function (e) {
+        if (/: 401$/.test(e.message)) { status.textContent = 'phiên đăng nhập đã hết, hãy tải lại trang'; }
+      });
+    }, 75000);
+  }
+
+  // ---- the public screen ----
+
+  function renderScreen(p) {
+    var t = p.total;
+    document.querySelectorAll('#s-total [data-k]').forEach(function (e) {
+      var k = e.getAttribute('data-k');
+      e.textContent = k === 'percent' ? pct(t[k]) : num(t[k]);
+    });
+    var bar0 = $('s-bar'); if (bar0) { bar0.value = Math.min(100, t.percent); }
+    $('s-updated').textContent = datetime(p.updated_at);
+    function rows(list, other) {
+      return list.map(function (v) {
+        return { cls: v.target > 0 && v.remaining === 0 ? 'met' : '', cells: [v.name, num(v.have), num(v.target), pct(v.percent), bar(v.percent)] };
+      }).concat((other || []).map(function (v) {
+        return { cls: 'other', cells: [v.name, num(v.have), '—', '—', ''] };
+      }));
+    }
+    fill(part('s-villages', 'tbody'), rows(p.villages, p.other_villages));
+    fill(part('s-assocs', 'tbody'), rows(p.associations, []));
+    var sec = $('s-assocs-sec'); if (sec) { sec.hidden = !p.associations.length; }
+    var cells = document.querySelectorAll('#s-villages td.bar, #s-villages tbody td:last-child, #s-assocs tbody td:last-child');
+    cells.forEach(function (c) { c.className = 'bar'; });
+  }
+
+  function screen() {
+    var st = $('s-live');
+    function state(up) { if (st) { st.textContent = up ? '' : '· mất kết nối, đang thử lại…'; } }
+    live('/api/v1/progress/events', 'progress', renderScreen, state, 0);
+    // A silently dead stream still gets fixed (as the kiosk's board).
+    setInterval(function () { getJSON('/api/v1/progress').then(renderScreen, function () {}); }, 60000);
   }
 
   document.addEventListener('DOMContentLoaded', function () {
-    if (!$('t-villages')) { return; }
-    setInterval(tick, PERIOD);
+    var pr = $('print-now');
+    if (pr) { pr.addEventListener('click', function () { window.print(); }); }
+    if ($('t-villages')) { dashboard(); }
+    if ($('s-villages')) { screen(); }
   });
 })();
