@@ -50,16 +50,22 @@ func newPINThrottle() *httpx.Throttle {
 	return t
 }
 
-func (s *Server) sessionOf(c *fiber.Ctx) (session, bool) {
-	now, _ := s.clock.Now()
-	v, ok := s.sessions.Of(c, now)
+func (d *deps) sessionOf(c *fiber.Ctx) (session, bool) {
+	v, ok := d.sessions.Of(c, d.now())
 	return session{Volunteer: v.Who, CSRF: v.CSRF, Expires: v.Expires}, ok
+}
+
+// auth signs volunteers in and out and guards their routes.
+type auth struct {
+	d      *deps
+	pins   *httpx.Throttle
+	logins *limiter
 }
 
 // volunteer admits requests with a live session; state-changing ones must
 // also carry the session's CSRF token.
-func (s *Server) volunteer(c *fiber.Ctx) error {
-	sess, ok := s.sessionOf(c)
+func (a *auth) volunteer(c *fiber.Ctx) error {
+	sess, ok := a.d.sessionOf(c)
 	if !ok {
 		return errUnauth
 	}
@@ -72,10 +78,10 @@ func (s *Server) volunteer(c *fiber.Ctx) error {
 
 func volunteerName(c *fiber.Ctx) string { v, _ := c.Locals("volunteer").(string); return v }
 
-func (s *Server) login(c *fiber.Ctx) error {
-	now, _ := s.clock.Now()
+func (a *auth) login(c *fiber.Ctx) error {
+	now := a.d.now()
 	ip := c.IP()
-	if !s.logins.allow(ip, now) {
+	if !a.logins.allow(ip, now) {
 		return errRateLimited
 	}
 	var b struct {
@@ -85,14 +91,14 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	done, err := s.pins.Begin(ip, now)
+	done, err := a.pins.Begin(ip, now)
 	if err != nil {
 		return err
 	}
-	ok := equalSecret(b.PIN, s.cfg.PIN)
+	ok := equalSecret(b.PIN, a.d.cfg.PIN)
 	done(ok)
 	if !ok {
-		s.log.Warn("wrong volunteer PIN", "client", ip)
+		a.d.log.Warn("wrong volunteer PIN", "client", ip)
 		return errBadPIN
 	}
 	name, err := citizen.NormalizeName(b.Volunteer)
@@ -102,13 +108,13 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil || utf8.RuneCountInString(name) > 60 {
 		return errVolunteer
 	}
-	id, sess := s.sessions.Create(name, now)
-	s.sessions.SetCookie(c, id, sess)
+	id, sess := a.d.sessions.Create(name, now)
+	a.d.sessions.SetCookie(c, id, sess)
 	return c.JSON(fiber.Map{"csrf_token": sess.CSRF, "volunteer": name})
 }
 
-func (s *Server) logout(c *fiber.Ctx) error {
-	s.sessions.End(c)
+func (a *auth) logout(c *fiber.Ctx) error {
+	a.d.sessions.End(c)
 	return c.JSON(fiber.Map{"ok": true})
 }
 
@@ -136,4 +142,13 @@ func (l *limiter) allow(client string, now time.Time) bool {
 	}
 	l.counts[client]++
 	return true
+}
+
+func (a *auth) getSession(c *fiber.Ctx) error {
+	sess, _ := a.d.sessionOf(c)
+	found := ""
+	if a.d.findWard != nil && !a.d.isPaired() {
+		found = a.d.findWard()
+	}
+	return c.JSON(fiber.Map{"volunteer": sess.Volunteer, "csrf_token": sess.CSRF, "desks": a.d.cfg.Desks, "paired": a.d.isPaired(), "ward_found": found})
 }
