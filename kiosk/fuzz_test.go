@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
-
 )
 
 // Run one target at a time, e.g.
