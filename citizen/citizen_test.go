@@ -263,3 +263,32 @@ func BenchmarkNormalize(b *testing.B) {
 		}
 	}
 }
+
+func TestNormalizeFreeText(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+		ok             bool
+	}{
+		{"plain note", "Điện thoại  hết pin", "Điện thoại hết pin", true},
+		{"empty is allowed", "", "", true},
+		{"NUL is refused", "a\x00b", "", false},
+		{"ESC is refused", "a\x1b[31mb", "", false},
+		{"right-to-left override is refused", "abc\u202Edef", "", false},
+		{"Hangul filler looks empty", "\u3164", "", false},
+		{"too long", strings.Repeat("a", 201), "", false},
+		{"newlines collapse", "dòng một\ndòng hai", "dòng một dòng hai", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := citizen.NormalizeFreeText(c.in, 200)
+			if !c.ok {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got)
+		})
+	}
+	_, err := citizen.NormalizeName("\u3164\u3164")
+	assert.Error(t, err, "a name of Hangul fillers prints as nothing")
+}

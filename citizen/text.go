@@ -38,7 +38,7 @@ func cleanText(s string) (out string, ok bool) {
 			continue
 		case unicode.Is(unicode.Cf, r):
 			continue
-		case unicode.IsControl(r):
+		case unicode.IsControl(r), invisibleFiller(r):
 			return "", false
 		}
 		if space {
@@ -147,4 +147,39 @@ func NormalizeGender(s string) (string, error) {
 		return Female, nil
 	}
 	return "", fieldErr(FieldGender, CodeInvalidGender, msgGender)
+}
+
+// invisibleFiller reports characters that print as nothing yet count as
+// letters (Hangul fillers, the braille blank): a name or a note made of them
+// looks empty on paper.
+func invisibleFiller(r rune) bool {
+	switch r {
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800':
+		return true
+	}
+	return false
+}
+
+// ErrFreeText is returned for free text (a note, a reason) that holds control
+// or format characters, invisible fillers, or more than the allowed length.
+var ErrFreeText = fieldErr("text", "invalid_text", "Nội dung có ký tự không hợp lệ (ký tự điều khiển, ký tự ẩn) hoặc quá dài.")
+
+// NormalizeFreeText holds free text to the rules of names: valid UTF-8, no
+// control, format (bidi overrides, zero-width) or invisible filler
+// characters, whitespace collapsed, NFC, at most maxRunes characters.
+// Empty text is allowed.
+func NormalizeFreeText(s string, maxRunes int) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", ErrFreeText
+	}
+	for _, r := range s {
+		if unicode.Is(unicode.Cf, r) || invisibleFiller(r) || (unicode.IsControl(r) && !unicode.IsSpace(r)) {
+			return "", ErrFreeText
+		}
+	}
+	out, ok := cleanText(s)
+	if !ok || utf8.RuneCountInString(out) > maxRunes {
+		return "", ErrFreeText
+	}
+	return out, nil
 }

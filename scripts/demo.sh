@@ -10,7 +10,7 @@ token=$(cat "$tokfile")
 pwfile=data/demo-admin-password
 [ -s "$pwfile" ] || head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$pwfile"
 
-bin/ward --listen 127.0.0.1:8090 --data data/ward --quotas deploy/examples/quotas-cam-ngoc-2024.csv \
+bin/ward --listen 127.0.0.1:8090 --data data/ward --commune "Cẩm Ngọc" --quotas deploy/examples/quotas-cam-ngoc-2024.csv \
   --admin-password "$(cat "$pwfile")" --kiosk "dong-lao:$token" --mdns=false &
 ward=$!
 bin/kiosk --listen :8080 --data data/kiosk --id dong-lao --name "Nhà văn hóa thôn Đông Lão" \

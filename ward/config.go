@@ -21,6 +21,7 @@ type Config struct {
 	AssociationsFile string        // --associations: association quotas CSV
 	RoundsFile       string        // --rounds: rounds CSV
 	Deadline         string        // --deadline: YYYY-MM-DD or dd/mm/yyyy
+	Commune          string        // --commune: the commune's name on papers ("Cẩm Ngọc")
 	AdminPassword    string        // --admin-password: generated when empty and none is stored
 	Kiosks           []KioskCred   // --kiosk ID:TOKEN
 	Pulls            []PullTarget  // --pull ID=URL

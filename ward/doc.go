@@ -35,6 +35,9 @@
 //   - Every answer carries the security headers, also errors that fasthttp
 //     raises before routing (the error handler sets them), and a refused
 //     request's answer reaches a client still sending its body (linger.go).
+//   - Bodies follow internal/httpx: never decoded, never read before the
+//     sender is authenticated on the large routes (limits in http.go), and
+//     a USB batch is decoded record by record (ImportBatch).
 //   - After `ward purge` (purge.go) the tally counts CCCDs by a salted
 //     pseudonym, purged records or not, so a citizen still counts once;
 //     a purged record keeps its delivered content hash, so a kiosk

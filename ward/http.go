@@ -44,6 +44,8 @@ var limits = httpx.Limits{Default: maxForm, Large: map[string]int64{
 	"POST /api/v1/associations": maxCSV,
 	"POST /ui/associations":     maxCSV,
 	"POST /api/v1/rounds":       maxCSV,
+	"POST /api/v1/roster":       maxRosterBytes + 1<<20,
+	"POST /api/v1/vnpt-report":  maxRosterBytes + 1<<20,
 	"POST /ui/rounds":           maxCSV,
 }}
 
@@ -68,6 +70,7 @@ func (s *Service) routes() *fiber.App {
 
 	api := app.Group("/api/v1")
 	api.Get("/progress", s.getProgress)
+	api.Get("/progress/full", s.admin(false), func(c *fiber.Ctx) error { return c.JSON(s.Progress()) })
 	api.Get("/kiosks", s.getKiosks)
 	api.Get("/villages", s.getVillages)
 	api.Post("/records", func(c *fiber.Ctx) error { return s.postRecords(c, unverified) })
@@ -75,8 +78,8 @@ func (s *Service) routes() *fiber.App {
 	api.Get("/prove", s.getProve)
 	api.Post("/pairings", s.admin(true), s.postPairing)
 	api.Post("/login", s.apiLogin)
-	api.Post("/logout", s.admin(true), s.apiLogout)
-	api.Get("/session", s.admin(false), s.apiSession)
+	api.Post("/logout", s.unit(true, func(c *fiber.Ctx, _ principal) error { return s.apiLogout(c) }))
+	api.Get("/session", s.unit(false, s.apiSession))
 	api.Get("/quarantine", s.admin(false), s.getQuarantine)
 	api.Post("/import", s.admin(true), s.postImport)
 	api.Post("/quotas", s.admin(true), s.postQuotas)
@@ -87,10 +90,13 @@ func (s *Service) routes() *fiber.App {
 	api.Post("/pulls", s.admin(true), s.postPull)
 	api.Delete("/pulls/:id", s.admin(true), s.deletePull)
 
-	exp := app.Group("/export", s.admin(false))
-	exp.Get("/completions.csv", s.exportCompletionsCSV)
-	exp.Get("/completions.xlsx", s.exportCompletionsXLSX)
-	exp.Get("/summary.xlsx", s.exportSummaryXLSX)
+	// Exports: the admin's, and the unit heads' working lists (outreach).
+	exp := app.Group("/export")
+	exp.Get("/completions.csv", s.admin(false), s.exportCompletionsCSV)
+	exp.Get("/completions.xlsx", s.admin(false), s.exportCompletionsXLSX)
+	exp.Get("/summary.xlsx", s.admin(false), s.exportSummaryXLSX)
+
+	s.outreachRoutes(api, exp)
 
 	app.Get("/login", s.loginPage)
 	app.Post("/login", s.loginForm)
@@ -212,10 +218,15 @@ func crossSite(c *fiber.Ctx) bool {
 	return false
 }
 
-// authenticate accepts an admin session (with its CSRF token when the
-// request changes state) or HTTP Basic admin:<password>.
-func (s *Service) authenticate(c *fiber.Ctx, changes bool) error {
+// who finds the principal of a request: a session (with its CSRF token
+// when the request changes state) or HTTP Basic login:password, for the
+// admin ("admin") or a unit head.
+func (s *Service) who(c *fiber.Ctx, changes bool) (principal, error) {
 	if sess, ok := s.auth.session(c.Cookies(sessionCookie)); ok {
+		p, known := s.principalOf(sess.Who)
+		if !known {
+			return principal{}, errUnauth
+		}
 		if changes {
 			tok := c.Get("X-CSRF-Token")
 			if tok == "" {
@@ -224,26 +235,57 @@ func (s *Service) authenticate(c *fiber.Ctx, changes bool) error {
 				tok = c.FormValue("csrf_token")
 			}
 			if !link.SameSecret(tok, sess.CSRF) {
-				return errCSRF
+				return principal{}, errCSRF
 			}
 		}
 		c.Locals("csrf", sess.CSRF)
-		return nil
+		return p, nil
 	}
 	if user, pw, ok := basicAuth(c); ok {
-		ok, err := s.auth.check(c.IP(), user, pw)
+		user = strings.ToLower(user)
+		ok, err := s.auth.check(c.IP(), user, pw, s.userSecret)
 		if err != nil {
-			return err
+			return principal{}, err
 		}
 		if !ok {
-			return errUnauth
+			return principal{}, errUnauth
 		}
 		if changes && crossSite(c) {
-			return errCrossSite
+			return principal{}, errCrossSite
 		}
-		return nil
+		p, _ := s.principalOf(user)
+		return p, nil
 	}
-	return errUnauth
+	return principal{}, errUnauth
+}
+
+// principalOf names a logged-in login's rights.
+func (s *Service) principalOf(login string) (principal, bool) {
+	if login == adminLogin || login == "" {
+		return principal{Login: adminLogin}, true
+	}
+	u, ok := s.users.get(login)
+	if !ok {
+		return principal{}, false
+	}
+	return u.principal(), true
+}
+
+func (s *Service) userSecret(login string) (adminSecret, bool) {
+	u, ok := s.users.get(login)
+	return u.Secret, ok
+}
+
+// authenticate accepts the admin only.
+func (s *Service) authenticate(c *fiber.Ctx, changes bool) error {
+	p, err := s.who(c, changes)
+	if err != nil {
+		return err
+	}
+	if !p.Admin() {
+		return errAdminOnly
+	}
+	return nil
 }
 
 // admin guards JSON endpoints and downloads.
@@ -253,6 +295,18 @@ func (s *Service) admin(changes bool) fiber.Handler {
 			return err
 		}
 		return c.Next()
+	}
+}
+
+// unit guards what unit heads may do as well as the admin: h gets the
+// principal and narrows what it shows to the principal's unit.
+func (s *Service) unit(changes bool, h func(*fiber.Ctx, principal) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.who(c, changes)
+		if err != nil {
+			return err
+		}
+		return h(c, p)
 	}
 }
 
@@ -271,17 +325,21 @@ func (s *Service) page(changes bool) fiber.Handler {
 	}
 }
 
-func (s *Service) login(c *fiber.Ctx, password string) (httpx.Session, error) {
+func (s *Service) login(c *fiber.Ctx, login, password string) (httpx.Session, error) {
 	ip := c.IP()
-	ok, err := s.auth.check(ip, "admin", password)
+	login = strings.ToLower(strings.TrimSpace(login))
+	if login == "" {
+		login = adminLogin
+	}
+	ok, err := s.auth.check(ip, login, password, s.userSecret)
 	if err != nil {
 		return httpx.Session{}, err
 	}
 	if !ok {
-		s.log.Warn("admin login failed", "addr", ip)
+		s.log.Warn("login failed", "addr", ip)
 		return httpx.Session{}, errBadPassword
 	}
-	id, sess := s.auth.sessions.Create("admin", s.cfg.Now())
+	id, sess := s.auth.sessions.Create(login, s.cfg.Now())
 	s.auth.sessions.SetCookie(c, id, sess)
 	return sess, nil
 }
@@ -290,16 +348,18 @@ func (s *Service) logout(c *fiber.Ctx) { s.auth.sessions.End(c) }
 
 func (s *Service) apiLogin(c *fiber.Ctx) error {
 	var body struct {
+		Login    string `json:"login"`
 		Password string `json:"password"`
 	}
 	if err := json.Unmarshal(c.Body(), &body); err != nil {
 		return errBadJSON
 	}
-	sess, err := s.login(c, body.Password)
+	sess, err := s.login(c, body.Login, body.Password)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"csrf_token": sess.CSRF})
+	p, _ := s.principalOf(sess.Who)
+	return c.JSON(fiber.Map{"csrf_token": sess.CSRF, "login": p.Login, "village": p.Village, "association": p.Association})
 }
 
 func (s *Service) apiLogout(c *fiber.Ctx) error {
@@ -307,9 +367,9 @@ func (s *Service) apiLogout(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
-func (s *Service) apiSession(c *fiber.Ctx) error {
+func (s *Service) apiSession(c *fiber.Ctx, p principal) error {
 	csrf, _ := c.Locals("csrf").(string)
-	return c.JSON(fiber.Map{"csrf_token": csrf})
+	return c.JSON(fiber.Map{"csrf_token": csrf, "login": p.Login, "village": p.Village, "association": p.Association})
 }
 
 // ---- admin JSON ----

@@ -128,6 +128,9 @@ func (s *Service) ingest(kiosk string, recs []record.Record, c contact) (IngestR
 		return res, fmt.Errorf("%w: %v", errStore, err)
 	}
 	s.tally.Add(items...)
+	for i := range b.Records {
+		s.noteOutcome(&b.Records[i].Record, nil)
+	}
 	s.commitHealth(h)
 	if len(newQ) > 0 {
 		s.mu.Lock()

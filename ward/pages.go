@@ -72,7 +72,7 @@ func (s *Service) loginPage(c *fiber.Ctx) error {
 }
 
 func (s *Service) loginForm(c *fiber.Ctx) error {
-	if _, err := s.login(c, c.FormValue("password")); err != nil {
+	if _, err := s.login(c, c.FormValue("login"), c.FormValue("password")); err != nil {
 		ae := toAPIError(err)
 		return s.render(c, ae.Status, "login", pageData{Title: "Đăng nhập", Error: ae.Message})
 	}

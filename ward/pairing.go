@@ -162,7 +162,9 @@ func (s *Service) sendProgress(c *fiber.Ctx) error {
 	if id != "" && link.ValidNonce(nonce) {
 		tok, _ = s.tokenFor(id)
 	}
-	return sendSigned(c, fiber.StatusOK, s.Progress(), tok, link.ReplyInfo, id, nonce)
+	// Aggregates only: names the plan does not know were typed by citizens
+	// and are folded into one row (the dashboard reads them at /full).
+	return sendSigned(c, fiber.StatusOK, s.Progress().Public(), tok, link.ReplyInfo, id, nonce)
 }
 
 // postPairing is the official creating a code (admin).

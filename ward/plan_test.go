@@ -95,13 +95,21 @@ func TestPlanEndpoints(t *testing.T) {
 	assert.Equal(t, 3, p.Rounds[0].Done)
 	assert.True(t, p.Rounds[0].Current)
 	assert.Equal(t, 0, p.Rounds[1].Done)
-	assert.Equal(t, []row{{Name: "Nơi khác", Done: 1, Have: 1}}, p.OtherVillages)
+	assert.Equal(t, []row{{Name: "Khác (chờ xã đối chiếu)", Done: 1, Have: 1}}, p.OtherVillages,
+		"the public document never repeats a name a citizen typed")
 	assert.Equal(t, 3, p.Total.Done, "citizens outside the plan still count in the total")
 	assert.Equal(t, "2024-09-30", p.Forecast.Deadline)
 	assert.Equal(t, 116, p.Forecast.DaysLeft)
 	assert.Equal(t, "Đông Lão", p.Forecast.Villages[0].Name)
-	assert.InDelta(t, 1.0/7, p.Forecast.Villages[0].RatePerDay, 0.01)
-	assert.InDelta(t, 158.0/116, p.Forecast.Villages[0].NeededPerDay, 0.01)
+	// 1 citizen over the 3 round days since the first activation; the
+	// pace needed is per remaining round day (07/06 and round 2's three).
+	assert.InDelta(t, 1.0/3, p.Forecast.Villages[0].RatePerDay, 0.01)
+	assert.InDelta(t, 158.0/4, p.Forecast.Villages[0].NeededPerDay, 0.01)
+	var full struct {
+		OtherVillages []row `json:"other_villages"`
+	}
+	do(t, a.c, "GET", h.url+"/api/v1/progress/full", nil, nil).json(t, &full)
+	assert.Equal(t, []row{{Name: "Nơi khác", Done: 1, Have: 1}}, full.OtherVillages, "the admin sees the names to map them")
 
 	// Kiosks learn the plan's names.
 	var v struct {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/link"
+	"github.com/kyso-vn/kyso/ward/outreach"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/ward/tally"
@@ -65,6 +66,11 @@ type Service struct {
 	ready      chan struct{}
 
 	pair *pairings
+
+	// Outreach: rosters, statuses, sessions (outreach_wire.go).
+	book  *outreach.Book
+	users *users
+	out   *outreachAPI
 
 	// pseudo maps CCCDs to the keys the tally counts by: the CCCD itself
 	// until `ward purge` made a salt, then its pseudonym (purge.go).
@@ -139,6 +145,9 @@ func (s *Service) init() error {
 		return err
 	}
 	if err := s.loadKiosks(); err != nil {
+		return err
+	}
+	if err := s.openOutreach(); err != nil {
 		return err
 	}
 	if err := s.rebuild(); err != nil {
@@ -242,6 +251,7 @@ func (s *Service) rebuild() error {
 	start := time.Now()
 	batch := make([]tally.Item, 0, 1024)
 	err := s.store.EachRecord(func(st store.Stored) error {
+		s.noteOutcome(&st.Record, &st)
 		batch = append(batch, s.pseudo.storedItem(&st))
 		if len(batch) == cap(batch) {
 			s.tally.Add(batch...)
@@ -512,7 +522,12 @@ func (s *Service) updatePlan(change func(*quota.Plan)) error {
 // Progress computes the public progress document.
 func (s *Service) Progress() tally.Progress {
 	now := s.cfg.Now()
-	return tally.Compute(s.Plan(), s.tally.Snapshot(now, s.cfg.RecentDays), now)
+	p := tally.Compute(s.Plan(), s.tally.Snapshot(now, s.cfg.RecentDays), now)
+	if s.book != nil {
+		v, a := s.book.ConfirmedCounts()
+		p.SetConfirmed(v, a)
+	}
+	return p
 }
 
 // ListKiosksOffline lists the kiosks registered in a ward's data directory

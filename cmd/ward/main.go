@@ -83,6 +83,7 @@ func parseConfig(args []string, lookup func(string) (string, bool)) (config, boo
 	fs.StringVar(&cfg.AssociationsFile, "associations", "", "association quotas CSV (Đoàn thể,Chỉ tiêu), imported at start")
 	fs.StringVar(&cfg.RoundsFile, "rounds", "", "rounds CSV (Đợt,Từ ngày,Đến ngày), imported at start")
 	fs.StringVar(&cfg.Deadline, "deadline", "", "date the targets must be met by (dd/mm/yyyy or YYYY-MM-DD)")
+	fs.StringVar(&cfg.Commune, "commune", "", "the commune's name printed on papers, e.g. \"Cẩm Ngọc\"")
 	fs.StringVar(&cfg.DataKeyFile, "data-key", "", "file with a key (32, 48 or 64 hex digits) that encrypts the store at rest (AES)")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "admin password (generated and printed once when empty; a hash is kept in the data directory)")
 	var kiosks, pulls flagenv.List

@@ -25,30 +25,35 @@ type Throttle struct {
 	Window         time.Duration
 	LockFor        time.Duration
 	OverallLockFor time.Duration
-	// Evaluations at the same time, per client and overall; more are
-	// refused at once with ErrBusy rather than queued.
+	// Evaluations at the same time, per client and overall (0: no bound).
+	// An admitted attempt waits up to Wait for its turn (a script sending
+	// three requests at once is served), then gets ErrBusy.
 	InFlightPerClient int
 	InFlight          int
+	Wait              time.Duration
 
 	mu       sync.Mutex
 	clients  map[string]*attempts
 	overall  attempts
 	inFlight int
+	slots    chan struct{} // overall evaluation slots
 }
 
 type attempts struct {
 	failed   int
 	first    time.Time // start of the current window
 	locked   time.Time // locked until
-	inFlight int
+	inFlight int       // admitted, waiting or evaluating
+	slots    chan struct{}
 }
 
 // NewThrottle returns a throttle with the defaults: one evaluation at once
 // per client, and overall one per two cores (at least one), so that
-// hashing leaves the other cores to the people already logged in.
+// hashing leaves the other cores to the people already logged in; an
+// attempt waits at most 10 s for its turn.
 func NewThrottle(perClient int, window, lockFor time.Duration) *Throttle {
 	return &Throttle{PerClient: perClient, Window: window, LockFor: lockFor,
-		InFlightPerClient: 1, InFlight: max(1, runtime.GOMAXPROCS(0)/2)}
+		InFlightPerClient: 1, InFlight: max(1, runtime.GOMAXPROCS(0)/2), Wait: 10 * time.Second}
 }
 
 func (a *attempts) roll(now time.Time, window time.Duration) {
@@ -58,13 +63,43 @@ func (a *attempts) roll(now time.Time, window time.Duration) {
 }
 
 // Begin admits one attempt of client, or refuses it with ErrLocked (too
-// many failures, those in flight counted as failures) or ErrBusy (too many
-// evaluations at once). done must be called exactly once with the outcome.
+// many failures, those in flight counted as failures) or ErrBusy (no turn
+// to evaluate within Wait). done must be called exactly once with the
+// outcome.
 func (t *Throttle) Begin(client string, now time.Time) (done func(ok bool), err error) {
+	a, err := t.admit(client, now)
+	if err != nil {
+		return nil, err
+	}
+	if !t.turn(a) {
+		t.mu.Lock()
+		a.inFlight--
+		t.inFlight--
+		t.mu.Unlock()
+		return nil, ErrBusy
+	}
+	var once sync.Once
+	return func(ok bool) {
+		once.Do(func() {
+			if t.slots != nil {
+				<-t.slots
+			}
+			if a.slots != nil {
+				<-a.slots
+			}
+			t.end(client, a, ok, now)
+		})
+	}, nil
+}
+
+func (t *Throttle) admit(client string, now time.Time) (*attempts, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.clients == nil {
 		t.clients = map[string]*attempts{}
+		if t.InFlight > 0 {
+			t.slots = make(chan struct{}, t.InFlight)
+		}
 	}
 	if now.Before(t.overall.locked) {
 		return nil, ErrLocked
@@ -75,6 +110,9 @@ func (t *Throttle) Begin(client string, now time.Time) (done func(ok bool), err 
 			t.sweep(now)
 		}
 		a = &attempts{first: now}
+		if t.InFlightPerClient > 0 {
+			a.slots = make(chan struct{}, t.InFlightPerClient)
+		}
 		t.clients[client] = a
 	}
 	if now.Before(a.locked) {
@@ -90,13 +128,82 @@ func (t *Throttle) Begin(client string, now time.Time) (done func(ok bool), err 
 			return nil, ErrLocked
 		}
 	}
-	if (t.InFlightPerClient > 0 && a.inFlight >= t.InFlightPerClient) || (t.InFlight > 0 && t.inFlight >= t.InFlight) {
-		return nil, ErrBusy
-	}
 	a.inFlight++
 	t.inFlight++
-	var once sync.Once
-	return func(ok bool) { once.Do(func() { t.end(client, a, ok, now) }) }, nil
+	return a, nil
+}
+
+// turn waits (without the lock) for a slot of the client and one overall.
+func (t *Throttle) turn(a *attempts) bool {
+	var timeout <-chan time.Time
+	if t.Wait > 0 {
+		tm := time.NewTimer(t.Wait)
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	take := func(slots chan struct{}) bool {
+		if slots == nil {
+			return true
+		}
+		select {
+		case slots <- struct{}{}:
+			return true
+		default:
+		}
+		if timeout == nil {
+			return false
+		}
+		select {
+		case slots <- struct{}{}:
+			return true
+		case <-timeout:
+			return false
+		}
+	}
+	if !take(a.slots) {
+		return false
+	}
+	if !take(t.slots) {
+		if a.slots != nil {
+			<-a.slots
+		}
+		return false
+	}
+	return true
+}
+
+// Locked reports ErrLocked when client may not try now (locked, or its
+// budget taken by failures and attempts in flight), without starting an
+// attempt: for a cheap check (a cached hash) that may then Forget.
+func (t *Throttle) Locked(client string, now time.Time) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if now.Before(t.overall.locked) {
+		return ErrLocked
+	}
+	a := t.clients[client]
+	if a == nil {
+		return nil
+	}
+	a.roll(now, t.Window)
+	if now.Before(a.locked) || a.failed+a.inFlight >= t.PerClient {
+		return ErrLocked
+	}
+	return nil
+}
+
+// Forget clears a client's failures after it proved its secret by a cheap
+// check (see Locked).
+func (t *Throttle) Forget(client string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a := t.clients[client]; a != nil {
+		if a.inFlight == 0 {
+			delete(t.clients, client)
+		} else {
+			a.failed = 0
+		}
+	}
 }
 
 // end records an attempt's outcome. now is the attempt's start: a slow

@@ -94,9 +94,30 @@ func TestThrottleCountsAttemptsInFlight(t *testing.T) {
 	assert.LessOrEqual(t, most.Load(), int32(2), "evaluations at once from one client")
 }
 
+// Three requests at once with the right secret (a script): each waits for
+// its turn rather than being refused.
+func TestThrottleWaitsForATurn(t *testing.T) {
+	th := NewThrottle(10, 5*time.Minute, 5*time.Minute)
+	var wg sync.WaitGroup
+	var served atomic.Int32
+	for range 3 {
+		wg.Go(func() {
+			done, err := th.Begin("127.0.0.1", t0)
+			if !assert.NoError(t, err) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+			done(true)
+			served.Add(1)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(3), served.Load())
+}
+
 func TestThrottleBoundsEvaluationsOverall(t *testing.T) {
 	th := NewThrottle(10, 5*time.Minute, 5*time.Minute)
-	th.InFlightPerClient, th.InFlight = 1, 2
+	th.InFlightPerClient, th.InFlight, th.Wait = 1, 2, 0
 	d1, err := th.Begin("a", t0)
 	require.NoError(t, err)
 	_, err = th.Begin("a", t0)
@@ -140,3 +161,26 @@ func TestSessions(t *testing.T) {
 	assert.False(t, ok)
 }
 
+func TestThrottleLockedAndForget(t *testing.T) {
+	th := NewThrottle(2, 5*time.Minute, 5*time.Minute)
+	assert.NoError(t, th.Locked("a", t0))
+	done, err := th.Begin("a", t0)
+	require.NoError(t, err)
+	done(false)
+	done, err = th.Begin("a", t0)
+	require.NoError(t, err)
+	assert.ErrorIs(t, th.Locked("a", t0), ErrLocked, "budget taken: one failure, one in flight")
+	done(false)
+	assert.ErrorIs(t, th.Locked("a", t0), ErrLocked)
+
+	done, err = th.Begin("b", t0)
+	require.NoError(t, err)
+	done(false)
+	th.Forget("b") // proved its secret by a cheap check
+	for range 2 {
+		done, err = th.Begin("b", t0)
+		require.NoError(t, err)
+		done(false)
+	}
+	assert.ErrorIs(t, th.Locked("b", t0), ErrLocked)
+}

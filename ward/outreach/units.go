@@ -284,3 +284,26 @@ func (b *Book) VNPTOnly(kysoHas func(cccd string) bool) (byVillage, byAssociatio
 	}
 	return byVillage, byAssociation
 }
+
+// ConfirmedCounts counts VNPT's confirmations per village key and
+// association key: the roster's village for a person it knows, else the
+// village the report gives, else UnknownVillage.
+func (b *Book) ConfirmedCounts() (villages, associations map[string]int) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	villages, associations = map[string]int{}, map[string]int{}
+	for cccd, c := range b.vnpt {
+		v, a := c.Village, ""
+		if k, ok := b.byCCCD[cccd]; ok {
+			v, a = b.people[k].Village, b.people[k].Association
+		}
+		if v == "" {
+			v = UnknownVillage
+		}
+		villages[quota.Key(v)]++
+		if a != "" {
+			associations[quota.Key(a)]++
+		}
+	}
+	return villages, associations
+}

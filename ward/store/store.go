@@ -383,3 +383,76 @@ func (s *Store) getJSON(key string, v any) error {
 		return json.Unmarshal(b, v)
 	})
 }
+
+// maxAtomic is the size up to which PutBatch commits in one transaction.
+const maxAtomic = 512 << 10
+
+// PutBatch stores set and deletes del durably. Up to maxAtomic bytes it is
+// one transaction (all or nothing); a larger batch (a commune's roster) is
+// written in a write batch that commits as it grows, then the deletes.
+func (s *Store) PutBatch(set map[string][]byte, del []string) error {
+	size := 0
+	for k, v := range set {
+		size += len(k) + len(v)
+	}
+	for _, k := range del {
+		size += len(k)
+	}
+	if size <= maxAtomic {
+		return unavailable(s.db.Update(func(txn kv.Txn) error {
+			for k, v := range set {
+				if err := txn.Set([]byte(k), v); err != nil {
+					return err
+				}
+			}
+			for _, k := range del {
+				if err := txn.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	if len(set) > 0 {
+		if err := unavailable(s.db.WriteBatch(func(b kv.Batch) error {
+			n := 0
+			for k, v := range set {
+				if err := b.Set([]byte(k), v); err != nil {
+					return err
+				}
+				if n++; n%1000 == 0 {
+					if err := s.db.Check(); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})); err != nil {
+			return err
+		}
+	}
+	for len(del) > 0 {
+		part := del[:min(len(del), 1000)]
+		del = del[len(part):]
+		if err := unavailable(s.db.Update(func(txn kv.Txn) error {
+			for _, k := range part {
+				if err := txn.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Each calls fn for every key under prefix, in key order, with its value.
+func (s *Store) Each(prefix string, fn func(key string, val []byte) error) error {
+	return s.db.View(func(txn kv.Txn) error {
+		return txn.Iterate(kv.IterOptions{Prefix: []byte(prefix)}, func(k, v []byte) error {
+			return fn(string(k), append([]byte(nil), v...))
+		})
+	})
+}

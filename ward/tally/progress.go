@@ -370,8 +370,12 @@ func (p *Progress) SetConfirmed(villages, associations map[string]int) {
 	total += set(p.OtherVillages, villages)
 	set(p.Associations, associations)
 	set(p.OtherAssociations, associations)
-	if u := villages[quota.Key(UnknownVillage)]; u > 0 {
-		total += u
+	seen := false
+	for _, r := range p.OtherVillages {
+		seen = seen || quota.Key(r.Name) == quota.Key(UnknownVillage)
+	}
+	if !seen {
+		total += villages[quota.Key(UnknownVillage)]
 	}
 	p.Total.Confirmed = total
 }

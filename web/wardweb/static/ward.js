@@ -178,7 +178,7 @@
   function tick() {
     var status = $('live-status');
     Promise.all([
-      getJSON('/api/v1/progress').then(renderProgress),
+      getJSON('/api/v1/progress/full').then(renderProgress),
       getJSON('/api/v1/kiosks').then(renderKiosks),
       getJSON('/api/v1/quarantine').then(renderQuarantine)
     ]).then(function () {
