@@ -51,6 +51,8 @@ type deps struct {
 	metrics  *metrics
 	board    *boardState
 	sessions *httpx.Sessions
+	claims   *deskClaims
+	deltas   *deltaLog
 	sync     func() SyncStatus // the forwarder's view, or the queue's counts
 	findWard func() string     // a ward found on the LAN, for pairing; may be nil
 	paired   func()            // asks the App to restart; may be nil
@@ -121,7 +123,8 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{cfg: cfg, q: a.q, clock: a.clock, log: log, sessions: newSessions()}
+	d := &deps{cfg: cfg, q: a.q, clock: a.clock, log: log, sessions: newSessions(),
+		claims: newDeskClaims(cfg.Desks, deskIdle), deltas: newDeltaLog()}
 	d.board = newBoardState(cfg, a.q, a.clock, log)
 	d.metrics = newMetrics(a.q, d.board.broker)
 	a.d = d
@@ -238,7 +241,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.fwd != nil {
 		parts = append(parts, a.fwd.Run)
 	}
-	err := RunAll(ctx, a.log, func(ctx context.Context) error { return serveHTTP(ctx, a.http, a.d.board.broker, ln, a.log) }, parts...)
+	err := RunAll(ctx, a.log, func(ctx context.Context) error { return serveHTTP(ctx, a.http, ln, a.log, a.d.board.broker.close, a.d.deltas.close) }, parts...)
 	if a.restart.Load() {
 		return ErrRestart
 	}
@@ -247,7 +250,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // serveHTTP serves on ln until ctx ends, then shuts down within a grace
 // period, closing live streams first (Fiber would wait on them forever).
-func serveHTTP(ctx context.Context, app *fiber.App, b *broker, ln net.Listener, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, app *fiber.App, ln net.Listener, log *slog.Logger, closeStreams ...func()) error {
 	errc := make(chan error, 1)
 	// Refused requests (413, 415 before the body is read) close lingering, so a
 	// phone still sending reads the Vietnamese answer instead of a reset.
@@ -257,7 +260,9 @@ func serveHTTP(ctx context.Context, app *fiber.App, b *broker, ln net.Listener, 
 		return err
 	case <-ctx.Done():
 	}
-	b.close()
+	for _, c := range closeStreams {
+		c()
+	}
 	err := app.ShutdownWithTimeout(5 * time.Second)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// Every acknowledged write is already on disk; a client that keeps a

@@ -72,11 +72,17 @@ func (a *auth) volunteer(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && !equalSecret(c.Get("X-CSRF-Token"), sess.CSRF) {
 		return errCSRF
 	}
+	key := sessionKey(c.Cookies(sessionCookie))
+	a.d.claims.touch(key, sess.Volunteer, a.d.now())
 	c.Locals("volunteer", sess.Volunteer)
+	c.Locals("session", key)
 	return c.Next()
 }
 
 func volunteerName(c *fiber.Ctx) string { v, _ := c.Locals("volunteer").(string); return v }
+
+// sessionOfReq is the key of the request's volunteer session (claims.go).
+func sessionOfReq(c *fiber.Ctx) string { v, _ := c.Locals("session").(string); return v }
 
 func (a *auth) login(c *fiber.Ctx) error {
 	now := a.d.now()
@@ -114,8 +120,19 @@ func (a *auth) login(c *fiber.Ctx) error {
 }
 
 func (a *auth) logout(c *fiber.Ctx) error {
+	a.d.claims.release(sessionOfReq(c))
 	a.d.sessions.End(c)
 	return c.JSON(fiber.Map{"ok": true})
+}
+
+// full reports whether client has used its n events this window.
+func (l *limiter) full(client string, now time.Time) bool {
+	if l.n <= 0 {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return now.Truncate(time.Minute).Equal(l.window) && l.counts[client] >= l.n
 }
 
 // limiter allows n events per client per minute (fixed window).
@@ -144,11 +161,58 @@ func (l *limiter) allow(client string, now time.Time) bool {
 	return true
 }
 
+// giveBack returns an event allowed in the current window.
+func (l *limiter) giveBack(client string, now time.Time) {
+	if l.n <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Truncate(time.Minute).Equal(l.window) && l.counts[client] > 0 {
+		l.counts[client]--
+	}
+}
+
+// joinLimiter counts accepted joins only (issue 11: six typos locked a
+// citizen out of the corrected form), with a separate, higher ceiling on
+// refused attempts so that a flood of bad forms is still stopped.
+type joinLimiter struct {
+	accepted, refused *limiter
+}
+
+// joinFloodFactor: refused attempts allowed per accepted join (at least 30).
+const joinFloodFactor = 5
+
+func newJoinLimiter(perMinute int) *joinLimiter {
+	flood := 0
+	if perMinute > 0 {
+		flood = max(30, joinFloodFactor*perMinute)
+	}
+	return &joinLimiter{accepted: newLimiter(perMinute), refused: newLimiter(flood)}
+}
+
+// begin reserves an accepted join for client; settle(true) keeps it,
+// settle(false) hands it back and counts a refusal. ok is false when the
+// client is over either ceiling.
+func (j *joinLimiter) begin(client string, now time.Time) (settle func(accepted bool), ok bool) {
+	if j.refused.full(client, now) || !j.accepted.allow(client, now) {
+		return nil, false
+	}
+	return func(accepted bool) {
+		if !accepted {
+			j.accepted.giveBack(client, now)
+			j.refused.allow(client, now)
+		}
+	}, true
+}
+
 func (a *auth) getSession(c *fiber.Ctx) error {
 	sess, _ := a.d.sessionOf(c)
 	found := ""
 	if a.d.findWard != nil && !a.d.isPaired() {
 		found = a.d.findWard()
 	}
-	return c.JSON(fiber.Map{"volunteer": sess.Volunteer, "csrf_token": sess.CSRF, "desks": a.d.cfg.Desks, "paired": a.d.isPaired(), "ward_found": found})
+	key, now := sessionOfReq(c), a.d.now()
+	return c.JSON(fiber.Map{"volunteer": sess.Volunteer, "csrf_token": sess.CSRF, "desks": a.d.cfg.Desks, "paired": a.d.isPaired(), "ward_found": found,
+		"desk": a.d.claims.deskOf(key, now), "desks_taken": a.d.claims.taken(key, now)})
 }

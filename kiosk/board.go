@@ -23,6 +23,7 @@ type boardState struct {
 	log    *slog.Logger
 	broker *broker
 	notify chan struct{} // coalesced "the queue changed"
+	tally  *villageTally
 
 	mu   sync.Mutex
 	info wardInfo
@@ -45,7 +46,7 @@ type villageTarget struct {
 }
 
 func newBoardState(cfg Config, q *queue.Queue, clk Clock, log *slog.Logger) *boardState {
-	b := &boardState{cfg: cfg, q: q, clock: clk, log: log, broker: newBroker(), notify: make(chan struct{}, 1)}
+	b := &boardState{cfg: cfg, q: q, clock: clk, log: log, broker: newBroker(), notify: make(chan struct{}, 1), tally: newVillageTally()}
 	b.load()
 	return b
 }
@@ -69,26 +70,50 @@ type board struct {
 	Time     time.Time     `json:"time"`
 }
 
+// boardProgress is the host village's progress. It counts by the
+// citizen's village, not the house's (issue 11): Activated is this house's
+// activations of citizens of the host village; the house's activations of
+// other villages are OtherVillagesDone (total) and OtherVillages (each).
 type boardProgress struct {
-	Village   string  `json:"village"`
-	Activated int     `json:"activated"`
-	Target    int     `json:"target"`
-	Before    int     `json:"before"`
-	Have      int     `json:"have"`
-	Percent   float64 `json:"percent"`
+	Village           string         `json:"village"`
+	Activated         int            `json:"activated"`
+	Target            int            `json:"target"`
+	Before            int            `json:"before"`
+	Have              int            `json:"have"`
+	Percent           float64        `json:"percent"`
+	HouseActivated    int            `json:"house_activated"`     // every activation recorded at this house
+	OtherVillagesDone int            `json:"other_villages_done"` // of those, citizens of other villages
+	OtherVillages     []villageCount `json:"other_villages"`      // by village the ward lists, largest first
 }
 
 func (b *boardState) build() board {
 	snap := b.q.Snapshot()
 	now, _ := b.clock.Now()
 	out := board{KioskID: b.cfg.ID, Name: b.cfg.Name, Village: b.cfg.Village, Snapshot: snap, HasWifi: b.cfg.WifiSSID != "", Time: now.UTC()}
-	out.Progress = boardProgress{Village: b.cfg.Village, Activated: snap.ActivatedTotal}
+	if err := b.tally.catchUp(b.q); err != nil {
+		b.log.Warn("village counts not updated", "err", err)
+	}
+	host, others := b.tally.split(b.cfg.Village)
+	out.Progress = boardProgress{Village: b.cfg.Village, Activated: host, HouseActivated: snap.ActivatedTotal, OtherVillages: []villageCount{}}
 	b.mu.Lock()
+	known := map[string]bool{}
+	for _, v := range b.info.Villages {
+		known[villageKey(v)] = true
+	}
+	for _, o := range others {
+		out.Progress.OtherVillagesDone += o.Activated
+		// A village is typed by the citizen: only names the ward's list
+		// holds go on the TV (a name typed there must never be shown).
+		if known[villageKey(o.Name)] {
+			out.Progress.OtherVillages = append(out.Progress.OtherVillages, o)
+		}
+	}
 	for _, v := range b.info.Progress {
-		if v.Name == b.cfg.Village && v.Target > 0 {
+		if villageKey(v.Name) == villageKey(b.cfg.Village) && v.Target > 0 {
 			out.Progress.Target, out.Progress.Before = v.Target, v.Before
-			// The ward's count already holds what it received from us; add only what it lacks.
-			out.Progress.Have = max(v.Have, v.Before+snap.ActivatedTotal)
+			// The ward's count already holds what it received from us; add
+			// only what it lacks, and only this village's citizens.
+			out.Progress.Have = max(v.Have, v.Before+host)
 			out.Progress.Percent = math.Round(1000*float64(out.Progress.Have)/float64(v.Target)) / 10 // as the ward rounds
 		}
 	}

@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -14,7 +15,7 @@ import (
 // walk-in a volunteer registers for someone without a phone.
 type citizens struct {
 	d     *deps
-	joins *limiter
+	joins *joinLimiter
 }
 
 func (h *citizens) createTicket(c *fiber.Ctx) error {
@@ -24,33 +25,53 @@ func (h *citizens) createTicket(c *fiber.Ctx) error {
 	if volunteer && !equalSecret(c.Get("X-CSRF-Token"), sess.CSRF) {
 		volunteer = false // a stale tablet cookie on a phone: treat as a citizen
 	}
-	if !volunteer && !h.joins.allow(c.IP(), now) {
+	if volunteer {
+		t, err := h.join(c, now, sess.Volunteer)
+		if err == nil {
+			h.d.deltas.upsert(t)
+		}
+		return err
+	}
+	settle, ok := h.joins.begin(c.IP(), now)
+	if !ok {
 		d.metrics.rejected.WithLabelValues("rate_limited").Inc()
 		return errRateLimited
 	}
+	t, err := h.join(c, now, "")
+	settle(err == nil)
+	if err == nil {
+		h.d.deltas.upsert(t)
+	}
+	return err
+}
+
+// join validates the form and adds the citizen; by is the volunteer who
+// registered a walk-in ("" for the citizen's own phone).
+func (h *citizens) join(c *fiber.Ctx, now time.Time, by string) (queue.Ticket, error) {
+	d := h.d
 	var in citizen.Input // the join body is exactly the citizen's form
 	if err := decode(c, &in); err != nil {
-		return err
+		return queue.Ticket{}, err
 	}
 	cit, err := citizen.Normalize(in, now)
 	if err != nil {
 		d.reject(err)
-		return err
+		return queue.Ticket{}, err
 	}
-	by := "citizen"
-	if volunteer {
-		by = sess.Volunteer
+	consentBy := "citizen"
+	if by != "" {
+		consentBy = by
 	}
 	token := randomHex(24)
-	t, err := d.q.Join(queue.Join{Citizen: cit, ConsentVersion: web.ConsentVersion, ConsentBy: by, Token: token})
+	t, err := d.q.Join(queue.Join{Citizen: cit, ConsentVersion: web.ConsentVersion, ConsentBy: consentBy, Token: token})
 	if err != nil {
 		d.reject(err)
-		return err
+		return queue.Ticket{}, err
 	}
 	d.metrics.joins.Inc()
-	d.log.Debug("joined", "ticket", t.Number, "walk_in", volunteer) // the board shows joins; the journal keeps completions
+	d.log.Debug("joined", "ticket", t.Number, "walk_in", by != "") // the board shows joins; the journal keeps completions
 	pos := d.q.Position(t.ID)
-	return c.Status(http.StatusCreated).JSON(fiber.Map{
+	return t, c.Status(http.StatusCreated).JSON(fiber.Map{
 		"id": t.ID, "number": t.Number, "token": token, "position": pos, "eta_minutes": d.q.ETAMinutes(pos),
 	})
 }
@@ -85,5 +106,7 @@ func (h *citizens) leaveTicket(c *fiber.Ctx) error {
 		return err
 	}
 	h.d.log.Info("left queue", "ticket", t.Number)
+	h.d.claims.finished(t.ID)
+	h.d.deltas.upsert(t)
 	return c.JSON(h.citizenView(t))
 }

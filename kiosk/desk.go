@@ -1,10 +1,14 @@
 package kiosk
 
 import (
+	"bufio"
+	"cmp"
 	"net/http"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -53,23 +57,137 @@ func viewOf(t queue.Ticket, full bool) ticketView {
 	return v
 }
 
+// queue list bounds: a flood of joins must not make every tablet download
+// megabytes (issue 11).
+const (
+	queueLimitDefault = 100
+	queueLimitMax     = 500
+)
+
+// getQueue is the tablet's starting point: every called ticket and the
+// first `limit` waiting in line order, the counts, the tickets this session
+// called (its card follows them), and the delta seq to stream from.
 func (h *desk) getQueue(c *fiber.Ctx) error {
-	ts := h.d.q.Tickets(true)
-	views := make([]ticketView, 0, len(ts))
-	for _, t := range ts {
-		views = append(views, viewOf(t, false))
+	limit, err := atoiDefault(c.Query("limit"), queueLimitDefault)
+	if err != nil || limit < 0 {
+		return errBadParam
 	}
-	out := fiber.Map{"tickets": views, "tonight": h.d.q.Snapshot().Tonight, "sync": h.d.sync()}
+	limit = min(limit, queueLimitMax)
+	after := h.d.deltas.head() // before the read: later changes arrive as deltas
+	key := sessionOfReq(c)
+	ts := h.d.q.Tickets(true)
+	sort.SliceStable(ts, func(i, j int) bool {
+		ci, cj := ts[i].Status == queue.Called, ts[j].Status == queue.Called
+		if ci != cj {
+			return ci
+		}
+		if ci {
+			return ts[i].Number < ts[j].Number
+		}
+		return ts[i].Order < ts[j].Order
+	})
+	views := make([]ticketView, 0, min(len(ts), limit+h.d.cfg.Desks))
+	mine := []string{}
+	waiting, called, shown := 0, 0, 0
+	for _, t := range ts {
+		if t.Status == queue.Called {
+			called++
+			full := h.d.claims.mine(t.ID, key)
+			if full {
+				mine = append(mine, t.ID)
+			}
+			views = append(views, viewOf(t, full))
+			continue
+		}
+		waiting++
+		if shown < limit {
+			views = append(views, viewOf(t, false))
+			shown++
+		}
+	}
+	out := fiber.Map{
+		"tickets": views, "counts": fiber.Map{"waiting": waiting, "called": called, "shown_waiting": shown},
+		"truncated": shown < waiting, "mine": mine, "events_after": after,
+		"tonight": h.d.q.Snapshot().Tonight, "sync": h.d.sync(),
+		"desk": h.d.claims.deskOf(key, h.d.now()),
+	}
 	if cs, ok := h.d.clock.(interface{ Status() clock.Status }); ok {
 		out["clock"] = cs.Status()
 	}
 	return c.JSON(out)
 }
 
-func (h *desk) callNext(c *fiber.Ctx) error {
-	n, err := c.ParamsInt("desk")
+// queueEvents streams ticket changes (masked) to a signed-in tablet.
+func (h *desk) queueEvents(c *fiber.Ctx) error {
+	after, err := strconv.ParseUint(c.Query("after", "0"), 10, 64)
 	if err != nil {
-		return errBadDesk
+		return errBadParam
+	}
+	if id := c.Get("Last-Event-ID"); id != "" {
+		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
+			after = n
+		}
+	}
+	cookie, d := c.Cookies(sessionCookie), h.d
+	alive := func() bool { _, ok := d.sessions.Get(cookie, d.now()); return ok }
+	c.Set("Content-Type", "text/event-stream")
+	c.Set("Cache-Control", "no-cache")
+	c.Set("X-Accel-Buffering", "no")
+	ctx := c.UserContext()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		d.deltas.stream(ctx, w, after, alive, 15*time.Second)
+	})
+	return nil
+}
+
+// setAside lists today's no-shows and citizens who left the line, newest
+// first: the tablet offers to put them back in their place.
+func (h *desk) setAside(c *fiber.Ctx) error {
+	var out []ticketView
+	for _, t := range h.d.q.Tickets(false) {
+		if t.Status == queue.NoShow || t.Status == queue.Cancelled {
+			out = append(out, viewOf(t, false))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number > out[j].Number })
+	if len(out) > 100 {
+		out = out[:100]
+	}
+	if out == nil {
+		out = []ticketView{}
+	}
+	return c.JSON(fiber.Map{"tickets": out})
+}
+
+// deskParam is the desk in the path: 422 unless it exists.
+func (h *desk) deskParam(c *fiber.Ctx) (int, error) {
+	n, err := c.ParamsInt("desk")
+	if err != nil || n < 1 || n > h.d.cfg.Desks {
+		return 0, errBadDesk
+	}
+	return n, nil
+}
+
+// claimDesk gives this tablet a desk, unless another live tablet holds it.
+func (h *desk) claimDesk(c *fiber.Ctx) error {
+	n, err := h.deskParam(c)
+	if err != nil {
+		return err
+	}
+	if ok, holder, free := h.d.claims.claim(n, sessionOfReq(c), h.d.now()); !ok {
+		return deskTaken(n, holder, free)
+	}
+	return c.JSON(fiber.Map{"desk": n})
+}
+
+func (h *desk) callNext(c *fiber.Ctx) error {
+	n, err := h.deskParam(c)
+	if err != nil {
+		return err
+	}
+	key := sessionOfReq(c)
+	if ok, holder, free := h.d.claims.claim(n, key, h.d.now()); !ok {
+		return deskTaken(n, holder, free)
 	}
 	t, ok, err := h.d.q.CallNext(n, volunteerName(c))
 	if err != nil {
@@ -78,23 +196,49 @@ func (h *desk) callNext(c *fiber.Ctx) error {
 	if !ok {
 		return c.SendStatus(http.StatusNoContent)
 	}
+	h.d.claims.called(t.ID, key)
+	h.d.deltas.upsert(t)
 	h.d.log.Info("called", "ticket", t.Number, "desk", n)
 	return c.JSON(viewOf(t, true))
 }
 
-func ticketAction(fn func(id string) (queue.Ticket, error)) fiber.Handler {
+// own refuses to act on a citizen another live tablet called.
+func (h *desk) own(c *fiber.Ctx, id string) error {
+	ok, who := h.d.claims.mayAct(id, sessionOfReq(c), h.d.now())
+	if ok {
+		return nil
+	}
+	t, err := h.d.q.Get(id)
+	if err != nil {
+		return err
+	}
+	return notYours(t.Number, who)
+}
+
+// act runs a volunteer action on a ticket this tablet may touch, then tells
+// the tablets; done forgets the ticket's caller (it left the desk).
+func (h *desk) act(fn func(id string) (queue.Ticket, error), done bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		t, err := fn(c.Params("id"))
+		id := c.Params("id")
+		if err := h.own(c, id); err != nil {
+			return err
+		}
+		t, err := fn(id)
 		if err != nil {
 			return err
 		}
+		if done {
+			h.d.claims.finished(id)
+		}
+		h.d.deltas.upsert(t)
 		return c.JSON(viewOf(t, t.Status == queue.Called))
 	}
 }
 
-func (h *desk) recall(c *fiber.Ctx) error  { return ticketAction(h.d.q.Recall)(c) }
-func (h *desk) noShow(c *fiber.Ctx) error  { return ticketAction(h.d.q.NoShow)(c) }
-func (h *desk) requeue(c *fiber.Ctx) error { return ticketAction(h.d.q.Requeue)(c) }
+func (h *desk) recall(c *fiber.Ctx) error  { return h.act(h.d.q.Recall, false)(c) }
+func (h *desk) noShow(c *fiber.Ctx) error  { return h.act(h.d.q.NoShow, true)(c) }
+func (h *desk) requeue(c *fiber.Ctx) error { return h.act(h.d.q.Requeue, true)(c) }
+func (h *desk) restore(c *fiber.Ctx) error { return h.act(h.d.q.Restore, true)(c) }
 
 // corrected applies a volunteer's corrections over the ticket's citizen.
 func (h *desk) corrected(id string, corr *record.Citizen) (*record.Citizen, error) {
@@ -120,6 +264,9 @@ func (h *desk) correctTicket(c *fiber.Ctx) error {
 		return err
 	}
 	id := c.Params("id")
+	if err := h.own(c, id); err != nil {
+		return err
+	}
 	fixed, err := h.corrected(id, b.Citizen)
 	if err != nil {
 		return err
@@ -135,8 +282,18 @@ func (h *desk) correctTicket(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.d.deltas.upsert(t)
 	return c.JSON(viewOf(t, true))
 }
+
+// Free text on the tablet (issue 11): NFC, no control, format or invisible
+// characters, bounded.
+const noteMaxRunes = 200
+
+var (
+	errNote   = newErr(422, "invalid_note", "note", "Ghi chú có ký tự không hợp lệ hoặc quá dài (tối đa 200 chữ).")
+	errReason = newErr(422, "invalid_reason", "reason", "Lý do sửa có ký tự không hợp lệ hoặc quá dài (tối đa 200 chữ).")
+)
 
 type completeBody struct {
 	Outcome    string          `json:"outcome"`
@@ -151,8 +308,9 @@ func (h *desk) complete(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(b.Note) > 200 {
-		return newErr(422, "invalid_note", "note", "Ghi chú quá dài (tối đa 200 ký tự).")
+	note, err := citizen.NormalizeFreeText(b.Note, noteMaxRunes)
+	if err != nil {
+		return errNote
 	}
 	var device *time.Time
 	if b.DeviceTime != "" {
@@ -165,17 +323,23 @@ func (h *desk) complete(c *fiber.Ctx) error {
 		h.d.clock.ObserveTablet(t)
 	}
 	id := c.Params("id")
+	if err := h.own(c, id); err != nil {
+		return err
+	}
 	fixed, err := h.corrected(id, b.Citizen)
 	if err != nil {
 		return err
 	}
 	rec, err := h.d.q.Complete(id, queue.Completion{
-		Outcome: b.Outcome, Reason: b.Reason, Note: strings.TrimSpace(b.Note), Corrected: fixed,
+		Outcome: b.Outcome, Reason: b.Reason, Note: note, Corrected: fixed,
 		Volunteer: volunteerName(c), DeviceTime: device,
 	})
 	if err != nil {
 		return err
 	}
+	h.d.claims.finished(id)
+	h.d.claims.completed(sessionOfReq(c), rec.ID)
+	h.d.deltas.remove(id)
 	h.d.metrics.completions.WithLabelValues(rec.Outcome).Inc()
 	h.d.log.Info("completed", "ticket", rec.Ticket, "seq", rec.Seq, "outcome", rec.Outcome)
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"record": fiber.Map{"id": rec.ID, "seq": rec.Seq}})
@@ -202,31 +366,137 @@ func (h *desk) completions(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"head_seq": head, "records": out})
 }
 
-// correctRecord appends a correction of an earlier completion.
+// recentView is one completion as it stands now (its latest correction
+// applied), for the tablet's "Sửa" list: CCCD and phone masked.
+type recentView struct {
+	ID          string    `json:"id"`          // the record to correct: the latest version
+	Original    string    `json:"original_id"` // the completion it started as
+	Ticket      int       `json:"ticket"`
+	Desk        int       `json:"desk"`
+	Name        string    `json:"name"`
+	CCCDMasked  string    `json:"cccd_masked"`
+	PhoneMasked string    `json:"phone_masked"`
+	BirthDate   string    `json:"birth_date"`
+	Gender      string    `json:"gender"`
+	Village     string    `json:"village"`
+	Association string    `json:"association,omitempty"`
+	Outcome     string    `json:"outcome"`
+	Reason      string    `json:"reason,omitempty"`
+	Volunteer   string    `json:"volunteer"`
+	RecordedAt  time.Time `json:"recorded_at"`
+	Corrected   bool      `json:"corrected"`
+	Mine        bool      `json:"mine"`
+}
+
+// recentWindow is how far back in the log the "Sửa" list looks.
+const recentWindow = 200
+
+// recent lists the latest completions, newest first: this tablet's own
+// (?mine=1), or the kiosk's last 20.
+func (h *desk) recent(c *fiber.Ctx) error {
+	head := h.d.q.HeadSeq()
+	recs, _, err := h.d.q.Records(head-min(head, recentWindow), recentWindow)
+	if err != nil {
+		return err
+	}
+	mine := map[string]bool{}
+	for _, id := range h.d.claims.recentOf(sessionOfReq(c)) {
+		mine[id] = true
+	}
+	latest := map[string]record.Record{} // original id → its latest version
+	origOf := map[string]string{}        // record id → the completion it started as
+	var order []string
+	for _, r := range recs {
+		if r.Type != record.TypeCorrection || r.Corrects == "" {
+			origOf[r.ID], latest[r.ID] = r.ID, r
+			order = append(order, r.ID)
+			continue
+		}
+		o := r.Corrects
+		if oo, ok := origOf[o]; ok {
+			o = oo // a correction of a correction: the same completion
+		}
+		origOf[r.ID] = o
+		if _, ok := latest[o]; ok { // the completion is in the window
+			latest[o] = r
+		}
+	}
+	onlyMine := c.Query("mine") == "1"
+	out := []recentView{}
+	for i := len(order) - 1; i >= 0 && len(out) < 20; i-- {
+		id := order[i]
+		if onlyMine && !mine[id] {
+			continue
+		}
+		r := latest[id]
+		out = append(out, recentView{
+			ID: r.ID, Original: id, Ticket: r.Ticket, Desk: r.Desk, Name: r.Citizen.Name,
+			CCCDMasked: citizen.MaskCCCD(r.Citizen.CCCD), PhoneMasked: citizen.MaskPhone(r.Citizen.Phone),
+			BirthDate: r.Citizen.BirthDate, Gender: r.Citizen.Gender, Village: r.Citizen.Village, Association: r.Citizen.Association,
+			Outcome: r.Outcome, Reason: r.Reason, Volunteer: r.Volunteer, RecordedAt: r.RecordedAt,
+			Corrected: r.ID != id, Mine: mine[id],
+		})
+	}
+	return c.JSON(fiber.Map{"records": out})
+}
+
+// correctRecord appends a correction of an earlier completion; the ward
+// counts it in place of the original. Given a correction, it corrects the
+// same original again (the latest correction wins), patching over the
+// values the given correction holds.
 func (h *desk) correctRecord(c *fiber.Ctx) error {
 	var b struct {
 		Citizen *record.Citizen `json:"citizen"`
 		Outcome string          `json:"outcome"`
-		Reason  string          `json:"reason"`
+		Reason  string          `json:"reason"` // a failure reason code, or free text (why it was corrected)
+		Note    string          `json:"note"`
 	}
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	orig, err := h.d.q.Record(c.Params("id"))
+	note := b.Note
+	code := b.Reason
+	if !slices.Contains(queue.Reasons, code) {
+		code, note = "", strings.TrimSpace(b.Reason+" "+b.Note)
+	}
+	note, err := citizen.NormalizeFreeText(note, noteMaxRunes)
+	if err != nil {
+		return errReason
+	}
+	base, err := h.d.q.Record(c.Params("id"))
 	if err != nil {
 		return err
 	}
-	fixed := orig.Citizen
+	target := base.ID
+	if base.Type == record.TypeCorrection && base.Corrects != "" {
+		target = base.Corrects
+	}
+	fixed := base.Citizen
 	if b.Citizen != nil {
-		if fixed, err = citizen.Patch(orig.Citizen, *b.Citizen, h.d.now()); err != nil {
+		if fixed, err = citizen.Patch(base.Citizen, *b.Citizen, h.d.now()); err != nil {
 			return err
 		}
 	}
-	rec, err := h.d.q.CorrectRecord(orig.ID, fixed, b.Outcome, b.Reason, volunteerName(c))
+	outcome := cmp.Or(b.Outcome, base.Outcome)
+	if code == "" && outcome == record.OutcomeFailed && base.Outcome == record.OutcomeFailed {
+		code, _, _ = strings.Cut(base.Reason, ":") // still failed, for the reason it had
+	}
+	if outcome == record.OutcomeFailed && !slices.Contains(queue.Reasons, code) {
+		return errOutcome
+	}
+	reason := code
+	switch {
+	case code != "" && note != "":
+		reason = code + ": " + note
+	case note != "":
+		reason = note
+	}
+	rec, err := h.d.q.CorrectRecord(target, fixed, outcome, reason, volunteerName(c))
 	if err != nil {
 		return err
 	}
-	return c.Status(http.StatusCreated).JSON(fiber.Map{"record": fiber.Map{"id": rec.ID, "seq": rec.Seq}})
+	h.d.log.Info("corrected", "record", target, "seq", rec.Seq, "outcome", rec.Outcome)
+	return c.Status(http.StatusCreated).JSON(fiber.Map{"record": fiber.Map{"id": rec.ID, "seq": rec.Seq, "corrects": target}})
 }
 
 // batch is the USB path: records after a seq, signed with the kiosk token.

@@ -16,7 +16,7 @@ import (
 // auth and desk (volunteer session), wardAPI (kiosk token), pairer.
 func routes(a *fiber.App, d *deps, tmpl *template.Template) {
 	pub := &pages{d: d, tmpl: tmpl, qr: newQRCache()}
-	cit := &citizens{d: d, joins: newLimiter(d.cfg.JoinLimit)}
+	cit := &citizens{d: d, joins: newJoinLimiter(d.cfg.JoinLimit)}
 	au := &auth{d: d, pins: newPINThrottle(), logins: newLimiter(20)}
 	dk := &desk{d: d}
 	wd := &wardAPI{d: d, nonces: newNonces()}
@@ -51,13 +51,18 @@ func routes(a *fiber.App, d *deps, tmpl *template.Template) {
 	a.Post("/api/v1/logout", vol, au.logout)
 	a.Get("/api/v1/session", vol, au.getSession)
 	a.Get("/api/v1/queue", vol, dk.getQueue)
+	a.Get("/api/v1/queue/events", vol, dk.queueEvents)
+	a.Get("/api/v1/set-aside", vol, dk.setAside)
+	a.Post("/api/v1/desks/:desk/claim", vol, dk.claimDesk)
 	a.Post("/api/v1/desks/:desk/next", vol, dk.callNext)
 	a.Patch("/api/v1/tickets/:id", vol, dk.correctTicket)
 	a.Post("/api/v1/tickets/:id/recall", vol, dk.recall)
 	a.Post("/api/v1/tickets/:id/no-show", vol, dk.noShow)
 	a.Post("/api/v1/tickets/:id/requeue", vol, dk.requeue)
+	a.Post("/api/v1/tickets/:id/restore", vol, dk.restore)
 	a.Post("/api/v1/tickets/:id/complete", vol, dk.complete)
 	a.Get("/api/v1/completions", vol, dk.completions)
+	a.Get("/api/v1/completions/recent", vol, dk.recent)
 	a.Post("/api/v1/records/:id/correct", vol, dk.correctRecord)
 	a.Get("/api/v1/batch", vol, dk.batch)
 	a.Post("/api/v1/setup/pair", vol, pr.pair)
