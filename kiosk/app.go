@@ -241,7 +241,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.fwd != nil {
 		parts = append(parts, a.fwd.Run)
 	}
-	err := RunAll(ctx, a.log, func(ctx context.Context) error { return serveHTTP(ctx, a.http, ln, a.log, a.d.board.broker.close, a.d.deltas.close) }, parts...)
+	err := RunAll(ctx, a.log, func(ctx context.Context) error {
+		return serveHTTP(ctx, a.http, ln, a.log, a.d.board.broker.close, a.d.deltas.close)
+	}, parts...)
 	if a.restart.Load() {
 		return ErrRestart
 	}

@@ -107,7 +107,12 @@ func (a *auth) login(c *fiber.Ctx) error {
 		a.d.log.Warn("wrong volunteer PIN", "client", ip)
 		return errBadPIN
 	}
-	name, err := citizen.NormalizeName(b.Volunteer)
+	// Free-text rules first: a name must not carry control, format
+	// (right-to-left override) or invisible characters, even dropped ones.
+	name, err := citizen.NormalizeFreeText(b.Volunteer, 60)
+	if err == nil {
+		name, err = citizen.NormalizeName(name)
+	}
 	if b.Volunteer == "" {
 		name, err = "", nil // the API may omit it: records then name the desk
 	}
