@@ -316,4 +316,3 @@ func TestRecentCompletionsAndCorrections(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
