@@ -158,7 +158,7 @@ func (b *browser) newDevice(name string, w, h int64) *tab {
 
 // expected reports whether a failed request is an answer the pages are
 // built to show: 401 while nobody is signed in or for a wrong PIN, 422 for
-// what the server refused.
+// what the server refused, 409 for a desk another tablet holds.
 func (tb *tab) expected(url, text string) bool {
 	path, ok := strings.CutPrefix(url, tb.base)
 	switch {
@@ -168,6 +168,8 @@ func (tb *tab) expected(url, text string) bool {
 		return path == "/api/v1/session" || path == "/api/v1/login"
 	case strings.Contains(text, "status of 422"):
 		return strings.HasPrefix(path, "/api/v1/")
+	case strings.Contains(text, "status of 409"):
+		return strings.HasPrefix(path, "/api/v1/desks/") // another tablet holds the desk: the page offers a free one
 	default:
 		return tb.down.Load() && strings.HasPrefix(path, "/api/v1/")
 	}
