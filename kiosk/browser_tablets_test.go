@@ -1,12 +1,16 @@
 package kiosk
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/queue"
 	"github.com/kyso-vn/kyso/record"
 )
@@ -197,4 +201,63 @@ func TestBrowserMendingSlips(t *testing.T) {
 	assert.Equal(t, 1, h.q.Position(tk.ID), "before numbers 3 and 4")
 	tablet.until(`document.querySelectorAll('#aside-list button.restore').length === 0`)
 	tablet.until(`document.querySelectorAll('#queue-list tr').length === 3`)
+}
+
+// fakeWardPairing answers POST /api/v1/pair as a ward that handed out code:
+// the reply is signed with the code, as link.WardClient.Pair checks.
+func fakeWardPairing(t *testing.T, code string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req link.PairRequest
+		if r.URL.Path != link.PathPair || json.NewDecoder(r.Body).Decode(&req) != nil {
+			http.NotFound(w, r)
+			return
+		}
+		body, _ := json.Marshal(link.PairResponse{KioskID: "dong-lao", Name: "Nhà văn hóa thôn Đông Lão", Village: "Đông Lão",
+			WardURL: "http://" + r.Host, Token: "token-from-the-ward"})
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set(link.ReplyHeader, link.SignReply(link.NormalizePairCode(code), link.ReplyPair, "", req.Nonce, 200, body))
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestBrowserPairingSuccessShown: after a correct code the kiosk restarts
+// (every session ends); the tablet then says the pairing worked, not
+// "Phiên đăng nhập đã hết" (issue 11, finding 7).
+func TestBrowserPairingSuccessShown(t *testing.T) {
+	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
+	cfg := testConfig(t)
+	cfg.Token = ""
+	h := start(t, cfg)
+	ward := fakeWardPairing(t, "7KQ-42M")
+	b := newBrowser(t, h.url)
+	tablet := b.newDevice("tablet", 800, 1100)
+	tablet.signIn("Trần Thị Lan", cfg.PIN)
+	tablet.until(visible("#pair-card"))
+	tablet.typeIn("#pair-code", "7KQ-42M")
+	tablet.typeIn("#pair-ward", ward.URL)
+	tablet.down.Store(true) // the kiosk restarts after pairing: its pages lose it for a moment
+	tablet.click(`#pair-form button[type=submit]`)
+	select {
+	case err := <-h.done:
+		require.ErrorIs(t, err, ErrRestart)
+		h.done <- err // for stop
+	case <-time.After(stepLimit):
+		t.Fatal("the kiosk did not ask for a restart after pairing")
+	}
+	p, ok, err := LoadPairing(cfg.Data)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "token-from-the-ward", p.Token)
+	h.stop()
+	gate := make(chan struct{})
+	close(gate)
+	h2 := restartOn(t, h, gate)
+	tablet.until(visible("#login-note"))
+	assert.Equal(t, "Đã ghép với xã (mã máy dong-lao). Máy đã khởi động lại: vui lòng đăng nhập lại.", tablet.text("#login-note"))
+	assert.False(t, js[bool](tablet, visible("#login-form .form-error")), "no “session expired”")
+	tablet.down.Store(false)
+	b.close() // before h2 stops
+	_ = h2
 }
