@@ -41,9 +41,10 @@ import (
 const (
 	// browserLimit bounds one test's browser: when it passes, Chromium is
 	// stopped and every step fails at once.
-	browserLimit = 40 * time.Second
+	// Generous: nine browsers share two loaded cores in `make test`.
+	browserLimit = 90 * time.Second
 	// stepLimit bounds one step: a wait for the page, a click, a navigation.
-	stepLimit = 10 * time.Second
+	stepLimit = 15 * time.Second
 )
 
 // initScript runs in every document before the page's own scripts (DevTools
