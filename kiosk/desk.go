@@ -65,8 +65,9 @@ const (
 )
 
 // getQueue is the tablet's starting point: every called ticket and the
-// first `limit` waiting in line order, the counts, the tickets this session
-// called (its card follows them), and the delta seq to stream from.
+// first `limit` waiting in line order (masked), the counts, the tickets this
+// session called with their full fields (its card follows them), and the
+// delta seq to stream from.
 func (h *desk) getQueue(c *fiber.Ctx) error {
 	limit, err := atoiDefault(c.Query("limit"), queueLimitDefault)
 	if err != nil || limit < 0 {
@@ -87,16 +88,15 @@ func (h *desk) getQueue(c *fiber.Ctx) error {
 		return ts[i].Order < ts[j].Order
 	})
 	views := make([]ticketView, 0, min(len(ts), limit+h.d.cfg.Desks))
-	mine := []string{}
+	mine := []ticketView{}
 	waiting, called, shown := 0, 0, 0
 	for _, t := range ts {
 		if t.Status == queue.Called {
 			called++
-			full := h.d.claims.mine(t.ID, key)
-			if full {
-				mine = append(mine, t.ID)
+			if h.d.claims.mine(t.ID, key) {
+				mine = append(mine, viewOf(t, true))
 			}
-			views = append(views, viewOf(t, full))
+			views = append(views, viewOf(t, false))
 			continue
 		}
 		waiting++

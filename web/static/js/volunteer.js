@@ -154,16 +154,14 @@
     try { r = await api('GET', '/api/v1/queue?limit=100'); } catch (e) { if (e.status !== 401) msg(e.message); return; } finally { loading = false; }
     const d = r.data || {};
     tickets.clear();
-    for (const t of d.tickets || []) {
-      tickets.set(t.id, t);
-      if (t.citizen) full.set(t.id, t.citizen);
-    }
+    for (const t of d.tickets || []) tickets.set(t.id, t);
+    for (const t of d.mine || []) if (t.citizen) full.set(t.id, Object.assign({}, full.get(t.id), t.citizen));
     waitingTotal = (d.counts && d.counts.waiting) || 0;
     for (const x of seen) if (x.seq > (d.events_after || 0)) apply(x, true);
     counters(d.tonight || {});
     sync(d.sync);
     // The card resumes the citizen this tablet called (after a reload too).
-    const mine = (d.mine || []).map(id => tickets.get(id)).filter(Boolean);
+    const mine = (d.mine || []).map(t => tickets.get(t.id)).filter(Boolean);
     if (cur && !tickets.has(cur.id)) cur = null;
     if (!cur && mine.length) cur = view(mine[mine.length - 1]);
     else if (cur) cur = view(tickets.get(cur.id));
