@@ -188,6 +188,10 @@ func TestBrowserMendingSlips(t *testing.T) {
 	// A no-show goes back to the place they had, not the back of the line.
 	tablet.click("#btn-next")
 	tablet.until(textIs("#current-number", "2"))
+	// A reload (a tablet that slept, a tap on refresh) resumes the card.
+	tablet.reload()
+	tablet.until(visible("#vol-main") + " && " + textIs("#current-number", "2"))
+	tablet.until(textIs("#cur-cccd", people[1].CCCD))
 	tablet.click("#btn-noshow")
 	tablet.until(hidden("#current"))
 	phone.join(people[3])

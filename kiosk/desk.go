@@ -65,9 +65,9 @@ const (
 )
 
 // getQueue is the tablet's starting point: every called ticket and the
-// first `limit` waiting in line order (masked), the counts, the tickets this
-// session called with their full fields (its card follows them), and the
-// delta seq to stream from.
+// first `limit` waiting in line order (masked, like every list), the counts,
+// the ids this session called (its card follows them: full fields come from
+// atDesk), and the delta seq to stream from.
 func (h *desk) getQueue(c *fiber.Ctx) error {
 	limit, err := atoiDefault(c.Query("limit"), queueLimitDefault)
 	if err != nil || limit < 0 {
@@ -88,13 +88,13 @@ func (h *desk) getQueue(c *fiber.Ctx) error {
 		return ts[i].Order < ts[j].Order
 	})
 	views := make([]ticketView, 0, min(len(ts), limit+h.d.cfg.Desks))
-	mine := []ticketView{}
+	mine := []string{}
 	waiting, called, shown := 0, 0, 0
 	for _, t := range ts {
 		if t.Status == queue.Called {
 			called++
 			if h.d.claims.mine(t.ID, key) {
-				mine = append(mine, viewOf(t, true))
+				mine = append(mine, t.ID)
 			}
 			views = append(views, viewOf(t, false))
 			continue
@@ -115,6 +115,19 @@ func (h *desk) getQueue(c *fiber.Ctx) error {
 		out["clock"] = cs.Status()
 	}
 	return c.JSON(out)
+}
+
+// atDesk gives this session the full fields of the citizens it called and
+// is serving: a reloaded tablet resumes its card. Nobody else's.
+func (h *desk) atDesk(c *fiber.Ctx) error {
+	key := sessionOfReq(c)
+	out := []ticketView{}
+	for _, t := range h.d.q.Tickets(true) {
+		if t.Status == queue.Called && h.d.claims.mine(t.ID, key) {
+			out = append(out, viewOf(t, true))
+		}
+	}
+	return c.JSON(fiber.Map{"tickets": out})
 }
 
 // queueEvents streams ticket changes (masked) to a signed-in tablet.

@@ -55,6 +55,13 @@ func TestDesksBelongToOneTablet(t *testing.T) {
 	require.Equal(t, 200, r.Status)
 	assert.Equal(t, b.ID, r.JSON(t)["id"])
 
+	// The full fields go only to the tablet serving the citizen.
+	r = lan.do("GET", "/api/v1/desk/current", nil)
+	require.Equal(t, 200, r.Status)
+	assert.Contains(t, string(r.Body), people[0].CCCD)
+	assert.NotContains(t, string(r.Body), people[1].CCCD)
+	assert.NotContains(t, string(lan.do("GET", "/api/v1/queue", nil).Body), people[0].CCCD, "lists stay masked")
+
 	// Each finishes only its own citizen.
 	for _, verb := range []string{"complete", "recall", "no-show"} {
 		r = nam.do("POST", "/api/v1/tickets/"+a.ID+"/"+verb, map[string]any{"outcome": "activated"})

@@ -52,6 +52,7 @@ func routes(a *fiber.App, d *deps, tmpl *template.Template) {
 	a.Get("/api/v1/session", vol, au.getSession)
 	a.Get("/api/v1/queue", vol, dk.getQueue)
 	a.Get("/api/v1/queue/events", vol, dk.queueEvents)
+	a.Get("/api/v1/desk/current", vol, dk.atDesk)
 	a.Get("/api/v1/set-aside", vol, dk.setAside)
 	a.Post("/api/v1/desks/:desk/claim", vol, dk.claimDesk)
 	a.Post("/api/v1/desks/:desk/next", vol, dk.callNext)

@@ -155,13 +155,20 @@
     const d = r.data || {};
     tickets.clear();
     for (const t of d.tickets || []) tickets.set(t.id, t);
-    for (const t of d.mine || []) if (t.citizen) full.set(t.id, Object.assign({}, full.get(t.id), t.citizen));
+    // The citizen this tablet called, in full (a reload resumes the card);
+    // lists carry masked fields only.
+    if ((d.mine || []).some(id => !full.has(id))) {
+      try {
+        const m = await api('GET', '/api/v1/desk/current');
+        for (const t of (m.data && m.data.tickets) || []) if (t.citizen) full.set(t.id, t.citizen);
+      } catch (e) { /* the card shows masked fields until the next load */ }
+    }
     waitingTotal = (d.counts && d.counts.waiting) || 0;
     for (const x of seen) if (x.seq > (d.events_after || 0)) apply(x, true);
     counters(d.tonight || {});
     sync(d.sync);
     // The card resumes the citizen this tablet called (after a reload too).
-    const mine = (d.mine || []).map(t => tickets.get(t.id)).filter(Boolean);
+    const mine = (d.mine || []).map(id => tickets.get(id)).filter(Boolean);
     if (cur && !tickets.has(cur.id)) cur = null;
     if (!cur && mine.length) cur = view(mine[mine.length - 1]);
     else if (cur) cur = view(tickets.get(cur.id));
