@@ -3,6 +3,7 @@ package kiosk
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kyso-vn/kyso/internal/memlimit"
 	"github.com/kyso-vn/kyso/link"
+	"github.com/kyso-vn/kyso/queue"
 )
 
 // Config is everything the kiosk is told at start. cmd/kiosk fills it from
@@ -42,6 +44,8 @@ type Config struct {
 	MemoryLimit   string        // the runtime's soft limit: auto (half the machine's memory), off, or a size
 	Version       string
 	BuildTime     time.Time
+	BallastBytes  int64        // space kept in reserve next to the store (queue.Options.BallastBytes); 0: none
+	Logger        *slog.Logger // default slog.Default()
 }
 
 // Official VNPT SmartCA pages; configurable because links change.
@@ -56,7 +60,7 @@ func Defaults() Config {
 	return Config{
 		Listen: ":8080", Data: "./data/kiosk", Desks: 3, MDNS: true, JoinLimit: 6, BackupKeep: 7, SyncMaxDelay: 30 * time.Second, MemoryLimit: "auto",
 		AppURL: DefaultAppURL, AppURLAndroid: DefaultAppURLAndroid, AppURLIOS: DefaultAppURLIOS,
-		Version: "dev",
+		Version: "dev", BallastBytes: queue.DefaultBallastBytes,
 	}
 }
 

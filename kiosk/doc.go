@@ -2,9 +2,18 @@
 // (Fiber), volunteer sessions, the live board stream, QR codes and the
 // forwarder that pushes completion records to the ward.
 //
+// Structure: New(cfg) opens the queue and builds an App; App.Run serves
+// until its context ends (or returns ErrRestart after a pairing). The
+// handlers are small types grouped by audience — pages (public), citizens,
+// auth and desk (volunteers), wardAPI, pairer — each holding only the
+// shared deps; boardState owns the public board and its live stream. The
+// Forwarder knows the kiosk only through Source, InfoSink and PushCounter:
+// no type points back at another.
+//
 // Invariants:
 //   - Handlers only translate HTTP to queue calls and back; every route is
 //     declared in routes.go.
+//   - No type has more than 40 methods (structure_test.go).
 //   - Public routes (board, join, app, QR, events, healthz, metrics) never
 //     carry a CCCD, a phone number or a full name; the board is built from
 //     queue.Snapshot, which holds numbers only.

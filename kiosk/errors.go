@@ -36,7 +36,7 @@ var (
 	errBadDevice   = newErr(422, "invalid_device_time", "device_time", "Giờ của máy tính bảng không hợp lệ.")
 	errInternal    = newErr(500, "internal", "", "Có lỗi xảy ra. Vui lòng thử lại.")
 	errUnavailable = newErr(503, "store_unavailable", "", "Máy đang không lưu được dữ liệu (có thể đầy bộ nhớ). Dữ liệu cũ vẫn an toàn; vui lòng báo cán bộ kỹ thuật.")
-	errQueued      = newErr(409, "already_queued", "cccd", "Số CCCD này đã có trong hàng chờ tối nay.")
+	errQueued      = newErr(409, "already_queued", "cccd", "Số CCCD này đã có trong hàng chờ hôm nay.")
 	errActivated   = newErr(409, "already_activated", "cccd", "Số CCCD này đã kích hoạt chữ ký số rồi.")
 	errState       = newErr(409, "invalid_state", "", "Số thứ tự này không còn ở trạng thái cho phép thao tác này.")
 	errOutcome     = newErr(422, "invalid_outcome", "outcome", "Vui lòng chọn kết quả và lý do hợp lệ.")

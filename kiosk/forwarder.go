@@ -2,11 +2,8 @@ package kiosk
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -23,6 +20,13 @@ type Source interface {
 	SetAcked(seq uint64) error
 	AdoptWardHead(seq uint64) (bool, error)
 }
+
+// InfoSink takes what the ward said about villages and quotas (the
+// board). The forwarder knows nothing else of the kiosk: no back-pointer.
+type InfoSink interface{ SetWardInfo(wardInfo) }
+
+// PushCounter counts pushes by result ("ok", "error") for /metrics.
+type PushCounter interface{ Pushed(result string) }
 
 // SyncStatus is shown on /healthz and the volunteer page.
 type SyncStatus struct {
@@ -50,8 +54,8 @@ type Forwarder struct {
 	Idle     time.Duration // heartbeat when there is nothing to send
 	MaxDelay time.Duration // --sync-max-delay: no wait between pushes is longer, jitter included
 	Log      *slog.Logger
-	OnInfo   func(wardInfo)
-	OnPush   func(result string)
+	Info     InfoSink    // may be nil
+	Pushes   PushCounter // may be nil
 
 	wake chan struct{} // coalescing: many completions, one pending push
 	once sync.Once
@@ -171,8 +175,8 @@ func (f *Forwarder) setError(url string, err error) {
 	// The volunteer page shows this: the reason's Vietnamese text, the
 	// detail stays in the log.
 	f.status.WardURL, f.status.LastError = url, link.ReasonOf(err).Message
-	if f.OnPush != nil {
-		f.OnPush("error")
+	if f.Pushes != nil {
+		f.Pushes.Pushed("error")
 	}
 }
 
@@ -216,8 +220,8 @@ func (f *Forwarder) pushOnce(ctx context.Context, url string) (more bool, err er
 	}
 	f.mu.Lock()
 	f.status.WardURL, f.status.LastSync, f.status.LastError = url, time.Now().UTC(), ""
-	if f.OnPush != nil {
-		f.OnPush("ok")
+	if f.Pushes != nil {
+		f.Pushes.Pushed("ok")
 	}
 	f.mu.Unlock()
 	if len(ack.Conflicts) > 0 {
@@ -243,45 +247,8 @@ func (f *Forwarder) fetchInfo(ctx context.Context, url string) error {
 		info.Associations = append(info.Associations, a.Name)
 	}
 	info.At = time.Now().UTC()
-	if f.OnInfo != nil && len(info.Villages) > 0 {
-		f.OnInfo(info)
+	if f.Info != nil && len(info.Villages) > 0 {
+		f.Info.SetWardInfo(info)
 	}
 	return nil
-}
-
-// SetWardInfo stores what the ward told us and keeps it for offline restarts.
-func (s *Server) SetWardInfo(info wardInfo) {
-	s.wardMu.Lock()
-	s.wardInfo = info
-	s.wardMu.Unlock()
-	if b, err := json.Marshal(info); err == nil {
-		path := filepath.Join(s.cfg.Data, "ward-info.json")
-		tmp := path + ".tmp"
-		if os.WriteFile(tmp, b, 0o600) == nil {
-			_ = os.Rename(tmp, path)
-		}
-	}
-	s.Changed()
-}
-
-func (s *Server) loadWardInfo() {
-	b, err := os.ReadFile(filepath.Join(s.cfg.Data, "ward-info.json"))
-	if err != nil {
-		return
-	}
-	var info wardInfo
-	if json.Unmarshal(b, &info) == nil {
-		s.wardInfo = info
-	}
-}
-
-// NewForwarder wires a forwarder to this server's queue and pages.
-func (s *Server) NewForwarder(wardURL func() string) *Forwarder {
-	f := &Forwarder{
-		WardURL: wardURL, Token: s.cfg.Token, KioskID: s.cfg.ID, Version: s.cfg.Version,
-		Src: s.q, Clock: s.clock, Log: s.log, OnInfo: s.SetWardInfo, MaxDelay: s.cfg.SyncMaxDelay,
-		OnPush: func(r string) { s.metrics.pushes.WithLabelValues(r).Inc() },
-	}
-	s.fwd = f
-	return f
 }

@@ -10,13 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
-
-	"github.com/kyso-vn/kyso/clock"
-	"github.com/kyso-vn/kyso/queue"
 )
 
 // Run one target at a time, e.g.
@@ -30,7 +26,7 @@ import (
 
 // fuzzKiosk is an in-process kiosk with a logged-in volunteer.
 type fuzzKiosk struct {
-	srv    *Server
+	app    *App
 	cookie string
 	csrf   string
 	logs   *bytes.Buffer
@@ -44,18 +40,14 @@ func newFuzzKiosk(f *testing.F) *fuzzKiosk {
 	if err := cfg.Validate(); err != nil {
 		f.Fatal(err)
 	}
-	clk := clock.New(time.Time{}, time.Now)
-	q, err := queue.Open(queue.Options{Dir: cfg.Data + "/store", KioskID: cfg.ID, Desks: cfg.Desks, Clock: clk})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { q.Close() })
 	logs := &bytes.Buffer{}
-	srv, err := New(cfg, q, clk, slog.New(slog.NewTextHandler(logs, nil)))
+	cfg.Logger, cfg.BallastBytes = slog.New(slog.NewTextHandler(logs, nil)), 0
+	app, err := New(cfg)
 	if err != nil {
 		f.Fatal(err)
 	}
-	k := &fuzzKiosk{srv: srv, logs: logs}
+	f.Cleanup(func() { app.Close() })
+	k := &fuzzKiosk{app: app, logs: logs}
 	res := k.send(f, "POST", "/api/v1/login", []byte(`{"pin":"246810","volunteer":"Lan"}`), false)
 	if res.StatusCode != 200 {
 		f.Fatalf("login: %d", res.StatusCode)
@@ -83,7 +75,7 @@ func (k *fuzzKiosk) send(tb testing.TB, method, path string, body []byte, volunt
 		req.Header.Set("Cookie", sessionCookie+"="+k.cookie)
 		req.Header.Set("X-CSRF-Token", k.csrf)
 	}
-	res, err := k.srv.App().Test(req, -1)
+	res, err := k.app.http.Test(req, -1)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -148,7 +140,7 @@ func FuzzTicketJSON(f *testing.F) {
 		if err := json.Unmarshal(b, &j); err != nil || j.ID == "" || j.Token == "" || j.Number < 1 {
 			t.Fatalf("201 without a ticket: %s", b)
 		}
-		tk, err := k.srv.q.Get(j.ID)
+		tk, err := k.app.q.Get(j.ID)
 		if err != nil {
 			t.Fatalf("created ticket not in the queue: %v", err)
 		}
@@ -170,7 +162,7 @@ func FuzzTicketJSON(f *testing.F) {
 			}
 		}
 		// Free the CCCD so later inputs can reach the success path again.
-		if _, err := k.srv.q.Cancel(j.ID); err != nil {
+		if _, err := k.app.q.Cancel(j.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -214,8 +206,8 @@ func FuzzVolunteerJSON(f *testing.F) {
 			checkAnswer(t, k.send(t, "POST", "/api/v1/login", body, false), 200, 400, 401, 413, 422, 429)
 		}
 		// Whatever happened, the desk is free for the next input.
-		if st, err := k.srv.q.Get(tk.ID); err == nil && st.Status.Active() {
-			if _, err := k.srv.q.Cancel(tk.ID); err != nil {
+		if st, err := k.app.q.Get(tk.ID); err == nil && st.Status.Active() {
+			if _, err := k.app.q.Cancel(tk.ID); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/queue"
 )
 
@@ -22,7 +21,7 @@ import (
 type harness struct {
 	t      *testing.T
 	url    string
-	srv    *Server
+	app    *App
 	q      *queue.Queue
 	cfg    Config
 	cancel context.CancelFunc
@@ -39,6 +38,7 @@ func testConfig(t *testing.T) Config {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.JoinLimit = 0
 	cfg.MDNS = false
+	cfg.BallastBytes = 0
 	require.NoError(t, cfg.Validate())
 	return cfg
 }
@@ -57,20 +57,12 @@ func startOn(t *testing.T, cfg Config, ln net.Listener) *harness {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var srv *Server
-	q, err := queue.Open(queue.Options{Dir: cfg.Data + "/store", KioskID: cfg.ID, Desks: cfg.Desks, Clock: clock.New(time.Time{}, time.Now),
-		OnChange: func() {
-			if srv != nil {
-				srv.Changed()
-			}
-		}})
-	require.NoError(t, err)
-	srv, err = New(cfg, q, clock.New(time.Time{}, time.Now), log)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := New(cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, url: "http://" + ln.Addr().String(), srv: srv, q: q, cfg: cfg, cancel: cancel, done: make(chan error, 1)}
-	go func() { h.done <- srv.Run(ctx, ln) }()
+	h := &harness{t: t, url: "http://" + ln.Addr().String(), app: app, q: app.q, cfg: cfg, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- app.Serve(ctx, ln) }()
 	t.Cleanup(h.stop)
 	return h
 }
@@ -85,7 +77,7 @@ func (h *harness) stop() {
 	case <-time.After(10 * time.Second):
 		h.t.Error("kiosk did not shut down within 10 s")
 	}
-	h.q.Close()
+	h.app.Close()
 	h.cancel = nil
 }
 

@@ -85,13 +85,6 @@ func savePairing(data string, p Pairing) error {
 	return os.Rename(tmp, pairingPath(data))
 }
 
-// Paired reports whether the kiosk can talk to a ward.
-func (s *Server) Paired() bool { return s.cfg.Token != "" }
-
-// SetOnPaired sets what happens after a successful pairing (cmd/kiosk
-// restarts the process so every part picks up the new identity).
-func (s *Server) SetOnPaired(fn func()) { s.onPaired = fn }
-
 // The pairing's failures, worded once in link.Reasons (the ward uses the
 // same list).
 var (
@@ -101,9 +94,16 @@ var (
 
 func reasonErr(r *link.Reason) *apiError { return newErr(r.Status, r.Code, r.Field, r.Message) }
 
+// pairer exchanges a ward's short code for this kiosk's identity and
+// token; after it the App restarts (ErrRestart).
+type pairer struct {
+	d *deps
+}
+
 // pair exchanges a ward's short code for this kiosk's identity and token.
-func (s *Server) pair(c *fiber.Ctx) error {
-	if s.Paired() {
+func (p *pairer) pair(c *fiber.Ctx) error {
+	s := p.d
+	if s.isPaired() {
 		return errPairedOnce
 	}
 	var b struct {
@@ -129,18 +129,18 @@ func (s *Server) pair(c *fiber.Ctx) error {
 		s.log.Warn("pairing failed", "ward", wardURL, "reason", r.Code, "err", err)
 		return reasonErr(r)
 	}
-	p := Pairing{KioskID: got.KioskID, Name: got.Name, Village: got.Village, WardURL: got.WardURL, Token: got.Token}
-	if s.q.HeadSeq() > 0 && p.KioskID != s.cfg.ID {
+	pg := Pairing{KioskID: got.KioskID, Name: got.Name, Village: got.Village, WardURL: got.WardURL, Token: got.Token}
+	if s.q.HeadSeq() > 0 && pg.KioskID != s.cfg.ID {
 		// Records already carry this id; renaming the kiosk would split its log.
 		return newErr(409, "kiosk_id_conflict", "", "Máy đã có dữ liệu với mã "+s.cfg.ID+"; hãy tạo mã ghép ở xã với đúng mã máy này.")
 	}
-	p.PairedAt = time.Now().UTC()
-	if err := savePairing(s.cfg.Data, p); err != nil {
+	pg.PairedAt = time.Now().UTC()
+	if err := savePairing(s.cfg.Data, pg); err != nil {
 		return errUnavailable
 	}
-	s.log.Info("paired with ward", "kiosk_id", p.KioskID, "ward", p.WardURL)
-	if s.onPaired != nil {
-		go s.onPaired()
+	s.log.Info("paired with ward", "kiosk_id", pg.KioskID, "ward", pg.WardURL)
+	if s.paired != nil {
+		go s.paired()
 	}
-	return c.JSON(fiber.Map{"kiosk_id": p.KioskID, "village": p.Village, "name": p.Name, "ward_url": p.WardURL})
+	return c.JSON(fiber.Map{"kiosk_id": pg.KioskID, "village": pg.Village, "name": pg.Name, "ward_url": pg.WardURL})
 }

@@ -601,6 +601,35 @@ func (q *Queue) Requeue(id string) (Ticket, error) {
 	})
 }
 
+// Restore puts a no-show, or a citizen who left the line, back at the place
+// they had (their original order), not at the back: the volunteer mends a
+// slip, the citizen is not punished for it.
+func (q *Queue) Restore(id string) (Ticket, error) {
+	q.mu.Lock()
+	t, err := q.ticketLocked(id)
+	if err == nil {
+		if other, dup := q.byCCCD[t.Citizen.CCCD]; dup && other != id {
+			err = ErrAlreadyQueued
+		}
+	}
+	q.mu.Unlock()
+	if err != nil {
+		return Ticket{}, err
+	}
+	if done, err := q.Activated(t.Citizen.CCCD); err != nil {
+		return Ticket{}, err
+	} else if done {
+		return Ticket{}, ErrAlreadyActivated
+	}
+	return q.update(id, func(t *Ticket, now time.Time) error {
+		if t.Status != NoShow && t.Status != Cancelled {
+			return ErrBadState
+		}
+		t.Status, t.Desk, t.CalledAt, t.FinishedAt = Waiting, 0, time.Time{}, time.Time{}
+		return nil
+	})
+}
+
 // Cancel is the citizen leaving the queue.
 func (q *Queue) Cancel(id string) (Ticket, error) {
 	return q.update(id, func(t *Ticket, now time.Time) error {

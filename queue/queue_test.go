@@ -405,3 +405,32 @@ func TestAdoptWardHead(t *testing.T) {
 	require.Len(t, recs, 1)
 	assert.Equal(t, uint64(8), recs[0].Seq)
 }
+
+func TestRestoreKeepsTheOriginalPlace(t *testing.T) {
+	dir := t.TempDir()
+	q := open(t, dir, evening())
+	t1, t2, t3 := join(t, q, 1), join(t, q, 2), join(t, q, 3)
+	_, _, err := q.CallNext(1, "Lan")
+	require.NoError(t, err)
+	_, err = q.NoShow(t1.ID)
+	require.NoError(t, err)
+	_, err = q.Cancel(t2.ID)
+	require.NoError(t, err)
+	join(t, q, 4)
+	_, err = q.Restore(t3.ID)
+	require.ErrorIs(t, err, ErrBadState, "waiting: nothing to restore")
+
+	r, err := q.Restore(t2.ID)
+	require.NoError(t, err)
+	assert.Equal(t, Waiting, r.Status)
+	_, err = q.Restore(t1.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 3, 4}, q.Snapshot().Next, "each back where they were")
+	_, err = q.Join(Join{Citizen: citizen(2), Token: "again"})
+	require.ErrorIs(t, err, ErrAlreadyQueued, "restored: in the line again")
+	require.NoError(t, q.Close())
+
+	q = open(t, dir, evening())
+	defer q.Close()
+	assert.Equal(t, []int{1, 2, 3, 4}, q.Snapshot().Next, "as stored")
+}

@@ -10,18 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/kyso-vn/kyso/clock"
-	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
 	"github.com/kyso-vn/kyso/internal/keyfile"
 	_ "github.com/kyso-vn/kyso/internal/kv/badgerkv" // the store under the queue
@@ -176,135 +170,42 @@ func parseConfig(args []string) (kiosk.Config, bool, error) {
 	return cfg, false, cfg.Validate()
 }
 
-// loadPIN returns the configured PIN, or the one stored in the data dir, or
-// a new one — printed to the console once, never shown on the TV.
-func loadPIN(cfg *kiosk.Config, out io.Writer) error {
-	if cfg.PIN != "" {
-		return nil
-	}
-	path := filepath.Join(cfg.Data, "volunteer-pin")
-	if b, err := os.ReadFile(path); err == nil {
-		cfg.PIN = strings.TrimSpace(string(b))
-		fmt.Fprintf(out, "Volunteer PIN: stored in %s\n", path)
-		return nil
-	}
-	pin := kiosk.NewPIN()
-	if err := os.WriteFile(path, []byte(pin+"\n"), 0o600); err != nil {
-		return fmt.Errorf("store PIN: %w", err)
-	}
-	cfg.PIN = pin
-	fmt.Fprintf(out, "Mã PIN tình nguyện viên / volunteer PIN: %s  (shown once; kept in %s)\n", pin, path)
-	return nil
-}
+// loadPIN fills cfg.PIN (kiosk.EnsurePIN): a new one is printed once.
+func loadPIN(cfg *kiosk.Config, out io.Writer) error { return kiosk.EnsurePIN(cfg, out) }
 
-// readKey reads the --data-key file (see internal/keyfile).
-func readKey(path string) ([]byte, error) { return keyfile.Read(path) }
-
+// run wires the kiosk: the PIN, the app, SIGUSR1 for `kiosk backup`.
 func run(ctx context.Context, cfg kiosk.Config, out io.Writer, log *slog.Logger) error {
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return err
-	}
 	if err := loadPIN(&cfg, out); err != nil {
 		return err
 	}
-	key, err := readKey(cfg.DataKeyFile)
-	if err != nil {
-		return err
-	}
-	clk := clock.New(cfg.BuildTime, time.Now)
-	var srv *kiosk.Server
-	var adv *discovery.Advertiser
-	var q *queue.Queue
-	q, err = queue.Open(queue.Options{
-		Dir: filepath.Join(cfg.Data, "store"), KioskID: cfg.ID, Desks: cfg.Desks, Clock: clk,
-		EncryptionKey: key, Logger: log, BallastBytes: queue.DefaultBallastBytes,
-		OnChange: func() {
-			if srv != nil {
-				srv.Changed()
-			}
-			if adv != nil && q != nil {
-				adv.SetSeq(q.HeadSeq())
-			}
-		},
-	})
+	cfg.Logger = log
+	app, err := kiosk.New(cfg)
 	if err != nil {
 		return storeError(err, cfg.Data)
 	}
-	defer q.Close()
-	srv, err = kiosk.New(cfg, q, clk, log)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	srv.SetOnPaired(func() { cancel(errRestart) })
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	log.Info("kiosk listening", "addr", ln.Addr().String(), "id", cfg.ID, "version", cfg.Version,
-		"board", cfg.PublicURL+"/", "join", cfg.PublicURL+"/join", "volunteer", cfg.PublicURL+"/volunteer")
-
+	defer app.Close()
 	// `kiosk backup` while the service runs asks it, by SIGUSR1, for a fresh backup.
-	backupNow := make(chan struct{}, 1)
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-usr1:
-				select {
-				case backupNow <- struct{}{}:
-				default:
-				}
+				app.BackupNow()
 			}
 		}
 	}()
-	pidFile := filepath.Join(cfg.Data, "kiosk.pid")
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
-		return err
-	}
-	defer os.Remove(pidFile)
-
-	wardURL := func() string { return cfg.WardURL }
-	var parts []func(context.Context) error
-	if cfg.MDNS {
-		_, portStr, _ := net.SplitHostPort(ln.Addr().String())
-		port, _ := strconv.Atoi(portStr)
-		adv = discovery.NewAdvertiser(discovery.AdvertiserConfig{
-			Service:    discovery.Service{Name: cfg.Name, ID: cfg.ID, Village: cfg.Village, Version: cfg.Version, API: "/api/v1", Port: port, Seq: q.HeadSeq()},
-			Interfaces: cfg.MDNSIfaces, Logger: log,
-		})
-		wards := discovery.NewBrowser(discovery.BrowserConfig{Type: discovery.WardService, Interfaces: cfg.MDNSIfaces, Logger: log})
-		finder := &kiosk.WardFinder{KioskID: cfg.ID, Token: cfg.Token, Candidates: func() []string {
-			var urls []string
-			if p, ok := discovery.PickWard(wards.Peers()); ok {
-				urls = append(urls, p.URL())
-			}
-			return urls
-		}}
-		srv.SetWardFinder(finder.First)
-		if cfg.WardURL == "" {
-			wardURL = finder.URL
-		}
-		parts = append(parts, adv.Run, wards.Run)
-	}
-	parts = append(parts,
-		func(ctx context.Context) error { return q.RunGC(ctx, 10*time.Minute) },
-		func(ctx context.Context) error {
-			return kiosk.RunBackups(ctx, q, cfg.Data, cfg.BackupKeep, backupNow, log)
-		},
-	)
-	if cfg.Token != "" {
-		fwd := srv.NewForwarder(wardURL)
-		parts = append(parts, fwd.Run)
-	}
-	err = kiosk.RunAll(ctx, log, func(ctx context.Context) error { return srv.Run(ctx, ln) }, parts...)
-	if errors.Is(context.Cause(ctx), errRestart) {
+	err = app.Run(ctx)
+	if errors.Is(err, kiosk.ErrRestart) {
 		return errRestart
 	}
 	return err
 }
+
+// readKey reads the --data-key file (see internal/keyfile).
+func readKey(path string) ([]byte, error) { return keyfile.Read(path) }

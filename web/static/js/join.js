@@ -11,8 +11,8 @@
     called: 'Mang thẻ CCCD và điện thoại đến bàn.',
     activated: 'Đã kích hoạt xong. Cảm ơn bạn!',
     failed: 'Chưa kích hoạt được. Hãy hỏi tình nguyện viên.',
-    no_show: 'Số này đã bị bỏ qua vì bạn vắng mặt khi được gọi. Hãy báo tình nguyện viên hoặc lấy số mới.',
-    cancelled: 'Bạn đã rời hàng.'
+    no_show: 'Bạn vắng mặt khi được gọi. Hãy báo tình nguyện viên: bạn sẽ được xếp lại đúng chỗ cũ trong hàng.',
+    cancelled: 'Bạn đã rời hàng. Nếu đổi ý, hãy báo tình nguyện viên để được xếp lại đúng chỗ cũ.'
   };
   const DONE = ['activated', 'failed', 'no_show', 'cancelled'];
   let t = null, live = null, poll = 0, wait = 0, busy = false, again = false, calledAt = null, ring = 0, lock = null;
@@ -64,8 +64,9 @@
     K.show($('#btn-leave'), !done && $('#leave-confirm').hidden);
     K.show($('#btn-new'), done);
     if (done) K.show($('#leave-confirm'), false);
-    // no_show may be undone by a volunteer (requeue): keep listening then.
-    if (done && s.status !== 'no_show') stop();
+    // A no-show or a citizen who left may be put back by a volunteer
+    // (restore, to the same place): keep listening then.
+    if (done && s.status !== 'no_show' && s.status !== 'cancelled') stop();
   };
 
   const refresh = async () => {

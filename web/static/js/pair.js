@@ -20,6 +20,9 @@
       const r = await K.api('POST', '/api/v1/setup/pair', {csrf, body: {code: $('#pair-code').value, ward_url: $('#pair-ward').value}});
       K.text($('#pair-result'), 'Đã ghép với xã (mã máy ' + r.data.kiosk_id + '). Máy đang khởi động lại, vui lòng đợi một phút rồi tải lại trang.');
       K.show($('#pair-result'), true);
+      // The restart ends every session: the login screen then says this,
+      // not "session expired" (issue 11, finding 7).
+      document.dispatchEvent(new CustomEvent('kyso:paired', {detail: 'Đã ghép với xã (mã máy ' + r.data.kiosk_id + '). Máy đã khởi động lại: vui lòng đăng nhập lại.'}));
     } catch (e) {
       K.text(err, e.message || 'Không ghép được.');
       K.show(err, true);

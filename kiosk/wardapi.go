@@ -41,32 +41,36 @@ func (n *nonces) use(v string, now time.Time) bool {
 	return ok && !now.After(exp)
 }
 
-func (s *Server) challenge(c *fiber.Ctx) error {
-	now, _ := s.clock.Now()
-	return c.JSON(link.Challenge{Nonce: s.nonces.issue(now)})
+// wardAPI answers the ward: pull challenges and the record log.
+type wardAPI struct {
+	d      *deps
+	nonces *nonces
+}
+
+func (w *wardAPI) challenge(c *fiber.Ctx) error {
+	return c.JSON(link.Challenge{Nonce: w.nonces.issue(w.d.now())})
 }
 
 // wardAuth admits the ward: a signed pull (the token stays home; the answer
 // is sealed) or, per the contract, the bearer token itself.
-func (s *Server) wardAuth(c *fiber.Ctx) error {
+func (w *wardAPI) wardAuth(c *fiber.Ctx) error {
 	h := c.Get("Authorization")
 	if _, _, signed := link.ParsePullAuthorization(h); signed {
-		now, _ := s.clock.Now()
-		nonce, ok := link.VerifyPull(s.cfg.Token, c.Method(), string(c.Request().URI().RequestURI()), h)
-		if !ok || !s.nonces.use(nonce, now) {
+		nonce, ok := link.VerifyPull(w.d.cfg.Token, c.Method(), string(c.Request().URI().RequestURI()), h)
+		if !ok || !w.nonces.use(nonce, w.d.now()) {
 			return errBadToken
 		}
 		c.Locals("seal", nonce)
 		return c.Next()
 	}
-	if !equalSecret(bearer(c), s.cfg.Token) {
+	if !equalSecret(bearer(c), w.d.cfg.Token) {
 		return errBadToken
 	}
 	return c.Next()
 }
 
 // sendWard answers the ward, sealed when the request was a signed pull.
-func (s *Server) sendWard(c *fiber.Ctx, v any) error {
+func (w *wardAPI) sendWard(c *fiber.Ctx, v any) error {
 	nonce, _ := c.Locals("seal").(string)
 	if nonce == "" {
 		return c.JSON(v)
@@ -75,10 +79,23 @@ func (s *Server) sendWard(c *fiber.Ctx, v any) error {
 	if err != nil {
 		return err
 	}
-	sealed, err := link.SealPayload(s.cfg.Token, nonce, plain)
+	sealed, err := link.SealPayload(w.d.cfg.Token, nonce, plain)
 	if err != nil {
 		return err
 	}
 	c.Set("Content-Type", link.SealedType)
 	return c.Send(sealed)
+}
+
+func (w *wardAPI) records(c *fiber.Ctx) error {
+	after, err1 := atoiDefault(c.Query("after"), 0)
+	limit, err2 := atoiDefault(c.Query("limit"), 1000)
+	if err1 != nil || err2 != nil || after < 0 || limit < 1 {
+		return errBadParam
+	}
+	recs, head, err := w.d.q.Records(uint64(after), min(limit, 5000))
+	if err != nil {
+		return err
+	}
+	return w.sendWard(c, link.Page{KioskID: w.d.cfg.ID, HeadSeq: head, Records: recs})
 }
