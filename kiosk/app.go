@@ -21,6 +21,7 @@ import (
 	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/internal/keyfile"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/queue"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/web"
@@ -54,6 +55,7 @@ type deps struct {
 	claims   *deskClaims
 	deltas   *deltaLog
 	sync     func() SyncStatus // the forwarder's view, or the queue's counts
+	inv      *invitations      // today's invited households (empty when not paired)
 	findWard func() string     // a ward found on the LAN, for pairing; may be nil
 	paired   func()            // asks the App to restart; may be nil
 }
@@ -155,6 +157,15 @@ func New(cfg Config) (*App, error) {
 		}
 		d.sync = a.fwd.Status
 	}
+	d.inv = newInvitations(cfg.Token, cfg.Village, func() *link.WardClient {
+		if cfg.Token == "" {
+			return nil
+		}
+		return &link.WardClient{URL: wardURL(), KioskID: cfg.ID, Token: cfg.Token, Version: cfg.Version}
+	}, log, d.board.changed)
+	d.board.mu.Lock()
+	d.board.tonight = d.inv.counts
+	d.board.mu.Unlock()
 	d.paired = a.requestRestart
 	a.http = newHTTP(d, tmpl)
 	return a, nil
@@ -239,7 +250,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		parts = append(parts, adv.Run, a.wards.Run)
 	}
 	if a.fwd != nil {
-		parts = append(parts, a.fwd.Run)
+		parts = append(parts, a.fwd.Run, a.d.inv.Run)
 	}
 	err := RunAll(ctx, a.log, func(ctx context.Context) error {
 		return serveHTTP(ctx, a.http, ln, a.log, a.d.board.broker.close, a.d.deltas.close)

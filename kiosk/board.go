@@ -27,6 +27,9 @@ type boardState struct {
 
 	mu   sync.Mutex
 	info wardInfo
+	// tonight counts today's invited households and those that came
+	// (invitations); nil when the kiosk is not paired.
+	tonight func() (invited, arrived int)
 }
 
 // wardInfo is what the kiosk learned from the ward: villages and quotas.
@@ -66,8 +69,16 @@ type board struct {
 	Village string `json:"village"`
 	queue.Snapshot
 	Progress boardProgress `json:"progress"`
-	HasWifi  bool          `json:"has_wifi"`
-	Time     time.Time     `json:"time"`
+	// Tonight is "Hôm nay mời N hộ · đã đến M": counts only, no names.
+	Tonight *boardTonight `json:"tonight,omitempty"`
+	HasWifi bool          `json:"has_wifi"`
+	Time    time.Time     `json:"time"`
+}
+
+// boardTonight counts the households invited today and those that came.
+type boardTonight struct {
+	Invited int `json:"invited_households"`
+	Arrived int `json:"arrived_households"`
 }
 
 // boardProgress is the host village's progress. It counts by the
@@ -117,7 +128,13 @@ func (b *boardState) build() board {
 			out.Progress.Percent = math.Round(1000*float64(out.Progress.Have)/float64(v.Target)) / 10 // as the ward rounds
 		}
 	}
+	tonight := b.tonight
 	b.mu.Unlock()
+	if tonight != nil {
+		if inv, arr := tonight(); inv > 0 {
+			out.Tonight = &boardTonight{Invited: inv, Arrived: arr}
+		}
+	}
 	return out
 }
 

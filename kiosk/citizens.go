@@ -69,6 +69,7 @@ func (h *citizens) join(c *fiber.Ctx, now time.Time, by string) (queue.Ticket, e
 		return queue.Ticket{}, err
 	}
 	d.metrics.joins.Inc()
+	d.inv.joined(cit.CCCD)                                         // an invited citizen has come: the ward hears of it
 	d.log.Debug("joined", "ticket", t.Number, "walk_in", by != "") // the board shows joins; the journal keeps completions
 	pos := d.q.Position(t.ID)
 	return t, c.Status(http.StatusCreated).JSON(fiber.Map{

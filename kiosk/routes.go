@@ -21,6 +21,7 @@ func routes(a *fiber.App, d *deps, tmpl *template.Template) {
 	dk := &desk{d: d}
 	wd := &wardAPI{d: d, nonces: newNonces()}
 	pr := &pairer{d: d}
+	ton := &tonightAPI{v: d.inv}
 	vol := au.volunteer
 
 	// Public: no personal data, ever. Pages and assets are gzipped for cheap
@@ -67,6 +68,8 @@ func routes(a *fiber.App, d *deps, tmpl *template.Template) {
 	a.Post("/api/v1/records/:id/correct", vol, dk.correctRecord)
 	a.Get("/api/v1/batch", vol, dk.batch)
 	a.Post("/api/v1/setup/pair", vol, pr.pair)
+	a.Get("/api/v1/tonight", vol, ton.get)
+	a.Post("/api/v1/tonight/:key/arrived", vol, ton.arrived)
 
 	// Ward (Bearer kiosk token).
 	a.Get("/api/v1/challenge", wd.challenge)
