@@ -2,16 +2,21 @@ package sync
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyso-vn/kyso/internal/proctest"
+	"github.com/kyso-vn/kyso/internal/testenv"
 )
 
 // TestTonightsInvitedOnTheTablet (issue 14): the ward schedules Đông Lão's
@@ -70,6 +75,9 @@ func TestTonightsInvitedOnTheTablet(t *testing.T) {
 	assert.Equal(t, "Hà Thị Trang", first.Head)
 	assert.Equal(t, "********0501", first.Members[0].CCCDMasked, "the tablet sees masked CCCDs only")
 
+	// The tablet, in a real browser: the volunteer logs in and sees the list.
+	tabletShowsTonight(t, kiosk.URL, "Hà Thị Trang")
+
 	// Hà Thị Trang joins from her phone.
 	phone := proctest.NewClient(t, kiosk.URL)
 	require.Equal(t, 201, phone.JSON("POST", "/api/v1/tickets", map[string]any{
@@ -95,4 +103,49 @@ func TestTonightsInvitedOnTheTablet(t *testing.T) {
 	require.Equal(t, 200, phone.JSON("GET", "/api/v1/board", nil, &board))
 	assert.Equal(t, 1, board.Tonight.Arrived, "the board says who came")
 	assert.Equal(t, tn.Invited, board.Tonight.Invited)
+}
+
+// tabletShowsTonight opens the volunteer page in headless Chromium, logs in
+// with the house PIN and waits for want in tonight's list.
+func tabletShowsTonight(t *testing.T, base, want string) {
+	t.Helper()
+	exe := ""
+	for _, p := range []string{"chromium-headless-shell", "chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(p); err == nil {
+			exe = path
+			break
+		}
+	}
+	if exe == "" {
+		testenv.Missing(t, "no Chromium (apt-get install -y chromium)")
+		return
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(800, 1200))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	tab := ctx
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/volunteer"),
+		chromedp.WaitVisible(chromedp.ID("l-volunteer")),
+		chromedp.SendKeys(chromedp.ID("l-volunteer"), "Trần Thị Lan"),
+		chromedp.SendKeys(chromedp.ID("l-pin"), pin),
+		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("tonight-list")),
+	))
+	pctx, cancelP := context.WithTimeout(tab, 30*time.Second)
+	defer cancelP()
+	_, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.getElementById('tonight-list').textContent.includes(`+strconv.Quote(want)+`)`))
+	if err != nil {
+		dbg, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById('tonight-list').innerText.slice(0, 300)`))
+		t.Logf("tonight's list on the tablet: %q", dbg)
+	}
+	require.NoError(t, err, "the tablet shows tonight's invited households")
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("tonight-list")))
+	require.NoError(t, err)
+	assert.Contains(t, text, "********0501", "masked CCCDs")
+	assert.NotContains(t, text, "038179000501", "never the full CCCD")
 }
