@@ -1,0 +1,324 @@
+package kiosk
+
+// The TV board's calls and the citizen's phone, in Chromium against a real
+// kiosk. TestBoardSpeaksVietnamese is the TV as deploy/kyso-tv.sh starts it:
+// a real (not headless) Chromium on an X display (Xvfb here) with
+// --enable-speech-dispatcher, speaking through speech-dispatcher and
+// espeak-ng; the page's own speechSynthesis is only watched, never replaced.
+// The other tests replace speech with the recorder of browser_test.go, to
+// check order and timing quickly.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kyso-vn/kyso/internal/testenv"
+)
+
+// watchScript runs before the board's scripts in the real-speech test. It
+// records every utterance handed to the real speechSynthesis (text, lang,
+// chosen voice) and then lets it through; and every 100 ms it checks that
+// the join QR is on screen, whole, and not covered by anything (the element
+// at its centre and near its corners is the QR image itself).
+const watchScript = `
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+window.__spoken = [];
+if (window.speechSynthesis) {
+  const speak = speechSynthesis.speak.bind(speechSynthesis);
+  speechSynthesis.speak = u => {
+    window.__spoken.push({text: u.text, lang: u.lang, voice: u.voice ? u.voice.lang : '', name: u.voice ? u.voice.name : '', start: Date.now()});
+    speak(u);
+  };
+}
+` + qrWatch
+
+// qrWatch is shared by both board tests: window.__qrBad collects every
+// moment the join QR was not fully visible, window.__qrChecks counts checks.
+const qrWatch = `
+window.__qrBad = []; window.__qrChecks = 0;
+window.__qrClear = () => {
+  const img = document.querySelector('.qr-join img');
+  if (!img) return 'no join QR';
+  const r = img.getBoundingClientRect();
+  if (r.width < 50 || r.height < 50) return 'join QR too small: ' + r.width + 'x' + r.height;
+  if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) return 'join QR off screen';
+  for (const [x, y] of [[.5, .5], [.08, .08], [.92, .08], [.08, .92], [.92, .92]]) {
+    const e = document.elementFromPoint(r.left + r.width * x, r.top + r.height * y);
+    if (e !== img) return 'join QR covered at ' + x + ',' + y + ' by ' + (e ? e.tagName + '#' + e.id + '.' + e.className : 'nothing');
+  }
+  return '';
+};
+document.addEventListener('DOMContentLoaded', () => setInterval(() => {
+  window.__qrChecks++;
+  const bad = window.__qrClear();
+  if (bad && window.__qrBad.length < 20) window.__qrBad.push(bad);
+}, 100));
+`
+
+// layoutProblems lists what overlaps on the board: the call banner, the
+// offline bar, the sound button and the no-voice note are forced visible,
+// and none may meet the QR cards or the title, nor leave the screen.
+const layoutProblems = `(() => {
+  const show = ['#board-flash', '#board-offline', '#btn-sound', '#board-speech'];
+  const was = show.map(s => document.querySelector(s).hidden);
+  show.forEach(s => { document.querySelector(s).hidden = false; });
+  const box = s => document.querySelector(s).getBoundingClientRect();
+  const meet = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const out = [];
+  const fixed = ['.board-head h1'].concat([...document.querySelectorAll('.qr')].map((e, i) => { e.dataset.qi = i; return '.qr[data-qi="' + i + '"]'; }));
+  for (const s of show) for (const f of fixed) if (meet(box(s), box(f))) out.push(s + ' overlaps ' + f);
+  for (const s of show.concat(fixed)) {
+    const r = box(s);
+    if (r.left < 0 || r.top < 0 || r.right > innerWidth + 1 || r.bottom > innerHeight + 1) out.push(s + ' leaves the screen');
+  }
+  const clear = window.__qrClear();
+  if (clear) out.push(clear);
+  show.forEach((s, i) => { document.querySelector(s).hidden = was[i]; });
+  return out;
+})()`
+
+// xvfb starts an X server on a free display and returns its name (":N").
+func xvfb(t *testing.T) string {
+	t.Helper()
+	exe := testenv.Need(t, "Xvfb", "xvfb")
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	cmd := exec.Command(exe, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	require.NoError(t, cmd.Start())
+	w.Close()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(r).ReadString('\n')
+		r.Close()
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case n := <-line:
+		_, err := strconv.Atoi(n)
+		require.NoError(t, err, "Xvfb -displayfd answered %q", n)
+		return ":" + n
+	case <-time.After(20 * time.Second):
+		require.FailNow(t, "Xvfb did not start within 20 s")
+		return ""
+	}
+}
+
+// needSpeech skips (fails in CI) without speech-dispatcher and its espeak-ng module.
+func needSpeech(t *testing.T) {
+	t.Helper()
+	testenv.Need(t, "speech-dispatcher", "speech-dispatcher")
+	mods, _ := filepath.Glob("/usr/lib/*speech-dispatcher-modules/sd_espeak-ng")
+	mods2, _ := filepath.Glob("/usr/lib/*/speech-dispatcher-modules/sd_espeak-ng")
+	if len(mods)+len(mods2) == 0 {
+		testenv.Missing(t, "no espeak-ng module for speech-dispatcher (apt-get install -y speech-dispatcher-espeak-ng)")
+	}
+}
+
+// stopSpeechd kills the speech-dispatcher that Chromium spawned for this
+// test (it daemonizes, so it outlives Chromium) and its output modules: the
+// one whose socket lies under dir, found by its command line.
+func stopSpeechd(dir string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	var daemons []int
+	parent := map[int]int{}
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil {
+			continue
+		}
+		if cmd, err := os.ReadFile(p + "/cmdline"); err == nil && strings.Contains(string(cmd), dir) && strings.Contains(string(cmd), "speech-dispatcher") {
+			daemons = append(daemons, pid)
+		}
+		if st, err := os.ReadFile(p + "/stat"); err == nil {
+			if i := strings.LastIndexByte(string(st), ')'); i > 0 {
+				if f := strings.Fields(string(st)[i+1:]); len(f) > 1 {
+					pp, _ := strconv.Atoi(f[1])
+					parent[pid] = pp
+				}
+			}
+		}
+	}
+	for _, d := range daemons {
+		for pid, pp := range parent {
+			if pp == d {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		_ = syscall.Kill(d, syscall.SIGKILL)
+	}
+}
+
+// tvBrowser starts Chromium as deploy/kyso-tv.sh does, on an X display: not
+// headless, sound on, speech through speech-dispatcher, no tap needed. Its
+// speech-dispatcher is its own (XDG_RUNTIME_DIR in a temp dir).
+func tvBrowser(t *testing.T, base, display string, limit time.Duration) *browser {
+	t.Helper()
+	exe := chromium(t)
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	require.NoError(t, os.Mkdir(run, 0o700))
+	t.Cleanup(func() { stopSpeechd(run) })
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.NoSandbox,
+		chromedp.Flag("headless", false), chromedp.Flag("mute-audio", false), chromedp.Flag("hide-scrollbars", false),
+		chromedp.Flag("enable-speech-dispatcher", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1280, 720),
+		chromedp.Env("DISPLAY="+display, "XDG_RUNTIME_DIR="+run),
+	)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	root, rcancel := chromedp.NewContext(actx)
+	b := &browser{t: t, ctx: root, base: base, stop: func() { rcancel(); acancel(); cancel() }}
+	t.Cleanup(b.close)
+	require.NoError(t, chromedp.Do(root), "start Chromium on %s", display)
+	return b
+}
+
+// deviceWith is newDevice with another init script.
+func (b *browser) deviceWith(name string, w, h int64, script string) *tab {
+	b.t.Helper()
+	ctx, _ := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	tb := &tab{t: b.t, name: name, base: b.base, ctx: ctx}
+	require.NoError(b.t, chromedp.Listen(ctx, tb.event))
+	tb.do(chromedp.EmulateViewport(w, h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	}))
+	b.mu.Lock()
+	b.devices = append(b.devices, tb)
+	b.mu.Unlock()
+	return tb
+}
+
+// waitFor polls a JavaScript condition for up to d (longer than until's
+// step limit: speech-dispatcher takes seconds to list its voices).
+func (tb *tab) waitFor(cond string, d time.Duration) bool {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, d+time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(d)))
+	return err == nil
+}
+
+// crowd is n citizens of Đông Lão and Song Nga with CCCDs that pass the
+// structure rules (038 Thanh Hóa, born 1960–1990).
+func crowd(n int) []person {
+	family := []string{"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Ngô", "Dương", "Lý"}
+	given := []string{"Văn Hùng", "Thị Hoa", "Văn Minh", "Thị Lan", "Đức Thắng", "Thị Hương", "Văn Tuấn", "Thị Mai", "Quang Huy", "Thị Ngọc", "Văn Sơn", "Thị Thảo"}
+	out := make([]person, n)
+	for i := range out {
+		sex, g := "male", 0
+		if i%2 == 1 {
+			sex, g = "female", 1
+		}
+		year := 1960 + i%30
+		village := "Đông Lão"
+		if i%3 == 2 {
+			village = "Song Nga"
+		}
+		out[i] = person{
+			Name:    family[i%len(family)] + " " + given[i%len(given)],
+			Phone:   fmt.Sprintf("09%08d", 12345000+i),
+			CCCD:    fmt.Sprintf("038%d%02d%06d", g, year%100, 410000+i),
+			Birth:   fmt.Sprintf("%d-%02d-%02d", year, 1+i%12, 1+i%28),
+			Gender:  sex,
+			Village: village,
+		}
+	}
+	return out
+}
+
+// TestBoardSpeaksVietnamese: the TV as it runs in the cultural house. Its
+// Chromium lists speech-dispatcher's Vietnamese voices; a call is spoken as
+// words ("Mời số mười hai đến bàn hai") with a vi* voice and never another;
+// the join QR stays whole and uncovered before, during and after the call.
+func TestBoardSpeaksVietnamese(t *testing.T) {
+	t.Parallel()
+	needSpeech(t)
+	display := xvfb(t)
+	cfg := testConfig(t)
+	cfg.WifiSSID = "NVH Đông Lão"
+	cfg.WifiPassword = "camngoc2024"
+	h := start(t, cfg)
+
+	// Twelve citizens join; eleven leave again: the next call is number 12.
+	phones := h.client()
+	var tickets []joined
+	for _, p := range crowd(12) {
+		tickets = append(tickets, phones.join(p))
+	}
+	for _, tk := range tickets[:11] {
+		r := phones.do("DELETE", "/api/v1/tickets/"+tk.ID, nil, "Authorization", "Bearer "+tk.Token)
+		require.Contains(t, []int{200, 204}, r.Status, "%s", r.Body)
+	}
+
+	b := tvBrowser(t, h.url, display, 90*time.Second)
+	tv := b.deviceWith("tv", 1280, 720, watchScript)
+	tv.open("/")
+	tv.until(`document.querySelector('#board-next li') !== null`)
+	tv.mark()
+
+	// The voices first: without a Vietnamese one there is nothing to test.
+	if !tv.waitFor(`window.kysoSpeech && window.kysoSpeech.available`, 45*time.Second) {
+		langs := js[[]string](tv, `[...new Set(speechSynthesis.getVoices().map(v => v.lang))]`)
+		testenv.Missing(t, fmt.Sprintf("Chromium with --enable-speech-dispatcher lists no Vietnamese voice (langs: %v): "+
+			"apt-get install -y speech-dispatcher speech-dispatcher-espeak-ng", langs))
+	}
+	vi := js[[]string](tv, `[...new Set(speechSynthesis.getVoices().map(v => v.lang).filter(l => /^vi/i.test(l)))]`)
+	require.NotEmpty(t, vi)
+	t.Logf("Vietnamese voices: %v; the board chose %s", vi, js[string](tv, `kysoSpeech.voice + ' (' + kysoSpeech.lang + ')'`))
+	assert.Regexp(t, `^vi`, js[string](tv, `kysoSpeech.lang`))
+	assert.False(t, js[bool](tv, visible("#board-speech")), "no 'no voice' note when a voice exists")
+	assert.Empty(t, js[[]string](tv, layoutProblems), "layout at 1280×720")
+
+	vol := h.client()
+	vol.login()
+	require.Equal(t, 200, vol.do("POST", "/api/v1/desks/2/next", nil).Status)
+	tv.until(visible("#board-flash"))
+	assert.Equal(t, "12", tv.text("#flash-number"))
+	assert.Equal(t, "2", tv.text("#flash-desk"))
+	assert.Empty(t, js[string](tv, `window.__qrClear()`), "the join QR while the call shows")
+	tv.until(`window.__spoken.length === 1`)
+	said := js[[]struct {
+		Text  string `json:"text"`
+		Lang  string `json:"lang"`
+		Voice string `json:"voice"`
+		Name  string `json:"name"`
+	}](tv, `window.__spoken`)
+	require.Len(t, said, 1)
+	assert.Equal(t, "Mời số mười hai đến bàn hai", said[0].Text)
+	assert.Regexp(t, `^vi`, said[0].Voice, "spoken with a Vietnamese voice (%s), never the default", said[0].Name)
+	assert.Regexp(t, `^vi`, said[0].Lang)
+	t.Logf("spoken %q with %s (%s)", said[0].Text, said[0].Name, said[0].Voice)
+
+	// The banner goes; the QR was whole and uncovered all along.
+	tv.waitFor(`document.querySelector('#board-flash').hidden`, 10*time.Second)
+	assert.Empty(t, js[[]string](tv, `window.__qrBad`), "the join QR was hidden at some moment")
+	assert.Greater(t, js[int](tv, `window.__qrChecks`), 20, "the watch ran")
+	assert.Len(t, js[[]any](tv, `window.__spoken`), 1, "the call is spoken once")
+	assert.True(t, tv.kept())
+}
