@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -321,4 +322,176 @@ func TestBoardSpeaksVietnamese(t *testing.T) {
 	assert.Greater(t, js[int](tv, `window.__qrChecks`), 20, "the watch ran")
 	assert.Len(t, js[[]any](tv, `window.__spoken`), 1, "the call is spoken once")
 	assert.True(t, tv.kept())
+}
+
+// noViScript is a browser whose only voices are Afrikaans (the default of
+// espeak-ng) and English: the board must not speak with either.
+const noViScript = `
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+window.__spoken = [];
+window.SpeechSynthesisUtterance = class { constructor(t) { this.text = t; } };
+Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: {
+  getVoices: () => [{lang: 'af', name: 'Afrikaans espeak-ng', default: true, localService: true}, {lang: 'en-US', name: 'English (America)', localService: true}],
+  addEventListener() {}, cancel() {},
+  speak(u) { window.__spoken.push({text: u.text, lang: u.lang, start: Date.now(), end: Date.now()}); setTimeout(() => u.onend && u.onend(), 300); }
+}});
+` + qrWatch
+
+// TestBoardCalls: what the TV shows and says when calls come fast, where it
+// puts everything (nothing over the QR cards or the title, at 1280×720 and
+// 1920×1080), how it spells numbers, and a TV without a Vietnamese voice.
+// Speech is the recorder of browser_test.go (300 ms an utterance).
+func TestBoardCalls(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Desks = 6
+	cfg.WifiSSID = "NVH Đông Lão"
+	cfg.WifiPassword = "camngoc2024"
+	h := start(t, cfg)
+	b := newBrowser(t, h.url)
+	tv := b.deviceWith("tv", 1280, 720, initScript+qrWatch)
+	big := b.deviceWith("tv-1080", 1920, 1080, initScript+qrWatch)
+	mute := b.deviceWith("tv-no-voice", 1280, 720, noViScript)
+	for _, d := range []*tab{tv, big, mute} {
+		d.open("/")
+		d.until(`document.querySelector('#board-next li') !== null && window.kysoSpeech && window.kysoSpeech.settled`)
+		assert.Empty(t, js[[]string](d, layoutProblems), "%s: layout", d.name)
+	}
+
+	t.Run("numbers in words", func(t *testing.T) {
+		for _, c := range []struct {
+			n    any
+			want string
+		}{
+			{0, "không"}, {1, "một"}, {4, "bốn"}, {5, "năm"}, {10, "mười"}, {11, "mười một"}, {14, "mười bốn"},
+			{15, "mười lăm"}, {20, "hai mươi"}, {21, "hai mươi mốt"}, {24, "hai mươi tư"}, {25, "hai mươi lăm"},
+			{55, "năm mươi lăm"}, {99, "chín mươi chín"}, {100, "một trăm"}, {101, "một trăm linh một"},
+			{104, "một trăm linh bốn"}, {105, "một trăm linh năm"}, {110, "một trăm mười"}, {111, "một trăm mười một"},
+			{115, "một trăm mười lăm"}, {121, "một trăm hai mươi mốt"}, {205, "hai trăm linh năm"},
+			{999, "chín trăm chín mươi chín"}, {1000, "một nghìn"}, {1001, "một nghìn không trăm linh một"},
+			{1010, "một nghìn không trăm mười"}, {1015, "một nghìn không trăm mười lăm"}, {1100, "một nghìn một trăm"},
+			{1234, "một nghìn hai trăm ba mươi tư"}, {2021, "hai nghìn không trăm hai mươi mốt"},
+			{9999, "chín nghìn chín trăm chín mươi chín"}, {10000, "10000"}, {-1, "-1"}, {1.5, "1.5"}, {"12", "mười hai"},
+		} {
+			t.Run(fmt.Sprint(c.n), func(t *testing.T) {
+				assert.Equal(t, c.want, js[string](tv, fmt.Sprintf(`kysoBoard.words(%s)`, q(fmt.Sprint(c.n)))))
+			})
+		}
+		assert.Equal(t, "Mời số mười hai đến bàn hai", js[string](tv, `kysoBoard.sentence({number: 12, desk: 2})`))
+	})
+
+	t.Run("rapid calls: the latest shows at once, speech does not pile up", func(t *testing.T) {
+		phones := h.client()
+		for _, p := range crowd(6) {
+			phones.join(p)
+		}
+		began := time.Now()
+		for d := 1; d <= 6; d++ { // six desks, six tablets, six calls within a moment
+			vol := h.client()
+			vol.login()
+			require.Equal(t, 200, vol.do("POST", fmt.Sprintf("/api/v1/desks/%d/next", d), nil).Status)
+		}
+		burst := time.Since(began)
+		tv.until(textIs("#flash-number", "6") + " && " + textIs("#flash-desk", "6"))
+		t.Logf("six calls posted in %s; the banner showed the last %s after the first", burst.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+		assert.Len(t, js[[]string](tv, `[...document.querySelectorAll('.desk.calling')].map(e => e.dataset.desk)`), 6, "every called desk lit")
+		tv.until(`window.__spoken.length > 0 && window.__spoken[window.__spoken.length - 1].text === 'Mời số sáu đến bàn sáu' && window.__spoken[window.__spoken.length - 1].end > 0`)
+		said := js[[]utterance](tv, `window.__spoken`)
+		var texts []string
+		for i, u := range said {
+			texts = append(texts, u.Text)
+			if i > 0 {
+				assert.GreaterOrEqual(t, u.Start, said[i-1].End, "a call never cuts off the one before")
+			}
+		}
+		t.Logf("said: %q", texts)
+		// Said in call order, each once, ending with the latest; at most the
+		// first (if it began before the others came) and the three latest.
+		order := []string{"một", "hai", "ba", "bốn", "năm", "sáu"}
+		at := -1
+		for _, s := range texts {
+			i := slices.IndexFunc(order, func(w string) bool { return s == "Mời số "+w+" đến bàn "+w })
+			require.Greater(t, i, at, "%q out of order or twice in %q", s, texts)
+			at = i
+		}
+		assert.Equal(t, "Mời số sáu đến bàn sáu", texts[len(texts)-1])
+		assert.LessOrEqual(t, len(texts), 4, "at most the first and the three latest calls")
+		last := said[len(said)-1]
+		assert.Less(t, last.End-said[0].Start, 6000.0, "the whole burst is said within seconds")
+		assert.Empty(t, js[string](tv, `window.__qrClear()`))
+		big.until(textIs("#flash-number", "6"))
+		assert.Empty(t, js[[]string](big, layoutProblems), "1920×1080 during a call")
+
+		// Without a Vietnamese voice: the banner and the chime, no speech in
+		// another language, and the TV says why.
+		mute.until(textIs("#flash-number", "6"))
+		assert.True(t, js[bool](mute, visible("#board-speech")), "the TV says it has no Vietnamese voice")
+		assert.Equal(t, "TV chưa có giọng đọc tiếng Việt: chỉ báo bằng chuông", mute.text("#board-speech"))
+		assert.Equal(t, map[string]any{"available": false, "settled": true, "voice": "", "lang": ""}, js[map[string]any](mute, `window.kysoSpeech`))
+		assert.Empty(t, js[[]any](mute, `window.__spoken`), "never spoken with a non-Vietnamese voice")
+
+		// The banner and the lights go after a few seconds; the QR was never covered.
+		tv.waitFor(`document.querySelector('#board-flash').hidden && !document.querySelector('.desk.calling')`, 10*time.Second)
+		assert.True(t, js[bool](tv, hidden("#board-flash")))
+		for _, d := range []*tab{tv, big, mute} {
+			assert.Empty(t, js[[]string](d, `window.__qrBad`), "%s: the join QR was hidden at some moment", d.name)
+		}
+	})
+}
+
+// vibScript records navigator.vibrate (headless Chromium has no vibrator).
+const vibScript = `
+window.__vib = [];
+Object.defineProperty(navigator, 'vibrate', {configurable: true, value: p => { window.__vib.push(p); return true; }});
+`
+
+// TestJoinKeepsPhoneAwake: at the kiosk's plain-http address there is no
+// Wake Lock, so the phone plays a silent looping video from the join tap on
+// (Chrome keeps the screen on for it), says to keep the page open, and when
+// called rings and vibrates again and again until "Tôi đã thấy".
+func TestJoinKeepsPhoneAwake(t *testing.T) {
+	t.Parallel()
+	h := start(t, testConfig(t))
+	b := newBrowser(t, h.url)
+	phone := b.deviceWith("phone", 412, 860, initScript+vibScript)
+	phone.open("/join")
+	phone.until(`!document.querySelector('#btn-join').disabled`)
+	assert.False(t, js[bool](phone, `window.isSecureContext && !!navigator.wakeLock && location.hostname !== '127.0.0.1'`))
+	p := people[1]
+	phone.fillCitizen("#join-form", p, p.CCCD, p.Phone)
+	phone.click(`#join-form [name=consent]`)
+	phone.click("#btn-join")
+	phone.until(visible("#ticket"))
+	assert.True(t, js[bool](phone, visible("#keep-open")))
+	assert.Contains(t, phone.text("#keep-open"), "Giữ trang này mở")
+
+	// The video plays, unmuted (its sound track is silent), with sound and
+	// picture decoded, and loops past its 1.5 s.
+	const v = `document.querySelector('video.awake')`
+	phone.until(`(v => !!v && !v.paused && v.currentTime > 0)(` + v + `)`)
+	assert.True(t, js[bool](phone, `(v => !v.muted && v.volume > 0 && v.loop)(`+v+`)`))
+	phone.until(`(v => v.webkitAudioDecodedByteCount > 0 && v.webkitVideoDecodedByteCount > 0)(` + v + `)`)
+	time.Sleep(2 * time.Second)
+	assert.True(t, js[bool](phone, `(v => !v.paused && !v.ended)(`+v+`)`), "still playing after its length: it loops")
+
+	// Called: the banner, and the alarm again and again until "Tôi đã thấy".
+	vol := h.client()
+	vol.login()
+	require.Equal(t, 200, vol.do("POST", "/api/v1/desks/1/next", nil).Status)
+	phone.until(visible("#called-banner") + " && " + visible("#btn-seen"))
+	phone.until(`window.__vib.filter(p => p !== 0).length >= 2`) // two rounds, 4 s apart
+	phone.click("#btn-seen")
+	phone.until(hidden("#btn-seen"))
+	n := js[int](phone, `window.__vib.length`)
+	assert.Equal(t, 0.0, js[any](phone, `window.__vib[window.__vib.length - 1]`), "the vibration is stopped")
+	time.Sleep(4500 * time.Millisecond)
+	assert.Equal(t, n, js[int](phone, `window.__vib.length`), "no more rings once seen")
+	assert.True(t, js[bool](phone, visible("#called-banner")), "the banner stays: the citizen still has to go to the desk")
+
+	// Done: the video stops with the wait.
+	tk := ticket(t, h, 1)
+	require.Equal(t, 201, vol.do("POST", "/api/v1/tickets/"+tk.ID+"/complete", map[string]any{"outcome": "activated"}).Status)
+	phone.until(`document.querySelector('#ticket-status').dataset.status === 'activated'`)
+	phone.until(`(` + v + `).paused`)
 }

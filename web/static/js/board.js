@@ -11,7 +11,8 @@
 //   - nothing animates: a call changes colours once and back once;
 //   - the clock and counters touch the DOM only when their text changes.
 // window.kysoSpeech = {available, settled, voice, lang} tells whether a
-// Vietnamese voice exists (settled: the browser had time to list voices);
+// Vietnamese voice exists (settled: the browser has listed its voices, or
+// had VOICE_WAIT to do so);
 // without one the TV only chimes and says so in #board-speech.
 'use strict';
 (() => {
@@ -240,13 +241,16 @@
   const speech = window.kysoSpeech = {available: false, settled: false, voice: '', lang: ''};
   const pickVoice = () => {
     if (!window.speechSynthesis) return;
-    const vi = speechSynthesis.getVoices().filter(v => /^vi([-_]|$)/i.test(v.lang));
+    const all = speechSynthesis.getVoices();
+    const vi = all.filter(v => /^vi([-_]|$)/i.test(v.lang));
     vi.sort((a, b) => rank(a) - rank(b));
     voice = vi[0] || null;
     speech.available = !!voice;
     speech.voice = voice ? voice.name : '';
     speech.lang = voice ? voice.lang : '';
-    if (voice) speech.settled = true;
+    // A list has come (voices come in one batch from speech-dispatcher): if
+    // it has no Vietnamese voice, say so now; a later list may still bring one.
+    if (all.length) speech.settled = true;
     K.show($('#board-speech'), speech.settled && !voice);
   };
   const settleVoices = () => {
