@@ -95,7 +95,7 @@ const layoutProblems = `(() => {
 })()`
 
 // xvfb starts an X server on a free display and returns its name (":N").
-func xvfb(t *testing.T) string {
+func xvfb(t testing.TB) string {
 	t.Helper()
 	exe := testenv.Need(t, "Xvfb", "xvfb")
 	r, w, err := os.Pipe()
@@ -126,7 +126,7 @@ func xvfb(t *testing.T) string {
 }
 
 // needSpeech skips (fails in CI) without speech-dispatcher and its espeak-ng module.
-func needSpeech(t *testing.T) {
+func needSpeech(t testing.TB) {
 	t.Helper()
 	testenv.Need(t, "speech-dispatcher", "speech-dispatcher")
 	mods, _ := filepath.Glob("/usr/lib/*speech-dispatcher-modules/sd_espeak-ng")
@@ -170,17 +170,17 @@ func stopSpeechd(dir string) {
 	}
 }
 
-// tvBrowser starts Chromium as deploy/kyso-tv.sh does, on an X display: not
-// headless, sound on, speech through speech-dispatcher, no tap needed. Its
-// speech-dispatcher is its own (XDG_RUNTIME_DIR in a temp dir).
-func tvBrowser(t *testing.T, base, display string, limit time.Duration) *browser {
-	t.Helper()
-	exe := chromium(t)
-	dir := t.TempDir()
+// tvAllocator starts Chromium as deploy/kyso-tv.sh does, on an X display:
+// not headless, sound on, speech through speech-dispatcher, no tap needed.
+// Its speech-dispatcher is its own (XDG_RUNTIME_DIR in a temp dir), stopped
+// at cleanup.
+func tvAllocator(tb testing.TB, exe, display string, limit time.Duration) (ctx context.Context, stop func(), runDir string) {
+	tb.Helper()
+	dir := tb.TempDir()
 	run := filepath.Join(dir, "run")
-	require.NoError(t, os.Mkdir(run, 0o700))
-	t.Cleanup(func() { stopSpeechd(run) })
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	require.NoError(tb, os.Mkdir(run, 0o700))
+	tb.Cleanup(func() { stopSpeechd(run) })
+	tctx, cancel := context.WithTimeout(context.Background(), limit)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.NoSandbox,
 		chromedp.Flag("headless", false), chromedp.Flag("mute-audio", false), chromedp.Flag("hide-scrollbars", false),
@@ -190,9 +190,16 @@ func tvBrowser(t *testing.T, base, display string, limit time.Duration) *browser
 		chromedp.WindowSize(1280, 720),
 		chromedp.Env("DISPLAY="+display, "XDG_RUNTIME_DIR="+run),
 	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	actx, acancel := chromedp.NewExecAllocator(tctx, opts...)
 	root, rcancel := chromedp.NewContext(actx)
-	b := &browser{t: t, ctx: root, base: base, stop: func() { rcancel(); acancel(); cancel() }}
+	return root, func() { rcancel(); acancel(); cancel() }, run
+}
+
+// tvBrowser is the TV's Chromium (tvAllocator) as a browser of browser_test.go.
+func tvBrowser(t *testing.T, base, display string, limit time.Duration) *browser {
+	t.Helper()
+	root, stop, _ := tvAllocator(t, chromium(t), display, limit)
+	b := &browser{t: t, ctx: root, base: base, stop: stop}
 	t.Cleanup(b.close)
 	require.NoError(t, chromedp.Do(root), "start Chromium on %s", display)
 	return b
