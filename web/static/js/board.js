@@ -24,6 +24,7 @@
   const BURST = 10000;      // a call this soon after the last one is not chimed again
   const FLASH_MS = 6000;    // banner and lit desk after the latest call
   const VOICE_WAIT = 15000; // speech-dispatcher may take this long to list its voices
+  const LIST_QUIET = 3000;  // …and lists them in batches this far apart at most
   let rev = -1, spoken = -1, fresh = true, skew = 0, voice = null;
   let pending = [], speaking = false, current = null, lastSaid = 0, flashTimer = 0, soundOK = false;
   const lit = new Map(); // desk → timer that turns its highlight off
@@ -239,6 +240,7 @@
   // "+variant", and a local one.
   const rank = v => (/^vi([-_]vn)?$/i.test(v.lang) ? 0 : 4) + (/\+/.test(v.name) ? 2 : 0) + (v.localService ? 0 : 1);
   const speech = window.kysoSpeech = {available: false, settled: false, voice: '', lang: ''};
+  let quiet = 0;
   const pickVoice = () => {
     if (!window.speechSynthesis) return;
     const all = speechSynthesis.getVoices();
@@ -248,9 +250,11 @@
     speech.available = !!voice;
     speech.voice = voice ? voice.name : '';
     speech.lang = voice ? voice.lang : '';
-    // A list has come (voices come in one batch from speech-dispatcher): if
-    // it has no Vietnamese voice, say so now; a later list may still bring one.
-    if (all.length) speech.settled = true;
+    // speech-dispatcher's voices come in batches: a list without a
+    // Vietnamese voice is final once no other has come for LIST_QUIET.
+    clearTimeout(quiet);
+    if (voice) speech.settled = true;
+    else if (all.length && !speech.settled) quiet = setTimeout(settleVoices, LIST_QUIET);
     K.show($('#board-speech'), speech.settled && !voice);
   };
   const settleVoices = () => {
