@@ -13,6 +13,10 @@ package kiosk
 //     renderer, GPU, audio and network services) from /proc, and of the
 //     speech-dispatcher it spawned.
 //
+// Two runs: "tv" is Chromium exactly as kyso-tv.sh starts it, nothing
+// attached (/proc only); "devtools" adds the page metrics, and a blank
+// page's cost for reference (DevTools itself adds CPU on DOM changes).
+//
 // Run: go test -run '^$' -bench BoardCPU -benchtime 1x ./kiosk/
 // KYSO_BOARD_BENCH_WINDOW sets each phase's length (default 60s).
 
@@ -32,6 +36,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,77 +78,13 @@ func BenchmarkBoardCPU(b *testing.B) {
 	for d := 1; d <= 3; d++ {
 		tablets = append(tablets, newBenchTablet(b, base, d))
 	}
-
-	root, stop, speechDir := tvAllocator(b, exe, display, 3*window+3*time.Minute)
-	defer stop()
-	require.NoError(b, chromedp.Do(root), "start Chromium on %s", display) // root, not a step's context, owns the browser
-	step := func(a ...chromedp.Action[chromedp.Void]) {
-		ctx, cancel := context.WithTimeout(root, 60*time.Second)
-		defer cancel()
-		require.NoError(b, chromedp.Do(ctx, a...))
-	}
-	// A blank page first: what Chromium costs by itself, for reference.
-	step(chromedp.EmulateViewport(1280, 720), chromedp.Navigate("data:text/html,<title>blank</title>"))
-	step(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, performance.Enable, performance.EnableParams{TimeDomain: performance.EnableTimeDomainThreadTicks})
-		return err
-	}))
-	metrics := func() map[string]float64 {
-		out := map[string]float64{}
-		step(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			r, err := cdp.Call(ctx, tg, performance.GetMetrics, cdp.Empty{})
-			for _, m := range r.Metrics {
-				out[m.Name] = m.Value
-			}
-			return err
-		}))
-		return out
-	}
-	pid := chromedp.FromContext(root).Browser.Process().Pid
-	time.Sleep(10 * time.Second)
-
-	phase := func(name string, during func(stop <-chan struct{})) {
-		m0, c0 := metrics(), treeCPU(pid, speechDir)
-		done := make(chan struct{})
-		finished := make(chan struct{})
-		go func() { during(done); close(finished) }()
-		time.Sleep(window)
-		close(done)
-		<-finished
-		m1, c1 := metrics(), treeCPU(pid, speechDir)
-		perMin := 60 / window.Seconds()
-		for _, k := range []string{"TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration"} {
-			b.ReportMetric((m1[k]-m0[k])*perMin, fmt.Sprintf("%s-page-%s-s/min", name, strings.TrimSuffix(k, "Duration")))
-		}
-		total := 0.0
-		var kinds []string
-		for k := range c1 {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		var parts []string
-		for _, k := range kinds {
-			d := (c1[k] - c0[k]) * perMin
-			total += d
-			parts = append(parts, fmt.Sprintf("%s %.2f", k, d))
-		}
-		b.ReportMetric(total, name+"-chromium-cpu-s/min")
-		b.Logf("%s: CPU s/min by process type: %s", name, strings.Join(parts, ", "))
-	}
-
-	b.ResetTimer()
-	phase("blank", func(<-chan struct{}) {})
-	step(chromedp.Navigate(base + "/"))
-	step(chromedp.Poll[chromedp.Void](`window.kysoSpeech && window.kysoSpeech.available && document.querySelector('#board-next li') !== null`,
-		chromedp.WithPollingTimeout(50*time.Second)))
-	time.Sleep(15 * time.Second) // past the page's start
-	phase("idle", func(<-chan struct{}) {})
-	phase("calls", func(stop <-chan struct{}) {
-		// A call every 10 s, as at a busy evening: the tablet at desk d
-		// completes its citizen and calls the next one.
+	// calls makes a call every 10 s, as at a busy evening: the tablet at
+	// desk d completes its citizen and calls the next one.
+	n := 0
+	calls := func(stop <-chan struct{}) {
 		t := time.NewTicker(10 * time.Second)
 		defer t.Stop()
-		for n := 0; ; n++ {
+		for ; ; n++ {
 			tab := tablets[n%len(tablets)]
 			if tab.current != "" {
 				tab.post("/api/v1/tickets/"+tab.current+"/complete", `{"outcome":"activated"}`)
@@ -155,12 +96,128 @@ func BenchmarkBoardCPU(b *testing.B) {
 			case <-t.C:
 			}
 		}
+	}
+	idle := func(<-chan struct{}) {}
+
+	// The TV exactly: Chromium with kyso-tv.sh's flags and nothing attached
+	// (DevTools itself costs CPU on every DOM change); /proc only.
+	b.Run("tv", func(b *testing.B) {
+		pid, speechDir := plainTV(b, exe, display, base)
+		time.Sleep(40 * time.Second) // voices listed, page settled
+		measure(b, "idle", window, pid, speechDir, nil, idle)
+		measure(b, "calls", window, pid, speechDir, nil, calls)
 	})
-	b.StopTimer()
-	ctx, cancel := context.WithTimeout(root, 5*time.Second)
-	defer cancel()
-	v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`kysoSpeech.voice + ' (' + kysoSpeech.lang + '), ' + (window.__calls || 0)`))
-	b.Logf("voice: %s", v)
+
+	// Under DevTools: the page's own main-thread time from Chromium's
+	// performance metrics, and a blank page for reference.
+	b.Run("devtools", func(b *testing.B) {
+		root, stop, speechDir := tvAllocator(b, exe, display, 4*window+3*time.Minute)
+		defer stop()
+		require.NoError(b, chromedp.Do(root), "start Chromium on %s", display) // root, not a step's context, owns the browser
+		step := func(a ...chromedp.Action[chromedp.Void]) {
+			ctx, cancel := context.WithTimeout(root, 60*time.Second)
+			defer cancel()
+			require.NoError(b, chromedp.Do(ctx, a...))
+		}
+		step(chromedp.EmulateViewport(1280, 720), chromedp.Navigate("data:text/html,<title>blank</title>"))
+		step(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, performance.Enable, performance.EnableParams{TimeDomain: performance.EnableTimeDomainThreadTicks})
+			return err
+		}))
+		metrics := func() map[string]float64 {
+			out := map[string]float64{}
+			step(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				r, err := cdp.Call(ctx, tg, performance.GetMetrics, cdp.Empty{})
+				for _, m := range r.Metrics {
+					out[m.Name] = m.Value
+				}
+				return err
+			}))
+			return out
+		}
+		pid := chromedp.FromContext(root).Browser.Process().Pid
+		time.Sleep(10 * time.Second)
+		measure(b, "blank", window, pid, speechDir, metrics, idle)
+		step(chromedp.Navigate(base + "/"))
+		step(chromedp.Poll[chromedp.Void](`window.kysoSpeech && window.kysoSpeech.available && document.querySelector('#board-next li') !== null`,
+			chromedp.WithPollingTimeout(50*time.Second)))
+		time.Sleep(15 * time.Second) // past the page's start
+		measure(b, "idle", window, pid, speechDir, metrics, idle)
+		measure(b, "calls", window, pid, speechDir, metrics, calls)
+		ctx, cancel := context.WithTimeout(root, 5*time.Second)
+		defer cancel()
+		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`kysoSpeech.voice + ' (' + kysoSpeech.lang + ')'`))
+		b.Logf("voice: %s", v)
+	})
+}
+
+// measure runs during for window and reports CPU seconds per minute: of the
+// Chromium process tree and its speech-dispatcher (name-chromium-cpu-s/min,
+// and by process type in the log), and, with metrics, of the page's main
+// thread (name-page-Task-s/min and its Script, Layout, RecalcStyle parts).
+func measure(b *testing.B, name string, window time.Duration, pid int, speechDir string, metrics func() map[string]float64, during func(stop <-chan struct{})) {
+	var m0, m1 map[string]float64
+	if metrics != nil {
+		m0 = metrics()
+	}
+	c0 := treeCPU(pid, speechDir)
+	stop, finished := make(chan struct{}), make(chan struct{})
+	go func() { during(stop); close(finished) }()
+	time.Sleep(window)
+	close(stop)
+	<-finished
+	c1 := treeCPU(pid, speechDir)
+	if metrics != nil {
+		m1 = metrics()
+	}
+	perMin := 60 / window.Seconds()
+	if metrics != nil {
+		for _, k := range []string{"TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration"} {
+			b.ReportMetric((m1[k]-m0[k])*perMin, fmt.Sprintf("%s-page-%s-s/min", name, strings.TrimSuffix(k, "Duration")))
+		}
+	}
+	var kinds []string
+	for k := range c1 {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	total, parts := 0.0, []string(nil)
+	for _, k := range kinds {
+		d := (c1[k] - c0[k]) * perMin
+		total += d
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, d))
+	}
+	b.ReportMetric(total, name+"-chromium-cpu-s/min")
+	b.Logf("%s: CPU s/min by process: %s", name, strings.Join(parts, ", "))
+}
+
+// plainTV starts Chromium with deploy/kyso-tv.sh's flags on display, showing
+// the board, and returns its pid and speech-dispatcher directory.
+func plainTV(b *testing.B, exe, display, base string) (int, string) {
+	dir := b.TempDir()
+	run := filepath.Join(dir, "run")
+	require.NoError(b, os.Mkdir(run, 0o700))
+	cmd := exec.Command(exe, "--kiosk", "--noerrdialogs", "--disable-infobars",
+		"--autoplay-policy=no-user-gesture-required", "--enable-speech-dispatcher",
+		"--check-for-update-interval=31536000", "--no-first-run", "--disable-session-crashed-bubble",
+		"--disable-features=Translate", "--password-store=basic", "--no-sandbox", "--window-size=1280,720",
+		"--user-data-dir="+filepath.Join(dir, "profile"), base+"/")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "XDG_RUNTIME_DIR="+run)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(b, cmd.Start())
+	b.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		stopSpeechd(run)
+	})
+	return cmd.Process.Pid, run
 }
 
 // benchKiosk is a real kiosk on 127.0.0.1 with 60 citizens waiting.
