@@ -202,7 +202,7 @@ func plainTV(b *testing.B, exe, display, base string) (int, string) {
 		"--check-for-update-interval=31536000", "--no-first-run", "--disable-session-crashed-bubble",
 		"--disable-features=Translate", "--password-store=basic", "--no-sandbox", "--window-size=1280,720",
 		"--user-data-dir="+filepath.Join(dir, "profile"), base+"/")
-	cmd.Env = append(os.Environ(), "DISPLAY="+display, "XDG_RUNTIME_DIR="+run)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "XDG_RUNTIME_DIR="+run, "XDG_CONFIG_HOME="+speechdConfig(b, dir))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(b, cmd.Start())
 	b.Cleanup(func() {

@@ -43,7 +43,10 @@ window.__spoken = [];
 if (window.speechSynthesis) {
   const speak = speechSynthesis.speak.bind(speechSynthesis);
   speechSynthesis.speak = u => {
-    window.__spoken.push({text: u.text, lang: u.lang, voice: u.voice ? u.voice.lang : '', name: u.voice ? u.voice.name : '', start: Date.now()});
+    const rec = {text: u.text, lang: u.lang, voice: u.voice ? u.voice.lang : '', name: u.voice ? u.voice.name : '', start: Date.now(), end: 0, error: ''};
+    window.__spoken.push(rec);
+    u.addEventListener('end', () => { rec.end = Date.now(); });
+    u.addEventListener('error', e => { rec.error = e.error; });
     speak(u);
   };
 }
@@ -170,6 +173,38 @@ func stopSpeechd(dir string) {
 	}
 }
 
+// speechdConfig makes a speech-dispatcher configuration (a copy of the
+// system's in dir, returned as an XDG_CONFIG_HOME) whose sound goes to
+// ALSA's null device: a test machine has no sound card, and without one an
+// utterance never ends. With it, utterances are synthesised by espeak-ng and
+// end as on a TV with speakers.
+func speechdConfig(tb testing.TB, dir string) string {
+	tb.Helper()
+	cfg := filepath.Join(dir, "config")
+	dst := filepath.Join(cfg, "speech-dispatcher")
+	err := filepath.WalkDir("/etc/speech-dispatcher", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("/etc/speech-dispatcher", p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	require.NoError(tb, err, "copy /etc/speech-dispatcher")
+	f, err := os.OpenFile(filepath.Join(dst, "speechd.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(tb, err)
+	_, err = f.WriteString("\n# kyso tests: no sound card\nAudioOutputMethod \"alsa\"\nAudioALSADevice \"null\"\n")
+	require.NoError(tb, err)
+	require.NoError(tb, f.Close())
+	return cfg
+}
+
 // tvAllocator starts Chromium as deploy/kyso-tv.sh does, on an X display:
 // not headless, sound on, speech through speech-dispatcher, no tap needed.
 // Its speech-dispatcher is its own (XDG_RUNTIME_DIR in a temp dir), stopped
@@ -180,6 +215,7 @@ func tvAllocator(tb testing.TB, exe, display string, limit time.Duration) (ctx c
 	run := filepath.Join(dir, "run")
 	require.NoError(tb, os.Mkdir(run, 0o700))
 	tb.Cleanup(func() { stopSpeechd(run) })
+	cfg := speechdConfig(tb, dir)
 	tctx, cancel := context.WithTimeout(context.Background(), limit)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.NoSandbox,
@@ -188,7 +224,7 @@ func tvAllocator(tb testing.TB, exe, display string, limit time.Duration) (ctx c
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
 		chromedp.WindowSize(1280, 720),
-		chromedp.Env("DISPLAY="+display, "XDG_RUNTIME_DIR="+run),
+		chromedp.Env("DISPLAY="+display, "XDG_RUNTIME_DIR="+run, "XDG_CONFIG_HOME="+cfg),
 	)
 	actx, acancel := chromedp.NewExecAllocator(tctx, opts...)
 	root, rcancel := chromedp.NewContext(actx)
@@ -311,17 +347,25 @@ func TestBoardSpeaksVietnamese(t *testing.T) {
 	assert.Equal(t, "2", tv.text("#flash-desk"))
 	assert.Empty(t, js[string](tv, `window.__qrClear()`), "the join QR while the call shows")
 	tv.until(`window.__spoken.length === 1`)
+	// espeak-ng synthesises it and the utterance ends (sound goes to ALSA's
+	// null device here: speechdConfig).
+	tv.waitFor(`window.__spoken[0].end > 0 || window.__spoken[0].error !== ''`, 15*time.Second)
 	said := js[[]struct {
-		Text  string `json:"text"`
-		Lang  string `json:"lang"`
-		Voice string `json:"voice"`
-		Name  string `json:"name"`
+		Text  string  `json:"text"`
+		Lang  string  `json:"lang"`
+		Voice string  `json:"voice"`
+		Name  string  `json:"name"`
+		Start float64 `json:"start"`
+		End   float64 `json:"end"`
+		Error string  `json:"error"`
 	}](tv, `window.__spoken`)
 	require.Len(t, said, 1)
+	assert.Empty(t, said[0].Error, "speech-dispatcher refused the utterance")
+	assert.Positive(t, said[0].End, "the utterance ended: espeak-ng spoke it")
 	assert.Equal(t, "Mời số mười hai đến bàn hai", said[0].Text)
 	assert.Regexp(t, `^vi`, said[0].Voice, "spoken with a Vietnamese voice (%s), never the default", said[0].Name)
 	assert.Regexp(t, `^vi`, said[0].Lang)
-	t.Logf("spoken %q with %s (%s)", said[0].Text, said[0].Name, said[0].Voice)
+	t.Logf("spoken %q with %s (%s) in %.1f s", said[0].Text, said[0].Name, said[0].Voice, (said[0].End-said[0].Start)/1000)
 
 	// The banner goes; the QR was whole and uncovered all along.
 	tv.waitFor(`document.querySelector('#board-flash').hidden`, 10*time.Second)
