@@ -241,6 +241,27 @@ func tvBrowser(t *testing.T, base, display string, limit time.Duration) *browser
 	return b
 }
 
+// slowBrowser is newBrowser with a longer limit: these tests wait on the
+// board's and the phone's own timers (banner, rings) for a while.
+func slowBrowser(t *testing.T, base string, limit time.Duration) *browser {
+	t.Helper()
+	exe := chromium(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.UserDataDir(dir),
+		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"), // as deploy/kyso-tv.sh starts the TV
+	)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	root, rcancel := chromedp.NewContext(actx)
+	b := &browser{t: t, ctx: root, base: base, stop: func() { rcancel(); acancel(); cancel() }}
+	t.Cleanup(b.close)
+	require.NoError(t, chromedp.Do(root), "start Chromium")
+	return b
+}
+
 // deviceWith is newDevice with another init script.
 func (b *browser) deviceWith(name string, w, h int64, script string) *tab {
 	b.t.Helper()
@@ -400,7 +421,7 @@ func TestBoardCalls(t *testing.T) {
 	cfg.WifiSSID = "NVH Đông Lão"
 	cfg.WifiPassword = "camngoc2024"
 	h := start(t, cfg)
-	b := newBrowser(t, h.url)
+	b := slowBrowser(t, h.url, 2*time.Minute)
 	tv := b.deviceWith("tv", 1280, 720, initScript+qrWatch)
 	big := b.deviceWith("tv-1080", 1920, 1080, initScript+qrWatch)
 	mute := b.deviceWith("tv-no-voice", 1280, 720, noViScript)
@@ -504,7 +525,7 @@ Object.defineProperty(navigator, 'vibrate', {configurable: true, value: p => { w
 func TestJoinKeepsPhoneAwake(t *testing.T) {
 	t.Parallel()
 	h := start(t, testConfig(t))
-	b := newBrowser(t, h.url)
+	b := slowBrowser(t, h.url, 2*time.Minute)
 	phone := b.deviceWith("phone", 412, 860, initScript+vibScript)
 	phone.open("/join")
 	phone.until(`!document.querySelector('#btn-join').disabled`)
