@@ -40,7 +40,9 @@ const watchScript = `
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
 window.__spoken = [];
+window.__voicesChanged = 0;
 if (window.speechSynthesis) {
+  speechSynthesis.addEventListener('voiceschanged', () => window.__voicesChanged++);
   const speak = speechSynthesis.speak.bind(speechSynthesis);
   speechSynthesis.speak = u => {
     const rec = {text: u.text, lang: u.lang, voice: u.voice ? u.voice.lang : '', name: u.voice ? u.voice.name : '', start: Date.now(), end: 0, error: ''};
@@ -393,6 +395,7 @@ func TestBoardSpeaksVietnamese(t *testing.T) {
 	assert.Empty(t, js[[]string](tv, `window.__qrBad`), "the join QR was hidden at some moment")
 	assert.Greater(t, js[int](tv, `window.__qrChecks`), 20, "the watch ran")
 	assert.Len(t, js[[]any](tv, `window.__spoken`), 1, "the call is spoken once")
+	t.Logf("voiceschanged fired %d times; %d voices", js[int](tv, `window.__voicesChanged`), js[int](tv, `speechSynthesis.getVoices().length`))
 	assert.True(t, tv.kept())
 }
 
