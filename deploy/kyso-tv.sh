@@ -3,7 +3,11 @@
 #
 # Started by the desktop session (/etc/xdg/autostart/kyso-tv.desktop). It
 # waits until the kiosk service answers, keeps the screen from blanking, runs
-# Chromium in kiosk mode and starts it again whenever it exits. The board page
+# Chromium in kiosk mode and starts it again whenever it exits. Chromium
+# speaks the calls through speech-dispatcher (--enable-speech-dispatcher:
+# without it Chromium on Linux lists no voice at all; the board picks a voice
+# whose language is "vi", which speech-dispatcher-espeak-ng provides), and may
+# sound without a tap on the TV (--autoplay-policy). The board page
 # reconnects by itself when the service restarts; this script restarts the
 # browser only when the service comes back with another version (an upgrade:
 # new pages) or after a long outage, when the page may have given up.
@@ -124,9 +128,13 @@ while :; do
 	done
 	keep_screen_on
 	forget_crash
+	if ! command -v speech-dispatcher >/dev/null 2>&1; then
+		log "speech-dispatcher missing, the board can only chime: sudo apt-get install speech-dispatcher speech-dispatcher-espeak-ng"
+	fi
 	log "showing $url (service version ${v0:-unknown})"
 	"$browser" --kiosk --noerrdialogs --disable-infobars \
 		--autoplay-policy=no-user-gesture-required \
+		--enable-speech-dispatcher \
 		--check-for-update-interval=31536000 \
 		--no-first-run --disable-session-crashed-bubble \
 		--disable-features=Translate --password-store=basic \

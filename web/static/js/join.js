@@ -25,15 +25,22 @@
   };
   const note = msg => { K.text($('#ticket-note'), msg); K.show($('#ticket-note'), !!msg); };
 
-  // alert the citizen: vibrate, beep, blink; again every 15 s, 4 times, in
-  // case the phone was in a pocket. Chrome refuses (and logs an error) to
-  // vibrate a page not tapped since it loaded, e.g. after a reload.
+  // alert the citizen: vibrate, beep, blink; again every RING_MS until they
+  // tap "Tôi đã thấy" (#btn-seen), at most RING_MAX times (a phone forgotten
+  // on a bench must not ring all evening). Chrome refuses (and logs an
+  // error) to vibrate a page not tapped since it loaded, e.g. after a reload.
+  const RING_MS = 4000, RING_MAX = 150;
   const tapped = () => !navigator.userActivation || navigator.userActivation.hasBeenActive;
   const alarm = n => {
     if (navigator.vibrate && tapped()) navigator.vibrate([600, 200, 600, 200, 900]);
     if (!K.tones([[880, 0, .35], [660, .45, .35], [880, .9, .35], [660, 1.35, .5]])) K.show($('#btn-sound'), true);
     clearTimeout(ring);
-    if (n > 1) ring = setTimeout(() => alarm(n - 1), 15000);
+    if (n > 1) ring = setTimeout(() => alarm(n - 1), RING_MS);
+  };
+  const hush = () => {
+    clearTimeout(ring);
+    K.show($('#btn-seen'), false);
+    if (navigator.vibrate && tapped()) navigator.vibrate(0);
   };
 
   const render = s => {
@@ -54,11 +61,11 @@
     K.show($('#called-banner'), called);
     if (called) {
       K.text($('#called-desk'), s.desk || '');
-      if (s.called_at !== calledAt) alarm(4);
+      if (s.called_at !== calledAt) { K.show($('#btn-seen'), true); alarm(RING_MAX); }
       calledAt = s.called_at;
     } else {
+      if (calledAt) hush();
       calledAt = null;
-      clearTimeout(ring);
     }
     document.title = called ? 'Đến lượt bạn! Bàn ' + (s.desk || '') : 'Số ' + (s.number || t.number);
     K.show($('#btn-leave'), !done && $('#leave-confirm').hidden);
@@ -107,10 +114,44 @@
     live = null;
     clearInterval(poll); clearTimeout(wait); wait = 0;
     if (lock) { lock.release().catch(() => {}); lock = null; }
+    if (video) video.pause();
   };
-  // Keep the screen on while waiting (only where the browser allows it).
+  // Keep the screen on while waiting. The Wake Lock API needs a secure
+  // context, which the kiosk's plain-http LAN address is not, so a looping
+  // video plays as well (the NoSleep way). Chrome keeps the screen on for a
+  // playing video with a sound track on a visible page, even off screen
+  // (Blink's VideoWakeLock), but for a muted one only when it is big and on
+  // screen: so it plays unmuted, its sound track silent. The media are 1.5 s
+  // of a black 16×16 picture and silent Opus (about 1 and 2 KB), recorded by
+  // Chromium's own MediaRecorder; served from /static/media (CSP media-src
+  // 'self'). Playing needs a tap: the join tap, else the first tap after a
+  // reload (the ticket page shows #btn-sound then anyway).
+  let video = null, retap = false;
+  const awake = () => {
+    if (!video) {
+      video = document.createElement('video');
+      video.className = 'awake';
+      video.hidden = true;
+      video.loop = true;
+      video.playsInline = true;
+      video.setAttribute('playsinline', '');
+      video.setAttribute('aria-hidden', 'true');
+      video.volume = 0.05;
+      video.src = video.canPlayType('video/webm; codecs="vp8, opus"') ? '/static/media/awake.webm' : '/static/media/awake.mp4';
+      box.append(video);
+    }
+    if (!video.paused) return;
+    const p = video.play();
+    if (p) p.catch(() => {
+      if (retap) return;
+      retap = true;
+      document.addEventListener('pointerdown', () => { retap = false; if (live) awake(); }, {once: true});
+    });
+  };
   const keepAwake = () => {
-    if (!navigator.wakeLock || lock || !live || document.hidden) return;
+    if (!live || document.hidden) return;
+    awake();
+    if (!navigator.wakeLock || lock) return;
     navigator.wakeLock.request('screen').then(l => { lock = l; l.addEventListener('release', () => { lock = null; }); }, () => {});
   };
   document.addEventListener('visibilitychange', keepAwake);
@@ -137,6 +178,7 @@
     K.form.clear(form);
     const {data, errs} = K.form.read(form);
     if (Object.keys(errs).length) { K.form.show(form, errs); return; }
+    awake(); // in the tap: the POST below may outlast the tap's activation
     btn.disabled = true;
     K.text(btn, 'Đang gửi…');
     try {
@@ -149,6 +191,7 @@
       window.scrollTo(0, 0);
       start();
     } catch (e) {
+      if (video && !live) video.pause();
       K.form.show(form, {[e.field || '_']: e.message});
     } finally {
       btn.disabled = false;
@@ -167,6 +210,7 @@
       else { note(e.message); K.show($('#btn-leave'), true); }
     }
   });
+  K.on($('#btn-seen'), 'click', hush);
   K.on($('#btn-new'), 'click', () => { stop(); t = null; save(); showForm(); });
   K.on($('#btn-sound'), 'click', () => {
     const c = K.audio();

@@ -1,0 +1,381 @@
+package kiosk
+
+// BenchmarkBoardCPU measures what the TV board costs the machine that shows
+// it: the TV's Chromium (as deploy/kyso-tv.sh starts it, on an X display,
+// with speech-dispatcher) showing the board of a real kiosk, first idle,
+// then with a call every 10 s. Budget (issue 15): ≤ 0.3 s CPU per minute
+// idle, ≤ 3 s per minute with calls. Two measures, per minute of wall time:
+//
+//   - page-*: the page's main thread from Chromium's own performance
+//     metrics (Performance.getMetrics in thread time: TaskDuration, of which
+//     ScriptDuration, LayoutDuration, RecalcStyleDuration);
+//   - chromium-*: user+system CPU of every Chromium process (browser,
+//     renderer, GPU, audio and network services) from /proc, and of the
+//     speech-dispatcher it spawned.
+//
+// Two runs: "tv" is Chromium exactly as kyso-tv.sh starts it, nothing
+// attached (/proc only); "devtools" adds the page metrics, and a blank
+// page's cost for reference (DevTools itself adds CPU on DOM changes).
+//
+// Run: go test -run '^$' -bench BoardCPU -benchtime 1x ./kiosk/
+// KYSO_BOARD_BENCH_WINDOW sets each phase's length (default 60s).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/performance"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kyso-vn/kyso/clock"
+	"github.com/kyso-vn/kyso/internal/testenv"
+	"github.com/kyso-vn/kyso/queue"
+)
+
+// clkTck is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux
+// the kiosk runs on (arm64 and amd64).
+const clkTck = 100
+
+func BenchmarkBoardCPU(b *testing.B) {
+	needSpeech(b)
+	window := 60 * time.Second
+	if v := os.Getenv("KYSO_BOARD_BENCH_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		require.NoError(b, err)
+		window = d
+	}
+	exe := ""
+	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(p); err == nil {
+			exe = path
+			break
+		}
+	}
+	if exe == "" {
+		testenv.Missing(b, "no Chromium (apt-get install -y chromium)")
+	}
+	display := xvfb(b)
+	base := benchKiosk(b)
+	var tablets []*benchTablet
+	for d := 1; d <= 3; d++ {
+		tablets = append(tablets, newBenchTablet(b, base, d))
+	}
+	// calls makes a call every 10 s, as at a busy evening: the tablet at
+	// desk d completes its citizen and calls the next one.
+	n := 0
+	calls := func(stop <-chan struct{}) {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for ; ; n++ {
+			tab := tablets[n%len(tablets)]
+			if tab.current != "" {
+				tab.post("/api/v1/tickets/"+tab.current+"/complete", `{"outcome":"activated"}`)
+			}
+			tab.current = tab.post(fmt.Sprintf("/api/v1/desks/%d/next", tab.desk), "")
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}
+	idle := func(<-chan struct{}) {}
+
+	// The TV exactly: Chromium with kyso-tv.sh's flags and nothing attached
+	// (DevTools itself costs CPU on every DOM change); /proc only.
+	b.Run("tv", func(b *testing.B) {
+		pid, speechDir := plainTV(b, exe, display, base)
+		time.Sleep(40 * time.Second) // voices listed, page settled
+		measure(b, "idle", window, pid, speechDir, nil, idle)
+		measure(b, "calls", window, pid, speechDir, nil, calls)
+	})
+
+	// Under DevTools: the page's own main-thread time from Chromium's
+	// performance metrics, and a blank page for reference.
+	b.Run("devtools", func(b *testing.B) {
+		root, stop, speechDir := tvAllocator(b, exe, display, 4*window+3*time.Minute)
+		defer stop()
+		require.NoError(b, chromedp.Do(root), "start Chromium on %s", display) // root, not a step's context, owns the browser
+		step := func(a ...chromedp.Action[chromedp.Void]) {
+			ctx, cancel := context.WithTimeout(root, 60*time.Second)
+			defer cancel()
+			require.NoError(b, chromedp.Do(ctx, a...))
+		}
+		step(chromedp.EmulateViewport(1280, 720), chromedp.Navigate("data:text/html,<title>blank</title>"))
+		step(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, performance.Enable, performance.EnableParams{TimeDomain: performance.EnableTimeDomainThreadTicks})
+			return err
+		}))
+		metrics := func() map[string]float64 {
+			out := map[string]float64{}
+			step(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				r, err := cdp.Call(ctx, tg, performance.GetMetrics, cdp.Empty{})
+				for _, m := range r.Metrics {
+					out[m.Name] = m.Value
+				}
+				return err
+			}))
+			return out
+		}
+		pid := chromedp.FromContext(root).Browser.Process().Pid
+		time.Sleep(10 * time.Second)
+		measure(b, "blank", window, pid, speechDir, metrics, idle)
+		step(chromedp.Navigate(base + "/"))
+		step(chromedp.Poll[chromedp.Void](`window.kysoSpeech && window.kysoSpeech.available && document.querySelector('#board-next li') !== null`,
+			chromedp.WithPollingTimeout(50*time.Second)))
+		time.Sleep(15 * time.Second) // past the page's start
+		measure(b, "idle", window, pid, speechDir, metrics, idle)
+		measure(b, "calls", window, pid, speechDir, metrics, calls)
+		ctx, cancel := context.WithTimeout(root, 5*time.Second)
+		defer cancel()
+		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`kysoSpeech.voice + ' (' + kysoSpeech.lang + ')'`))
+		b.Logf("voice: %s", v)
+	})
+}
+
+// measure runs during for window and reports CPU seconds per minute: of the
+// Chromium process tree and its speech-dispatcher (name-chromium-cpu-s/min,
+// and by process type in the log), and, with metrics, of the page's main
+// thread (name-page-Task-s/min and its Script, Layout, RecalcStyle parts).
+func measure(b *testing.B, name string, window time.Duration, pid int, speechDir string, metrics func() map[string]float64, during func(stop <-chan struct{})) {
+	var m0, m1 map[string]float64
+	if metrics != nil {
+		m0 = metrics()
+	}
+	c0 := treeCPU(pid, speechDir)
+	stop, finished := make(chan struct{}), make(chan struct{})
+	go func() { during(stop); close(finished) }()
+	time.Sleep(window)
+	close(stop)
+	<-finished
+	c1 := treeCPU(pid, speechDir)
+	if metrics != nil {
+		m1 = metrics()
+	}
+	perMin := 60 / window.Seconds()
+	if metrics != nil {
+		for _, k := range []string{"TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration"} {
+			b.ReportMetric((m1[k]-m0[k])*perMin, fmt.Sprintf("%s-page-%s-s/min", name, strings.TrimSuffix(k, "Duration")))
+		}
+	}
+	var kinds []string
+	for k := range c1 {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	total, parts := 0.0, []string(nil)
+	for _, k := range kinds {
+		d := (c1[k] - c0[k]) * perMin
+		total += d
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, d))
+	}
+	b.ReportMetric(total, name+"-chromium-cpu-s/min")
+	b.Logf("%s: CPU s/min by process: %s", name, strings.Join(parts, ", "))
+}
+
+// plainTV starts Chromium with deploy/kyso-tv.sh's flags on display, showing
+// the board, and returns its pid and speech-dispatcher directory.
+func plainTV(b *testing.B, exe, display, base string) (int, string) {
+	dir := b.TempDir()
+	run := filepath.Join(dir, "run")
+	require.NoError(b, os.Mkdir(run, 0o700))
+	cmd := exec.Command(exe, "--kiosk", "--noerrdialogs", "--disable-infobars",
+		"--autoplay-policy=no-user-gesture-required", "--enable-speech-dispatcher",
+		"--check-for-update-interval=31536000", "--no-first-run", "--disable-session-crashed-bubble",
+		"--disable-features=Translate", "--password-store=basic", "--no-sandbox", "--window-size=1280,720",
+		"--user-data-dir="+filepath.Join(dir, "profile"), base+"/")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "XDG_RUNTIME_DIR="+run, "XDG_CONFIG_HOME="+speechdConfig(b, dir))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(b, cmd.Start())
+	b.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		stopSpeechd(run)
+	})
+	return cmd.Process.Pid, run
+}
+
+// benchKiosk is a real kiosk on 127.0.0.1 with 60 citizens waiting.
+func benchKiosk(b *testing.B) string {
+	b.Helper()
+	cfg := Defaults()
+	cfg.Data = b.TempDir()
+	cfg.ID = "dong-lao"
+	cfg.Village = "Đông Lão"
+	cfg.PIN = "246810"
+	cfg.Token = "kiosk-secret-token"
+	cfg.Listen = "127.0.0.1:0"
+	cfg.JoinLimit = 0
+	cfg.MDNS = false
+	cfg.WifiSSID = "NVH Đông Lão"
+	cfg.WifiPassword = "camngoc2024"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	base := "http://" + ln.Addr().String()
+	cfg.PublicURL = base
+	require.NoError(b, cfg.Validate())
+	var srv *Server
+	q, err := queue.Open(queue.Options{Dir: cfg.Data + "/store", KioskID: cfg.ID, Desks: cfg.Desks, Clock: clock.New(time.Time{}, time.Now),
+		OnChange: func() {
+			if srv != nil {
+				srv.Changed()
+			}
+		}})
+	require.NoError(b, err)
+	srv, err = New(cfg, q, clock.New(time.Time{}, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(b, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	b.Cleanup(func() { cancel(); <-done; q.Close() })
+	for _, p := range crowd(60) {
+		body, err := json.Marshal(p.body())
+		require.NoError(b, err)
+		res, err := http.Post(base+"/api/v1/tickets", "application/json", bytes.NewReader(body))
+		require.NoError(b, err)
+		res.Body.Close()
+		require.Equal(b, 201, res.StatusCode)
+	}
+	return base
+}
+
+// benchTablet is a volunteer's tablet at one desk, through the HTTP API.
+type benchTablet struct {
+	b       *testing.B
+	base    string
+	desk    int
+	http    *http.Client
+	csrf    string
+	current string // the ticket it called
+}
+
+func newBenchTablet(b *testing.B, base string, desk int) *benchTablet {
+	jar, _ := cookiejar.New(nil)
+	tb := &benchTablet{b: b, base: base, desk: desk, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	res, err := tb.http.Post(base+"/api/v1/login", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"pin":"246810","volunteer":%q}`, []string{"Trần Thị Lan", "Lê Văn Bình", "Phạm Thị Cúc"}[(desk-1)%3])))
+	require.NoError(b, err)
+	defer res.Body.Close()
+	var m struct {
+		CSRF string `json:"csrf_token"`
+	}
+	require.NoError(b, json.NewDecoder(res.Body).Decode(&m))
+	tb.csrf = m.CSRF
+	return tb
+}
+
+// post sends a volunteer request and returns the "id" of the answer, if any.
+func (tb *benchTablet) post(path, body string) string {
+	req, err := http.NewRequest("POST", tb.base+path, strings.NewReader(body))
+	require.NoError(tb.b, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("X-CSRF-Token", tb.csrf)
+	res, err := tb.http.Do(req)
+	if err != nil {
+		tb.b.Logf("%s: %v", path, err)
+		return ""
+	}
+	defer res.Body.Close()
+	var m struct {
+		ID string `json:"id"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	if res.StatusCode >= 300 {
+		tb.b.Logf("%s: %d", path, res.StatusCode)
+	}
+	return m.ID
+}
+
+// treeCPU sums user+system CPU seconds of pid and its descendants by
+// Chromium process type (--type=renderer, gpu-process, utility, …; the
+// browser itself is "browser"), plus the speech-dispatcher under speechDir.
+func treeCPU(pid int, speechDir string) map[string]float64 {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	parent := map[int]int{}
+	cpu := map[int]float64{}
+	kind := map[int]string{}
+	for _, p := range procs {
+		id, err := strconv.Atoi(filepath.Base(p))
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile(p + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(st), ')')
+		f := strings.Fields(string(st)[i+1:])
+		if len(f) < 13 {
+			continue
+		}
+		pp, _ := strconv.Atoi(f[1])
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		stt, _ := strconv.ParseFloat(f[12], 64)
+		parent[id], cpu[id] = pp, (ut+stt)/clkTck
+		cmd, _ := os.ReadFile(p + "/cmdline")
+		// Chromium rewrites its children's command lines as one string
+		// (setproctitle): split on NULs and spaces alike.
+		args := strings.Fields(strings.ReplaceAll(string(cmd), "\x00", " "))
+		k := "browser"
+		for _, a := range args {
+			if t, ok := strings.CutPrefix(a, "--type="); ok {
+				k = t
+			}
+			if t, ok := strings.CutPrefix(a, "--utility-sub-type="); ok {
+				k = "utility:" + t[strings.LastIndexByte(t, '.')+1:]
+			}
+		}
+		if speechDir != "" && strings.Contains(string(cmd), "speech-dispatcher") && strings.Contains(string(cmd), speechDir) {
+			k = "speech-dispatcher"
+		}
+		kind[id] = k
+	}
+	// under reports the process's kind when pid or a speech-dispatcher of
+	// ours is among its ancestors (the daemon and its espeak-ng module).
+	under := func(id int) (string, bool) {
+		for n, cur := 0, id; cur > 1 && n < 64; n++ {
+			if cur == pid {
+				return kind[id], true
+			}
+			if kind[cur] == "speech-dispatcher" {
+				return "speech-dispatcher", true
+			}
+			cur = parent[cur]
+		}
+		return "", false
+	}
+	out := map[string]float64{}
+	for id, c := range cpu {
+		if k, ok := under(id); ok {
+			out[k] += c
+		}
+	}
+	return out
+}
