@@ -45,9 +45,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/internal/testenv"
-	"github.com/kyso-vn/kyso/queue"
 )
 
 // clkTck is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux
@@ -239,20 +237,13 @@ func benchKiosk(b *testing.B) string {
 	base := "http://" + ln.Addr().String()
 	cfg.PublicURL = base
 	require.NoError(b, cfg.Validate())
-	var srv *Server
-	q, err := queue.Open(queue.Options{Dir: cfg.Data + "/store", KioskID: cfg.ID, Desks: cfg.Desks, Clock: clock.New(time.Time{}, time.Now),
-		OnChange: func() {
-			if srv != nil {
-				srv.Changed()
-			}
-		}})
-	require.NoError(b, err)
-	srv, err = New(cfg, q, clock.New(time.Time{}, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := New(cfg)
 	require.NoError(b, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
-	b.Cleanup(func() { cancel(); <-done; q.Close() })
+	go func() { done <- app.Serve(ctx, ln) }()
+	b.Cleanup(func() { cancel(); <-done; app.Close() })
 	for _, p := range crowd(60) {
 		body, err := json.Marshal(p.body())
 		require.NoError(b, err)

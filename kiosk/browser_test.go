@@ -471,7 +471,7 @@ func TestBrowserLiveEvening(t *testing.T) {
 	tv.until(`window.__spoken.length > 0 && window.__spoken[0].end > 0`)
 	said := js[[]utterance](tv, `window.__spoken`)
 	require.Len(t, said, 1)
-	assert.Equal(t, "Mời số 1 đến bàn 2", said[0].Text)
+	assert.Equal(t, "Mời số một đến bàn hai", said[0].Text)
 	assert.Equal(t, "vi-VN", said[0].Lang)
 	assert.True(t, tv.kept(), "the board changed without a reload")
 	assert.True(t, phone.kept(), "the phone changed without a reload")
@@ -787,7 +787,7 @@ func TestBrowserBoard(t *testing.T) {
 	for _, u := range said {
 		texts = append(texts, u.Text)
 	}
-	assert.Equal(t, []string{"Mời số 3 đến bàn 3", "Mời số 4 đến bàn 1", "Mời số 4 đến bàn 1"}, texts)
+	assert.Equal(t, []string{"Mời số ba đến bàn ba", "Mời số bốn đến bàn một", "Mời số bốn đến bàn một"}, texts)
 	assert.GreaterOrEqual(t, said[1].Start, said[0].End, "a call never cuts off the one before")
 	assert.Equal(t, "4", tv.text(`.desk[data-desk="1"] .desk-number`))
 	assert.Equal(t, "1", tv.text(`#board-tonight [data-k="activated"]`))
@@ -834,7 +834,7 @@ func TestBrowserBoard(t *testing.T) {
 	require.Equal(t, 200, vol2.do("POST", "/api/v1/desks/2/next", nil).Status)
 	tv.until(textIs(`.desk[data-desk="2"] .desk-number`, "5"))
 	tv.until(`window.__spoken.length === 4`)
-	assert.Equal(t, "Mời số 5 đến bàn 2", js[string](tv, `window.__spoken[3].text`))
+	assert.Equal(t, "Mời số năm đến bàn hai", js[string](tv, `window.__spoken[3].text`))
 	phone.until(visible("#called-banner"))
 	assert.Equal(t, "2", phone.text("#called-desk"))
 	assert.True(t, tv.kept(), "the TV came back without a reload")
