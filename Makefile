@@ -29,6 +29,7 @@ fuzz:
 
 bench: build
 	$(GO) run ./cmd/kysobench -out bench/results.json
+	$(GO) test -run '^$$' -bench 'Parse20k|Import20k|ListVillage3000|Doc120Rows|Invitations40' -benchtime 3x ./roster ./ward/outreach ./paper
 
 dist:
 	mkdir -p dist

@@ -30,6 +30,9 @@ type boardState struct {
 	// tonight counts today's invited households and those that came
 	// (invitations); nil when the kiosk is not paired.
 	tonight func() (invited, arrived int)
+	// tvSpeech is what the TV said of its voices: "vi", "none", or "" when
+	// it has not said.
+	tvSpeech string
 }
 
 // wardInfo is what the kiosk learned from the ward: villages and quotas.
@@ -69,10 +72,13 @@ type board struct {
 	Village string `json:"village"`
 	queue.Snapshot
 	Progress boardProgress `json:"progress"`
-	// Tonight is "Hôm nay mời N hộ · đã đến M": counts only, no names.
-	Tonight *boardTonight `json:"tonight,omitempty"`
-	HasWifi bool          `json:"has_wifi"`
-	Time    time.Time     `json:"time"`
+	// InvitedToday is "Hôm nay mời N hộ · đã đến M": counts only, no
+	// names. (Not "tonight": that is the queue's counters.)
+	InvitedToday *boardTonight `json:"invited_today,omitempty"`
+	HasWifi      bool          `json:"has_wifi"`
+	// TVSpeech: "vi" when the TV speaks calls, "none" when it only chimes.
+	TVSpeech string    `json:"tv_speech,omitempty"`
+	Time     time.Time `json:"time"`
 }
 
 // boardTonight counts the households invited today and those that came.
@@ -129,10 +135,11 @@ func (b *boardState) build() board {
 		}
 	}
 	tonight := b.tonight
+	out.TVSpeech = b.tvSpeech
 	b.mu.Unlock()
 	if tonight != nil {
 		if inv, arr := tonight(); inv > 0 {
-			out.Tonight = &boardTonight{Invited: inv, Arrived: arr}
+			out.InvitedToday = &boardTonight{Invited: inv, Arrived: arr}
 		}
 	}
 	return out
@@ -211,5 +218,20 @@ func (b *boardState) load() {
 	var info wardInfo
 	if json.Unmarshal(j, &info) == nil {
 		b.info = info
+	}
+}
+
+// setSpeech records what the TV said of its voices and republishes.
+func (b *boardState) setSpeech(available bool) {
+	v := "none"
+	if available {
+		v = "vi"
+	}
+	b.mu.Lock()
+	changed := b.tvSpeech != v
+	b.tvSpeech = v
+	b.mu.Unlock()
+	if changed {
+		b.changed()
 	}
 }

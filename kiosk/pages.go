@@ -147,3 +147,16 @@ func (p *pages) events(c *fiber.Ctx) error {
 	})
 	return nil
 }
+
+// postSpeech is the TV saying whether it has a Vietnamese voice. Public (the
+// TV has no login) and harmless: one word on the volunteer page.
+func (p *pages) postSpeech(c *fiber.Ctx) error {
+	var body struct {
+		Available bool `json:"available"`
+	}
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	p.d.board.setSpeech(body.Available)
+	return c.JSON(fiber.Map{"tv_speech": body.Available})
+}

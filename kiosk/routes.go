@@ -41,6 +41,7 @@ func routes(a *fiber.App, d *deps, tmpl *template.Template) {
 	a.Get("/api/v1/board", pub.getBoard)
 	a.Get("/api/v1/events", pub.events)
 	a.Get("/api/v1/villages", pub.villages)
+	a.Post("/api/v1/board/speech", pub.postSpeech)
 
 	// Citizen (ticket bearer token) — and walk-ins by a volunteer session.
 	a.Post("/api/v1/tickets", cit.createTicket)

@@ -95,14 +95,18 @@ func TestTonightsInvitedOnTheTablet(t *testing.T) {
 	})
 	t.Logf("arrival reached the ward in %s", time.Since(start).Round(time.Millisecond))
 	var board struct {
-		Tonight struct {
+		InvitedToday struct {
 			Invited int `json:"invited_households"`
 			Arrived int `json:"arrived_households"`
+		} `json:"invited_today"`
+		Tonight struct {
+			Joined int `json:"joined"`
 		} `json:"tonight"`
 	}
 	require.Equal(t, 200, phone.JSON("GET", "/api/v1/board", nil, &board))
-	assert.Equal(t, 1, board.Tonight.Arrived, "the board says who came")
-	assert.Equal(t, tn.Invited, board.Tonight.Invited)
+	assert.Equal(t, 1, board.InvitedToday.Arrived, "the board says who came")
+	assert.Equal(t, tn.Invited, board.InvitedToday.Invited)
+	assert.Equal(t, 1, board.Tonight.Joined, "the queue's own counters are still there")
 }
 
 // tabletShowsTonight opens the volunteer page in headless Chromium, logs in

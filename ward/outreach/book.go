@@ -57,6 +57,8 @@ type Person struct {
 	Association string `json:"association,omitempty"`
 	Eligible    bool   `json:"eligible"`
 	Order       int    `json:"order"` // position in its file, to keep the book's order
+
+	vkey, akey string // quota.Key of Village and Association, set by putLocked
 }
 
 // Mark is a unit head's note that a person cannot be reached.
@@ -219,6 +221,7 @@ func Open(st Store) (*Book, error) {
 }
 
 func (b *Book) putLocked(p *Person) {
+	p.vkey, p.akey = quota.Key(p.Village), quota.Key(p.Association)
 	b.people[p.Key] = p
 	if p.CCCD != "" {
 		b.byCCCD[p.CCCD] = p.Key
@@ -504,11 +507,18 @@ type Filter struct {
 	Query       string // part of a name, or the last digits of a CCCD
 }
 
+// keyed returns f with its unit names as keys, once per list.
+func (f Filter) keyed() Filter {
+	f.Village, f.Association = quota.Key(f.Village), quota.Key(f.Association)
+	return f
+}
+
+// match reports whether p is in f; f is keyed.
 func (f Filter) match(p *Person) bool {
-	if f.Village != "" && quota.Key(p.Village) != quota.Key(f.Village) {
+	if f.Village != "" && p.vkey != f.Village {
 		return false
 	}
-	if f.Association != "" && quota.Key(p.Association) != quota.Key(f.Association) {
+	if f.Association != "" && p.akey != f.Association {
 		return false
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
@@ -591,6 +601,7 @@ func (b *Book) List(f Filter, k Kyso, now time.Time) List {
 func (b *Book) totalLocked(f Filter, k Kyso, now time.Time) Total {
 	var t Total
 	f.Status, f.Query = "", ""
+	f = f.keyed()
 	for _, p := range b.people {
 		if !p.Eligible || !f.match(p) {
 			continue
@@ -611,8 +622,9 @@ func (b *Book) Work(f Filter, k Kyso, now time.Time) []WorkRow {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	var ps []*Person
+	kf := f.keyed()
 	for _, p := range b.people {
-		if p.Eligible && f.match(p) {
+		if p.Eligible && kf.match(p) {
 			ps = append(ps, p)
 		}
 	}

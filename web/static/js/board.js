@@ -111,6 +111,10 @@
     setText($('#board-eta'), per ? 'Người mới lấy số chờ khoảng ' + per + ' phút' : '');
     const tn = b.tonight || {};
     for (const el of K.$$('#board-tonight [data-k]')) setText(el, K.num(tn[el.dataset.k]));
+    setText($('#board-day'), new Date().getHours() >= 17 ? 'Tối nay' : 'Hôm nay');
+    const inv = b.invited_today;
+    K.show($('#board-invited'), !!(inv && inv.invited_households));
+    if (inv) setText($('#board-invited'), 'Hôm nay mời ' + K.num(inv.invited_households) + ' hộ · đã đến ' + K.num(inv.arrived_households));
     const p = b.progress || {};
     K.show($('#board-progress'), p.target > 0);
     if (p.target > 0) {
@@ -256,11 +260,20 @@
     if (voice) speech.settled = true;
     else if (all.length && !speech.settled) quiet = setTimeout(settleVoices, LIST_QUIET);
     K.show($('#board-speech'), speech.settled && !voice);
+    if (speech.settled) tellKiosk();
   };
   const settleVoices = () => {
     speech.settled = true;
     pickVoice();
     K.show($('#board-speech'), !voice);
+  };
+  // tellKiosk says once whether this TV can speak, so the volunteer page
+  // can warn when it only chimes (issue 11).
+  let told = null;
+  const tellKiosk = () => {
+    if (told === speech.available) return;
+    told = speech.available;
+    K.api('POST', '/api/v1/board/speech', {body: {available: speech.available, voice: speech.lang}}).catch(() => { told = null; });
   };
 
   // ---- wiring ----
