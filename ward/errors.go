@@ -6,8 +6,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/internal/httpx"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 

@@ -40,9 +40,9 @@ func (s *Service) openOutreach() error {
 			})
 		}}
 	s.out = &outreachAPI{
-		book: book, tally: s.tally, plan: s.Plan, progress: s.Progress, pseudo: s.pseudo.key,
+		book: book, tally: s.led.tally, plan: s.camp.Plan, progress: s.camp.Progress, pseudo: s.led.pseudo.Key,
 		audit: audit, now: s.cfg.Now, log: s.log, commune: cleanCommune(s.cfg.Commune),
-		joinURL: s.joinURL, rate: func(string) outreach.Rate { return outreach.Rate{} }, speak: announce.WAV,
+		joinURL: s.fleet.joinURL, rate: func(string) outreach.Rate { return outreach.Rate{} }, speak: announce.WAV,
 	}
 	return nil
 }
@@ -63,10 +63,10 @@ func (s *Service) noteOutcome(r *record.Record, st *store.Stored) {
 // code on invitation slips: the address the kiosk announces on the LAN
 // (mDNS), else the address the ward pulls it at. "" when unknown: the slip
 // then has no QR code.
-func (s *Service) joinURL(village string) string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, h := range s.health {
+func (f *fleet) joinURL(village string) string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, h := range f.health {
 		if h == nil || h.lan == nil || quota.Key(h.lan.Village) != quota.Key(village) {
 			continue
 		}
@@ -85,26 +85,26 @@ func (s *Service) joinURL(village string) string {
 // outreachRoutes adds the outreach endpoints: unit heads and the admin.
 func (s *Service) outreachRoutes(api, exp fiber.Router) {
 	o := s.out
-	api.Post("/users", s.admin(true), s.postUser)
-	api.Get("/users", s.admin(false), func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"users": s.users.list()}) })
-	api.Post("/roster", s.unit(true, o.postRoster))
-	api.Get("/outreach", s.unit(false, o.getOutreach))
-	api.Post("/outreach/:key/mark", s.unit(true, o.postMark))
-	api.Get("/units", s.unit(false, o.getUnits))
-	api.Post("/vnpt-report", s.unit(true, o.postVNPT))
-	api.Get("/reconciliation", s.unit(false, o.getReconciliation))
-	api.Post("/sessions", s.unit(true, o.postSessions))
-	api.Get("/sessions", s.unit(false, o.getSessions))
-	api.Post("/schedule", s.unit(true, o.postSchedule))
-	api.Post("/invitations/move", s.unit(true, o.postMove))
-	api.Get("/exports-log", s.unit(false, o.getAudit))
+	api.Post("/users", s.gate.admin(true), s.postUser)
+	api.Get("/users", s.gate.admin(false), func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"users": s.users.list()}) })
+	api.Post("/roster", s.gate.unit(true, o.postRoster))
+	api.Get("/outreach", s.gate.unit(false, o.getOutreach))
+	api.Post("/outreach/:key/mark", s.gate.unit(true, o.postMark))
+	api.Get("/units", s.gate.unit(false, o.getUnits))
+	api.Post("/vnpt-report", s.gate.unit(true, o.postVNPT))
+	api.Get("/reconciliation", s.gate.unit(false, o.getReconciliation))
+	api.Post("/sessions", s.gate.unit(true, o.postSessions))
+	api.Get("/sessions", s.gate.unit(false, o.getSessions))
+	api.Post("/schedule", s.gate.unit(true, o.postSchedule))
+	api.Post("/invitations/move", s.gate.unit(true, o.postMove))
+	api.Get("/exports-log", s.gate.unit(false, o.getAudit))
 
-	exp.Get("/outreach.xlsx", s.unit(false, o.exportOutreach))
-	exp.Get("/reconciliation.xlsx", s.unit(false, o.exportReconciliation))
-	exp.Get("/sessions/:id/announcement.txt", s.unit(false, o.exportAnnouncementText))
-	exp.Get("/sessions/:id/announcement.wav", s.unit(false, o.exportAnnouncementWAV))
-	exp.Get("/sessions/:id/invitations.pdf", s.unit(false, o.exportInvitations))
-	exp.Get("/sessions/:id/list.pdf", s.unit(false, o.exportSessionList))
+	exp.Get("/outreach.xlsx", s.gate.unit(false, o.exportOutreach))
+	exp.Get("/reconciliation.xlsx", s.gate.unit(false, o.exportReconciliation))
+	exp.Get("/sessions/:id/announcement.txt", s.gate.unit(false, o.exportAnnouncementText))
+	exp.Get("/sessions/:id/announcement.wav", s.gate.unit(false, o.exportAnnouncementWAV))
+	exp.Get("/sessions/:id/invitations.pdf", s.gate.unit(false, o.exportInvitations))
+	exp.Get("/sessions/:id/list.pdf", s.gate.unit(false, o.exportSessionList))
 }
 
 func (s *Service) postUser(c *fiber.Ctx) error {
@@ -112,7 +112,7 @@ func (s *Service) postUser(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &req); err != nil {
 		return errBadJSON
 	}
-	u, err := s.users.add(req, s.Plan(), adminLogin, s.cfg.Now())
+	u, err := s.users.add(req, s.camp.Plan(), adminLogin, s.cfg.Now())
 	if err != nil {
 		return err
 	}

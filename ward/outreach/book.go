@@ -715,13 +715,18 @@ func (b *Book) Person(key string) (Person, bool) {
 	return *p, true
 }
 
+// PersonalPrefixes are the store prefixes of the book's personal data:
+// persons, marks, invitations, arrivals and VNPT rows (`ward purge` leaves
+// them out of its copy; sessions and the key salt hold none).
+func PersonalPrefixes() []string { return []string{pPerson, pMark, pInvite, pArrival, pVNPT} }
+
 // Forget removes every person, mark, invitation, arrival and VNPT row: the
 // ward's purge of outreach data.
 func (b *Book) Forget() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var del []string
-	for _, pre := range []string{pPerson, pMark, pInvite, pArrival, pVNPT} {
+	for _, pre := range PersonalPrefixes() {
 		if err := b.st.Each(pre, func(k string, _ []byte) error { del = append(del, k); return nil }); err != nil {
 			return err
 		}
