@@ -69,6 +69,7 @@ Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: {
 // chromium finds Debian's Chromium (CI installs the chromium package).
 func chromium(t *testing.T) string {
 	t.Helper()
+	testenv.Slow(t, "a real browser")
 	for _, p := range []string{"chromium", "chromium-browser", "chromium-headless-shell", "google-chrome"} {
 		if path, err := exec.LookPath(p); err == nil {
 			return path
@@ -407,6 +408,7 @@ type utterance struct {
 // once: a citizen joins on /join, a volunteer logs in, calls and completes
 // on /volunteer, and the TV board and the citizen's phone follow live.
 func TestBrowserLiveEvening(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	began := time.Now()
 	h := start(t, testConfig(t))
@@ -506,6 +508,7 @@ func TestBrowserLiveEvening(t *testing.T) {
 // a ticket that survives a reload, a call that arrives live, a fresh start,
 // another village, and leaving the queue.
 func TestBrowserJoin(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	b := newBrowser(t, h.url)
@@ -610,6 +613,7 @@ func TestBrowserJoin(t *testing.T) {
 // with a reason, walk-in, recall, requeue, activate, the USB file, a reload,
 // and signing out.
 func TestBrowserVolunteer(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	p := people[1]
@@ -727,6 +731,7 @@ func TestBrowserVolunteer(t *testing.T) {
 // order, and that it comes back by itself when the kiosk restarts — with the
 // phones still holding their place.
 func TestBrowserBoard(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	cfg := testConfig(t)
 	cfg.WifiSSID = "NVH Đông Lão"
@@ -841,6 +846,7 @@ func TestBrowserBoard(t *testing.T) {
 // the setup screen (never the PIN), and the pairing card appears on the
 // tablet as soon as the volunteer signs in.
 func TestBrowserPairing(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	cfg := testConfig(t)
 	cfg.Token = ""
@@ -872,6 +878,7 @@ func TestBrowserPairing(t *testing.T) {
 // rely on does report a CSP violation and an uncaught error: a deaf watcher
 // would pass every page.
 func TestBrowserWatcherHearsProblems(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	b := newBrowser(t, h.url)

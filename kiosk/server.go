@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kyso-vn/kyso/internal/httpx"
 	"github.com/kyso-vn/kyso/queue"
@@ -109,9 +108,6 @@ func New(cfg Config, q *queue.Queue, clk Clock, log *slog.Logger) (*Server, erro
 // App exposes the Fiber app (tests use it for in-process checks).
 func (s *Server) App() *fiber.App { return s.app }
 
-// Registry is the Prometheus registry of this server.
-func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
-
 // Changed tells the server the queue changed; cheap and non-blocking.
 func (s *Server) Changed() {
 	select {
@@ -122,9 +118,6 @@ func (s *Server) Changed() {
 		s.fwd.Wake()
 	}
 }
-
-// SetForwarder attaches the forwarder whose status the pages show.
-func (s *Server) SetForwarder(f *Forwarder) { s.fwd = f }
 
 // board is the public state on the TV: numbers, counts, no personal data.
 type board struct {
