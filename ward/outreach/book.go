@@ -116,8 +116,33 @@ type Book struct {
 	order    int
 }
 
+// saltFirst writes a new salt with the first batch the book writes.
+type saltFirst struct {
+	Store
+	mu   sync.Mutex
+	salt []byte // nil once stored
+}
+
+func (s *saltFirst) PutBatch(set map[string][]byte, del []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.salt != nil {
+		with := make(map[string][]byte, len(set)+1)
+		for k, v := range set {
+			with[k] = v
+		}
+		with[kSalt] = s.salt
+		set = with
+	}
+	if err := s.Store.PutBatch(set, del); err != nil {
+		return err
+	}
+	s.salt = nil
+	return nil
+}
+
 // Open loads the book from st. salt makes person keys unguessable; it is
-// created on first use and kept in the store.
+// created on first use and kept in the store with the book's first write.
 func Open(st Store) (*Book, error) {
 	b := &Book{
 		st: st, people: map[string]*Person{}, byCCCD: map[string]string{}, marks: map[string]Mark{},
@@ -131,9 +156,10 @@ func Open(st Store) (*Book, error) {
 	if len(b.salt) == 0 {
 		sum := sha256.Sum256([]byte(time.Now().String()))
 		b.salt = sum[:]
-		if err := st.PutBatch(map[string][]byte{kSalt: b.salt}, nil); err != nil {
-			return nil, err
-		}
+		// Stored with the first write, not now: a ward starting on a full
+		// disk must still start (reads go on), and until something is
+		// written no key made with this salt is kept anywhere.
+		b.st = &saltFirst{Store: st, salt: b.salt}
 	}
 	load := func(prefix string, fn func(k string, v []byte) error) error {
 		return st.Each(prefix, func(k string, v []byte) error { return fn(strings.TrimPrefix(k, prefix), v) })
