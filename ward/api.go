@@ -50,27 +50,7 @@ func (a *api) getVillages(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"villages": v, "associations": as, "rounds": rounds, "deadline": deadline})
 }
 
-// ---- kiosk push (authenticated before the body is read) ----
-
-func bearer(c *fiber.Ctx) string {
-	h := c.Get(fiber.HeaderAuthorization)
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
-}
-
-func (a *api) postRecords(c *fiber.Ctx) error {
-	req, auth, err := a.openPush(c) // authenticated before the body is read
-	if err != nil {
-		return err
-	}
-	res, err := a.led.ingest(auth.kioskID, req.Records, contact{via: store.ViaPush, headSeq: req.HeadSeq, version: req.Version, kioskTime: req.Now})
-	if err != nil {
-		return err
-	}
-	return a.replyPush(c, auth, res)
-}
+// ---- logins ----
 
 func (a *api) apiLogin(c *fiber.Ctx) error {
 	var body struct {
@@ -257,6 +237,28 @@ func (a *api) deletePull(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// ---- kiosk push (authenticated before the body is read) ----
+
+func bearer(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func (a *api) postRecords(c *fiber.Ctx) error {
+	req, auth, err := a.openPush(c) // authenticated before the body is read
+	if err != nil {
+		return err
+	}
+	res, err := a.led.ingest(auth.kioskID, req.Records, contact{via: store.ViaPush, headSeq: req.HeadSeq, version: req.Version, kioskTime: req.Now})
+	if err != nil {
+		return err
+	}
+	return a.replyPush(c, auth, res)
 }
 
 // pushAuth is how a push proved its kiosk: the token and the request's

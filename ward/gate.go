@@ -163,3 +163,12 @@ func (g *gate) login(c *fiber.Ctx, login, password string) (httpx.Session, error
 }
 
 func (g *gate) logout(c *fiber.Ctx) { g.auth.sessions.End(c) }
+
+// admin and unit are the gate's guards for the route lists kept beside
+// their features (outreachRoutes, the office pages): s.admin(true) reads
+// as it did when Service was the gate.
+func (s *Service) admin(changes bool) fiber.Handler { return s.gate.admin(changes) }
+
+func (s *Service) unit(changes bool, h func(*fiber.Ctx, principal) error) fiber.Handler {
+	return s.gate.unit(changes, h)
+}
