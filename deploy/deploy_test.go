@@ -344,6 +344,7 @@ func fakeProgram(t *testing.T, version string) string {
 }
 
 func TestInstallIdempotent(t *testing.T) {
+	testenv.Slow(t, "runs install.sh and real programs")
 	cases := []struct {
 		name, role string
 		extra      []string
@@ -560,6 +561,7 @@ func (r *tvRun) command(t *testing.T, url, browser, life string) *exec.Cmd {
 }
 
 func TestTVScript(t *testing.T) {
+	testenv.Slow(t, "runs install.sh and real programs")
 	t.Run("waits for the service, then shows the board in kiosk mode", func(t *testing.T) {
 		r := startTV(t, "60")
 		time.Sleep(1500 * time.Millisecond)
@@ -734,6 +736,7 @@ func TestKysoRunEnv(t *testing.T) {
 // scratch directories: the user, owners and systemctl calls are real, the
 // machine running the test is not touched. systemctl is a stand-in that logs.
 func TestInstallRealMode(t *testing.T) {
+	testenv.Slow(t, "runs install.sh and real programs")
 	testenv.NeedRoot(t)
 	unshare := testenv.Need(t, "unshare", "util-linux")
 	dir := t.TempDir()

@@ -70,6 +70,7 @@ Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: {
 // chromium finds Debian's Chromium (CI installs the chromium package).
 func chromium(t *testing.T) string {
 	t.Helper()
+	testenv.Slow(t, "a real browser")
 	for _, p := range []string{"chromium", "chromium-browser", "chromium-headless-shell", "google-chrome"} {
 		if path, err := exec.LookPath(p); err == nil {
 			return path
@@ -412,6 +413,7 @@ type utterance struct {
 // once: a citizen joins on /join, a volunteer logs in, calls and completes
 // on /volunteer, and the TV board and the citizen's phone follow live.
 func TestBrowserLiveEvening(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	began := time.Now()
 	h := start(t, testConfig(t))
@@ -511,6 +513,7 @@ func TestBrowserLiveEvening(t *testing.T) {
 // a ticket that survives a reload, a call that arrives live, a fresh start,
 // another village, and leaving the queue.
 func TestBrowserJoin(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	b := newBrowser(t, h.url)
@@ -615,6 +618,7 @@ func TestBrowserJoin(t *testing.T) {
 // with a reason, walk-in, recall, requeue, activate, the USB file, a reload,
 // and signing out.
 func TestBrowserVolunteer(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	p := people[1]
@@ -732,6 +736,7 @@ func TestBrowserVolunteer(t *testing.T) {
 // order, and that it comes back by itself when the kiosk restarts — with the
 // phones still holding their place.
 func TestBrowserBoard(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	cfg := testConfig(t)
 	cfg.WifiSSID = "NVH Đông Lão"
@@ -846,6 +851,7 @@ func TestBrowserBoard(t *testing.T) {
 // the setup screen (never the PIN), and the pairing card appears on the
 // tablet as soon as the volunteer signs in.
 func TestBrowserPairing(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	cfg := testConfig(t)
 	cfg.Token = ""
@@ -877,6 +883,7 @@ func TestBrowserPairing(t *testing.T) {
 // rely on does report a CSP violation and an uncaught error: a deaf watcher
 // would pass every page.
 func TestBrowserWatcherHearsProblems(t *testing.T) {
+	testenv.Slow(t, "a real browser")
 	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	h := start(t, testConfig(t))
 	b := newBrowser(t, h.url)

@@ -20,7 +20,6 @@ func newErr(status int, code, field, msg string) *apiError {
 var (
 	errBadJSON     = newErr(400, "invalid_json", "", "Dữ liệu gửi lên không đúng định dạng.")
 	errContentType = newErr(415, "unsupported_media_type", "", "Dữ liệu phải gửi dạng JSON.")
-	errTooLarge    = httpx.ErrTooLarge
 	errNotFound    = httpx.ErrNotFound
 	errTicket404   = newErr(404, "not_found", "", "Không tìm thấy số thứ tự này.")
 	errUnauth      = newErr(401, "unauthorized", "", "Vui lòng đăng nhập.")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/internal/kv"
 	"github.com/kyso-vn/kyso/record"
 )
@@ -51,11 +52,8 @@ type Options struct {
 	BallastBytes int64
 }
 
-// vnZone is Vietnam's time zone; fixed because a Pi image may lack tzdata.
-var vnZone = time.FixedZone("ICT", 7*3600)
-
 // Day returns the local campaign day of t.
-func Day(t time.Time) string { return t.In(vnZone).Format("2006-01-02") }
+func Day(t time.Time) string { return t.In(clock.Vietnam).Format("2006-01-02") }
 
 // Queue is the kiosk's queue and completion log. Safe for concurrent use.
 type Queue struct {

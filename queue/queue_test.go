@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/internal/kv"
 	_ "github.com/kyso-vn/kyso/internal/kv/badgerkv" // the store driver
 	"github.com/kyso-vn/kyso/record"
@@ -32,7 +33,7 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 func evening() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 23, 19, 0, 0, 0, vnZone)}
+	return &fakeClock{t: time.Date(2026, 11, 23, 19, 0, 0, 0, clock.Vietnam)}
 }
 
 func open(t *testing.T, dir string, clk Clock) *Queue {

@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,9 +77,6 @@ func (r Record) Canonical() []byte {
 	}
 	return b
 }
-
-// Same reports whether two records carry identical content.
-func Same(a, b Record) bool { return bytes.Equal(a.Canonical(), b.Canonical()) }
 
 // Check reports structural problems that make a record unusable for the ward.
 func (r Record) Check() error {

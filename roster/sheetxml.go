@@ -320,7 +320,7 @@ func readSST(zr *zip.Reader, part string) ([]string, error) {
 
 // unescape decodes XML entities and OOXML's _xHHHH_ escapes.
 func unescape(b []byte) string {
-	if bytes.IndexByte(b, '&') < 0 && bytes.Index(b, []byte("_x")) < 0 {
+	if bytes.IndexByte(b, '&') < 0 && !bytes.Contains(b, []byte("_x")) {
 		return string(b)
 	}
 	var out []byte

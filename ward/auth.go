@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kyso-vn/kyso/internal/httpx"
-	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 
@@ -179,8 +178,3 @@ func (sec adminSecret) matches(pw string) bool {
 
 // session returns the live admin session with id.
 func (a *auth) session(id string) (httpx.Session, bool) { return a.sessions.Get(id, a.now()) }
-
-// sameSecret is link.SameSecret, the one constant-time compare of both
-// programs: it hashes first, so a token's length does not leak, and an
-// empty secret never matches.
-func sameSecret(a, b string) bool { return link.SameSecret(a, b) }

@@ -75,7 +75,7 @@ func BenchmarkIngestPush(b *testing.B) {
 			b.StopTimer()
 			n := kiosks * perKiosk * batch
 			b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
-			if got := h.svc.tally.Len(); got != n {
+			if got := h.svc.led.tally.Len(); got != n {
 				b.Fatalf("held %d records, want %d", got, n)
 			}
 		})
@@ -106,14 +106,14 @@ func BenchmarkProgress(b *testing.B) {
 					Activated: i%10 != 0, At: base.Add(time.Duration(i%90) * 24 * time.Hour), Hash: uint64(i),
 				})
 				if len(items) == cap(items) {
-					svc.tally.Add(items...)
+					svc.led.tally.Add(items...)
 					items = items[:0]
 				}
 			}
-			svc.tally.Add(items...)
+			svc.led.tally.Add(items...)
 			b.ResetTimer()
 			for b.Loop() {
-				p := svc.Progress()
+				p := svc.camp.Progress()
 				if _, err := json.Marshal(p); err != nil {
 					b.Fatal(err)
 				}

@@ -27,6 +27,7 @@ const cspProbe = `window.__csp = [];
 document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`
 
 func chromium(t *testing.T) string {
+	testenv.Slow(t, "a real browser")
 	for _, p := range []string{"chromium-headless-shell", "chromium", "chromium-browser", "google-chrome"} {
 		if path, err := exec.LookPath(p); err == nil {
 			return path

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kyso-vn/kyso/internal/diskguard"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/quota"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	// passwordIterations lowers PBKDF2 cost in tests only.
 	passwordIterations int
 }
+
+// DefaultBallastBytes is the ballast cmd/ward keeps next to the store.
+const DefaultBallastBytes = diskguard.DefaultBallast
 
 // KioskCred registers a kiosk and its token.
 type KioskCred struct {

@@ -45,7 +45,7 @@ func TestDiskFull(t *testing.T) {
 		assert.Equal(t, "store_unavailable", r.errCode(t), w.path)
 	}
 	assert.Equal(t, 1, h.progress().Total.Done, "reads go on")
-	assert.Equal(t, uint64(1), h.svc.tally.Acked("kiosk-a"), "nothing was counted from refused pushes")
+	assert.Equal(t, uint64(1), h.svc.led.tally.Acked("kiosk-a"), "nothing was counted from refused pushes")
 	csv := do(t, nil, "GET", h.url+"/export/completions.csv", nil, map[string]string{"Authorization": "Basic " + basic("admin", adminPW)})
 	assert.Equal(t, 200, csv.status)
 	h.stop()

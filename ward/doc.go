@@ -5,8 +5,8 @@
 // Vietnamese dashboard, the public progress document and the exports.
 //
 // Invariants:
-//   - Exactly once: all three paths go through Service.ingest, which is
-//     serialised by one mutex. A repeat of a held (kiosk, seq) with the same
+//   - Exactly once: all three paths go through the ledger's ingest (the
+//     only writer of records), which is serialised by one mutex. A repeat of a held (kiosk, seq) with the same
 //     canonical bytes is acknowledged and ignored; different bytes are
 //     quarantined (kept, listed, never counted) and the push is answered 409
 //     with the acked_seq that still lets the kiosk move on.
@@ -24,7 +24,7 @@
 //   - Kiosk tokens are compared in constant time; the admin password is
 //     kept only as a PBKDF2 hash; admin sessions are HttpOnly SameSite=Strict
 //     cookies and every state-changing admin request carries a CSRF token.
-//   - mDNS sightings (Service.Sighted) only say where a kiosk may be: they
+//   - mDNS sightings (Sighted, kept by the fleet) only say where a kiosk may be: they
 //     never register a kiosk, never replace or drop a pull target an
 //     official set, and the rows they alone create are bounded. A kiosk is
 //     pulled only with the token an official gave it.
@@ -37,9 +37,14 @@
 //     raises before routing (the error handler sets them), and a refused
 //     request's answer reaches a client still sending its body (linger.go).
 //   - Bodies follow internal/httpx: never decoded, never read before the
-//     sender is authenticated on the large routes (limits in http.go), and
-//     a USB batch is decoded record by record (ImportBatch).
-//   - After `ward purge` (purge.go) the tally counts CCCDs by a salted
+//     sender is authenticated on the large routes (limits in routes.go),
+//     and a USB batch is decoded record by record (ImportBatch).
+//   - One job per type (README "Structure"): Service wires the ledger,
+//     registry, fleet, campaign and the HTTP layer; handlers only translate
+//     and every route is in routes.go. Lock order: fleet before registry
+//     and ledger's ingest lock before the fleet; the registry calls the
+//     fleet only after releasing its lock.
+//   - After `ward purge` (package ward/purge) the tally counts CCCDs by a salted
 //     pseudonym, purged records or not, so a citizen still counts once;
 //     a purged record keeps its delivered content hash, so a kiosk
 //     re-sending it sends a repeat, not a conflict.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/export"
 	"github.com/kyso-vn/kyso/ward/quota"
@@ -41,13 +42,13 @@ const purgedNote = "Đã xoá thông tin cá nhân (hết thời hạn lưu gi�
 // name ("" for the whole commune). Lines come in the plan's village order,
 // then by time; records are read from the store a chunk at a time, so an
 // export holds one chunk of records, never the list. n is the line count.
-func (s *Service) CompletionRows(village string, all bool) (rows export.Rows, n int) {
+// plan gives the village order and names.
+func (l *ledger) CompletionRows(plan quota.Plan, village string, all bool) (rows export.Rows, n int) {
 	key := ""
 	if village != "" {
 		key = quota.Key(village)
 	}
-	refs := s.tally.Refs(key, !all)
-	plan := s.Plan()
+	refs := l.tally.Refs(key, !all)
 	order := map[string]int{}
 	names := map[string]string{}
 	for i, v := range plan.Villages.Rows {
@@ -79,7 +80,7 @@ func (s *Service) CompletionRows(village string, all bool) (rows export.Rows, n 
 				keys = append(keys, store.Ref{Kiosk: r.Kiosk, Seq: r.Seq})
 			}
 			got := make(map[store.Ref]store.Stored, len(part))
-			if err := s.store.GetRecords(keys, func(st store.Stored) error {
+			if err := l.store.GetRecords(keys, func(st store.Stored) error {
 				got[store.Ref{Kiosk: st.Record.KioskID, Seq: st.Record.Seq}] = st
 				return nil
 			}); err != nil {
@@ -108,7 +109,7 @@ func completionOf(st store.Stored, ref tally.Ref, names map[string]string) expor
 	c := export.Completion{
 		Name: quota.Clean(r.Citizen.Name), BirthDate: dmyDate(r.Citizen.BirthDate), Gender: genderText[r.Citizen.Gender],
 		CCCD: r.Citizen.CCCD, Phone: r.Citizen.Phone, Village: vname, Association: quota.Clean(r.Citizen.Association),
-		Date: ref.At.In(quota.Location).Format("02/01/2006"), Result: outcomeText[r.Outcome], Volunteer: quota.Clean(r.Volunteer),
+		Date: ref.At.In(clock.Vietnam).Format("02/01/2006"), Result: outcomeText[r.Outcome], Volunteer: quota.Clean(r.Volunteer),
 	}
 	var notes []string
 	if r.Outcome == record.OutcomeFailed {
@@ -146,12 +147,12 @@ func attachment(c *fiber.Ctx, base, ext string) {
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+base+ext+`"; filename*=UTF-8''`+url.PathEscape(base+ext))
 }
 
-func (s *Service) exportName(village, kind string) string {
+func (a *api) exportName(village, kind string) string {
 	name := kind
 	if village != "" {
 		name += "-" + export.Slug(village)
 	}
-	return name + "-" + s.cfg.Now().In(quota.Location).Format("20060102-1504")
+	return name + "-" + a.cfg.Now().In(clock.Vietnam).Format("20060102-1504")
 }
 
 func wantAll(c *fiber.Ctx) bool {
@@ -159,21 +160,21 @@ func wantAll(c *fiber.Ctx) bool {
 	return v == "1" || v == "true"
 }
 
-func (s *Service) exportCompletionsCSV(c *fiber.Ctx) error {
+func (a *api) exportCompletionsCSV(c *fiber.Ctx) error {
 	village := strings.TrimSpace(c.Query("village"))
-	rows, _ := s.CompletionRows(village, wantAll(c))
-	attachment(c, s.exportName(village, "danh-sach"), ".csv")
+	rows, _ := a.led.CompletionRows(a.camp.Plan(), village, wantAll(c))
+	attachment(c, a.exportName(village, "danh-sach"), ".csv")
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	s.stream(c, "completions.csv", func(w io.Writer) error { return export.WriteCompletionsCSV(w, rows) })
+	a.stream(c, "completions.csv", func(w io.Writer) error { return export.WriteCompletionsCSV(w, rows) })
 	return nil
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-func (s *Service) exportCompletionsXLSX(c *fiber.Ctx) error {
+func (a *api) exportCompletionsXLSX(c *fiber.Ctx) error {
 	village := strings.TrimSpace(c.Query("village"))
 	all := wantAll(c)
-	rows, n := s.CompletionRows(village, all)
+	rows, n := a.led.CompletionRows(a.camp.Plan(), village, all)
 	title := "DANH SÁCH CÔNG DÂN ĐÃ ĐƯỢC HỖ TRỢ CÀI ĐẶT CHỮ KÝ SỐ"
 	if all {
 		title = "DANH SÁCH CÁC LƯỢT HỖ TRỢ CÀI ĐẶT CHỮ KÝ SỐ"
@@ -186,10 +187,10 @@ func (s *Service) exportCompletionsXLSX(c *fiber.Ctx) error {
 	if all {
 		unit = " lượt"
 	}
-	sub += " · " + wardweb.Num(n) + unit + " · cập nhật " + s.cfg.Now().In(quota.Location).Format("15:04 02/01/2006")
-	attachment(c, s.exportName(village, "danh-sach"), ".xlsx")
+	sub += " · " + wardweb.Num(n) + unit + " · cập nhật " + a.cfg.Now().In(clock.Vietnam).Format("15:04 02/01/2006")
+	attachment(c, a.exportName(village, "danh-sach"), ".xlsx")
 	c.Set(fiber.HeaderContentType, xlsxType)
-	s.stream(c, "completions.xlsx", func(w io.Writer) error { return export.WriteCompletionsXLSX(w, title, sub, rows) })
+	a.stream(c, "completions.xlsx", func(w io.Writer) error { return export.WriteCompletionsXLSX(w, title, sub, rows) })
 	return nil
 }
 
@@ -197,8 +198,8 @@ func (s *Service) exportCompletionsXLSX(c *fiber.Ctx) error {
 // memory does not grow with the list. An error halfway can no longer change
 // the status: it is logged and the file is left visibly broken (an XLSX
 // without its directory does not open; a CSV gets a last line saying so).
-func (s *Service) stream(c *fiber.Ctx, what string, write func(io.Writer) error) {
-	log := s.log
+func (a *api) stream(c *fiber.Ctx, what string, write func(io.Writer) error) {
+	log := a.log
 	csv := strings.HasSuffix(what, ".csv")
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
 		defer func() {
@@ -215,16 +216,16 @@ func (s *Service) stream(c *fiber.Ctx, what string, write func(io.Writer) error)
 	})
 }
 
-func (s *Service) exportSummaryXLSX(c *fiber.Ctx) error {
+func (a *api) exportSummaryXLSX(c *fiber.Ctx) error {
 	var buf bytes.Buffer
 	err := export.WriteSummaryXLSX(&buf, export.Summary{
-		Title: "KẾT QUẢ CÀI ĐẶT CHỮ KÝ SỐ CHO NGƯỜI DÂN", Updated: s.cfg.Now(), Villages: s.Plan().Villages, Progress: s.Progress(),
-		Helpers: s.off.summaryTallies().sheets(), // office_tallies.go
+		Title: "KẾT QUẢ CÀI ĐẶT CHỮ KÝ SỐ CHO NGƯỜI DÂN", Updated: a.cfg.Now(), Villages: a.camp.Plan().Villages, Progress: a.camp.Progress(),
+		Helpers: a.tallies().sheets(), // office_tallies.go
 	})
 	if err != nil {
 		return err
 	}
-	attachment(c, s.exportName("", "tong-hop"), ".xlsx")
+	attachment(c, a.exportName("", "tong-hop"), ".xlsx")
 	c.Set(fiber.HeaderContentType, xlsxType)
 	return c.Send(buf.Bytes())
 }

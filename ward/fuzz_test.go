@@ -42,7 +42,7 @@ func FuzzImportBatch(f *testing.F) {
 		if len(data) > 1<<20 {
 			return
 		}
-		_, err := svc.ImportBatch(bytes.NewReader(data))
+		_, err := svc.led.ImportBatch(bytes.NewReader(data))
 		check(t, err)
 		var b record.Batch
 		if json.Unmarshal(data, &b) != nil || len(b.Records) > 200 {
@@ -53,13 +53,13 @@ func FuzzImportBatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := svc.ImportBatch(bytes.NewReader(resealed))
+		res, err := svc.led.ImportBatch(bytes.NewReader(resealed))
 		check(t, err)
 		if err == nil && res.New+res.Duplicates+len(res.Conflicts) != len(b.Records) {
 			t.Fatalf("every record is new, a repeat or a conflict: %+v", res)
 		}
-		k := svc.tally.Kiosk("kiosk-a")
-		if k.Acked > k.MaxSeq || svc.tally.Snapshot(svc.cfg.Now(), 7).Done > svc.tally.Len() {
+		k := svc.led.tally.Kiosk("kiosk-a")
+		if k.Acked > k.MaxSeq || svc.led.tally.Snapshot(svc.cfg.Now(), 7).Done > svc.led.tally.Len() {
 			t.Fatalf("inconsistent tally: %+v", k)
 		}
 	})

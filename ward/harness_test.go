@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
@@ -121,7 +122,7 @@ func (h *harness) restart() {
 	h.open()
 }
 
-var t0 = time.Date(2024, 6, 5, 8, 0, 0, 0, time.FixedZone("ICT", 7*3600))
+var t0 = time.Date(2024, 6, 5, 8, 0, 0, 0, clock.Vietnam)
 
 // rec builds a completion record. Its id is derived from (kiosk, seq) so
 // the same call always gives byte-identical records.

@@ -103,7 +103,7 @@ func TestImportBatch(t *testing.T) {
 	r.json(t, &res)
 	assert.Equal(t, []Conflict{{KioskID: "kiosk-a", Seq: 1}}, res.Conflicts)
 
-	health := h.svc.KioskHealth()
+	health := h.svc.fleet.KioskHealth()
 	assert.Contains(t, health[0].Reached, "file")
 }
 

@@ -205,9 +205,9 @@ func TestExactlyOnceAcrossPaths(t *testing.T) {
 						assert.Equal(t, 200, res.StatusCode)
 					}
 				case 1:
-					assert.NoError(t, h.svc.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: kioskURL}))
+					assert.NoError(t, h.svc.fleet.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: kioskURL}))
 				case 2:
-					_, err := h.svc.ImportBatch(bytes.NewReader(file))
+					_, err := h.svc.led.ImportBatch(bytes.NewReader(file))
 					assert.NoError(t, err)
 				}
 			}
@@ -221,8 +221,8 @@ func TestExactlyOnceAcrossPaths(t *testing.T) {
 	p := h.progress()
 	assert.Equal(t, len(want), p.Total.Done, "each CCCD once")
 	assert.Equal(t, 12, p.Records, "each (kiosk, seq) once")
-	assert.Equal(t, uint64(12), h.svc.tally.Acked("kiosk-a"))
-	q, err := h.svc.QuarantineList()
+	assert.Equal(t, uint64(12), h.svc.led.tally.Acked("kiosk-a"))
+	q, err := h.svc.led.QuarantineList()
 	require.NoError(t, err)
 	assert.Empty(t, q, "identical repeats are never conflicts")
 }

@@ -51,9 +51,9 @@ const maxLANOnly = 64
 // with "chưa đăng ký" until an official registers it), a new address
 // redirects the puller, and a kiosk gone from the LAN stops being pulled.
 // A target from --pull or the dashboard is never replaced or removed.
-func (s *Service) Sighted(x Sighting) {
+func (f *fleet) Sighted(x Sighting) {
 	if !link.ValidKioskID(x.KioskID) {
-		s.log.Warn("mdns: kiosk with an unusable id ignored", "id", x.KioskID, "instance", x.Instance)
+		f.log.Warn("mdns: kiosk with an unusable id ignored", "id", x.KioskID, "instance", x.Instance)
 		return
 	}
 	lan := &LANState{
@@ -63,29 +63,30 @@ func (s *Service) Sighted(x Sighting) {
 	if x.Gone {
 		lan.State = "gone"
 	}
-	s.mu.Lock()
-	if _, known := s.health[x.KioskID]; !known {
-		if _, reg := s.kiosks[x.KioskID]; !reg && s.lanOnlyLocked() >= maxLANOnly {
-			s.mu.Unlock()
-			s.log.Warn("mdns: too many unregistered kiosks on the LAN; ignoring", "id", x.KioskID)
+	f.mu.Lock()
+	if _, known := f.health[x.KioskID]; !known {
+		if !f.reg.registered(x.KioskID) && f.lanOnlyLocked() >= maxLANOnly {
+			f.mu.Unlock()
+			f.log.Warn("mdns: too many unregistered kiosks on the LAN; ignoring", "id", x.KioskID)
 			return
 		}
 	}
-	s.healthLocked(x.KioskID).lan = lan
-	s.mu.Unlock()
+	f.healthLocked(x.KioskID).lan = lan
+	f.mu.Unlock()
 
 	if x.Gone || x.URL == "" {
-		s.RemovePullTarget(x.KioskID, SourceMDNS)
+		f.RemovePullTarget(x.KioskID, SourceMDNS)
 		return
 	}
-	s.AddPullTarget(PullTarget{KioskID: x.KioskID, URL: x.URL, Source: SourceMDNS})
+	f.AddPullTarget(PullTarget{KioskID: x.KioskID, URL: x.URL, Source: SourceMDNS})
 }
 
-// lanOnlyLocked counts health rows that exist only because of mDNS.
-func (s *Service) lanOnlyLocked() int {
+// lanOnlyLocked counts health rows that exist only because of mDNS; f.mu
+// is held (the registry's lock is taken inside it, never the other way).
+func (f *fleet) lanOnlyLocked() int {
 	n := 0
-	for id, h := range s.health {
-		if _, reg := s.kiosks[id]; !reg && h.lan != nil && h.LastContact.IsZero() {
+	for id, h := range f.health {
+		if h.lan != nil && h.LastContact.IsZero() && !f.reg.registered(id) {
 			n++
 		}
 	}

@@ -35,7 +35,7 @@ func TestRegisterButtonInBrowser(t *testing.T) {
 
 	d.run(chromedp.Click(chromedp.CSS(`#t-kiosks form.register button`)), chromedp.WaitVisible(chromedp.ID("token")))
 	shown := d.text("#token")
-	tok, ok := h.svc.tokenFor("kiosk-z")
+	tok, ok := h.svc.reg.tokenFor("kiosk-z")
 	require.True(t, ok, "registered")
 	assert.Equal(t, tok, shown, "the token is shown once")
 

@@ -44,7 +44,7 @@ func TestSightedFollowsAKiosk(t *testing.T) {
 	seen := time.Now()
 	h.svc.Sighted(Sighting{KioskID: "kiosk-a", Instance: "Nhà văn hóa thôn Đông Lão (kiosk-a)", Village: "Đông Lão",
 		Version: "1.4.2", Addrs: []string{"127.0.0.1"}, URL: first, Seq: 3, LastSeen: seen})
-	require.Eventually(t, func() bool { return h.svc.tally.Acked("kiosk-a") == 3 }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return h.svc.led.tally.Acked("kiosk-a") == 3 }, 10*time.Second, 20*time.Millisecond)
 
 	row, ok := healthOf(t, h, "kiosk-a")
 	require.True(t, ok)
@@ -64,7 +64,7 @@ func TestSightedFollowsAKiosk(t *testing.T) {
 	// new address can bring them.
 	_, moved := newFakeKiosk(t, "kiosk-a", tokA, kioskLog("kiosk-a", 5))
 	h.svc.Sighted(Sighting{KioskID: "kiosk-a", Instance: "Nhà văn hóa thôn Đông Lão (kiosk-a)", Addrs: []string{"127.0.0.2"}, URL: moved, Seq: 5, LastSeen: time.Now()})
-	require.Eventually(t, func() bool { return h.svc.tally.Acked("kiosk-a") == 5 }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return h.svc.led.tally.Acked("kiosk-a") == 5 }, 10*time.Second, 20*time.Millisecond)
 	assert.Equal(t, moved, targetURL(h.svc, "kiosk-a"))
 
 	h.svc.Sighted(Sighting{KioskID: "kiosk-a", Instance: "Nhà văn hóa thôn Đông Lão (kiosk-a)", Addrs: []string{"127.0.0.2"}, URL: moved, Seq: 5, Gone: true, LastSeen: seen})
@@ -88,7 +88,7 @@ func TestSightedUnregisteredThenRegistered(t *testing.T) {
 	// The fake kiosk will hold whatever token the ward hands out later.
 	k, front := newFakeKiosk(t, "kiosk-z", "none-yet", kioskLog("kiosk-z", 2))
 	k.tokenOf = func() string {
-		tok, _ := h.svc.tokenFor("kiosk-z")
+		tok, _ := h.svc.reg.tokenFor("kiosk-z")
 		return tok
 	}
 
@@ -121,12 +121,12 @@ func TestSightedUnregisteredThenRegistered(t *testing.T) {
 	form := url.Values{"csrf_token": {a.csrf}, "id": {"kiosk-z"}}
 	res := do(t, a.c, "POST", h.url+"/ui/kiosks", strings.NewReader(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	require.Equal(t, 201, res.status, string(res.body))
-	tok, ok := h.svc.tokenFor("kiosk-z")
+	tok, ok := h.svc.reg.tokenFor("kiosk-z")
 	require.True(t, ok)
 	assert.Contains(t, string(res.body), tok, "the token is shown once, to put on the kiosk")
 
 	// Pulled within seconds although the failed pulls had backed off.
-	require.Eventually(t, func() bool { return h.svc.tally.Acked("kiosk-z") == 2 }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return h.svc.led.tally.Acked("kiosk-z") == 2 }, 5*time.Second, 20*time.Millisecond)
 	row, _ = healthOf(t, h, "kiosk-z")
 	assert.Equal(t, true, row["registered"])
 	assert.Equal(t, "ok", row["status"])
@@ -179,7 +179,7 @@ func TestSightedLimits(t *testing.T) {
 			h.svc.Sighted(Sighting{KioskID: fmt.Sprintf("junk-%03d", i), LastSeen: time.Now()})
 		}
 		unregistered := 0
-		for _, k := range h.svc.KioskHealth() {
+		for _, k := range h.svc.fleet.KioskHealth() {
 			if !k.Registered {
 				unregistered++
 			}

@@ -62,7 +62,7 @@ func TestLinkClientAgainstTheRealWard(t *testing.T) {
 		assert.Empty(t, res.Header.Get(link.ReplyHeader))
 	})
 	t.Run("pair: by a proof of the code, reply signed with it", func(t *testing.T) {
-		code, _, err := h.svc.NewPairing("song-nga", "Nhà văn hóa thôn Song Nga", "Song Nga")
+		code, _, err := h.svc.reg.NewPairing("song-nga", "Nhà văn hóa thôn Song Nga", "Song Nga")
 		require.NoError(t, err)
 		p := &link.WardClient{URL: h.url, Version: "test-1"}
 		_, err = p.Pair(ctx, "ZZZZ-ZZZZ", "")
@@ -77,7 +77,7 @@ func TestLinkClientAgainstTheRealWard(t *testing.T) {
 	})
 	t.Run("pairing refuses an id outside the rule, in the rule's words", func(t *testing.T) {
 		for _, id := range []string{"Dong-Lao", "dong_lao"} {
-			_, _, err := h.svc.NewPairing(id, "", "Đông Lão")
+			_, _, err := h.svc.reg.NewPairing(id, "", "Đông Lão")
 			var ae *apiError
 			require.ErrorAs(t, err, &ae, id)
 			assert.Equal(t, link.KioskIDRule, ae.Message)

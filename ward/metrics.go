@@ -19,7 +19,9 @@ type metrics struct {
 	imports      *prometheus.CounterVec   // result
 }
 
-func newMetrics(s *Service) *metrics {
+// newMetrics registers the counters and the gauges that read the ledger
+// (the counts, the quarantine) at each scrape.
+func newMetrics(l *ledger, now func() time.Time) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -45,11 +47,11 @@ func newMetrics(s *Service) *metrics {
 	m.reg.MustRegister(m.records, m.deliveries, m.ingestErrors, m.ingestTime, m.pullErrors, m.imports,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kyso_ward_records_held", Help: "Records held."},
-			func() float64 { return float64(s.tally.Len()) }),
+			func() float64 { return float64(l.tally.Len()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kyso_ward_citizens_done", Help: "Citizens counted (each CCCD once)."},
-			func() float64 { return float64(s.tally.Snapshot(s.cfg.Now(), 0).Done) }),
+			func() float64 { return float64(l.tally.Snapshot(now(), 0).Done) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kyso_ward_quarantined", Help: "Conflicting deliveries kept aside."},
-			func() float64 { s.mu.RLock(); defer s.mu.RUnlock(); return float64(len(s.quarantine)) }),
+			func() float64 { _, n := l.quarantined(); return float64(n) }),
 	)
 	return m
 }

@@ -102,26 +102,31 @@ type office struct {
 // newOffice wires the office to the Service: the one place that knows
 // both. It always returns a usable office; an error says the log is short.
 func newOffice(s *Service) (*office, error) {
+	led, camp := s.led, s.camp
 	o := &office{
-		log: s.log, now: s.cfg.Now, commune: cleanCommune(s.cfg.Commune), version: s.cfg.Version, tmpl: s.tmpl,
-		progress: s.Progress, plan: s.Plan, rows: s.CompletionRows, refs: s.tally.Refs,
-		getRecs: s.store.GetRecords, getRec: s.store.GetRecord, eachRec: s.store.EachRecord,
-		lookup: s.tally.Lookup, maxSeq: func(k string) uint64 { return s.tally.Kiosk(k).MaxSeq },
-		ingest: func(recs []record.Record) (IngestResult, error) {
-			return s.ingest(wardKioskID, recs, contact{via: store.ViaFile})
+		log: s.log, now: s.cfg.Now, commune: cleanCommune(s.cfg.Commune), version: s.cfg.Version, tmpl: s.pages.tmpl,
+		progress: camp.Progress, plan: camp.Plan,
+		rows: func(village string, all bool) (export.Rows, int) {
+			return led.CompletionRows(camp.Plan(), village, all)
 		},
-		quarantine: s.store.Quarantine, qlist: s.QuarantineList, kiosks: s.KioskHealth, records: s.tally.Len,
+		refs:    led.tally.Refs,
+		getRecs: s.store.GetRecords, getRec: s.store.GetRecord, eachRec: s.store.EachRecord,
+		lookup: led.tally.Lookup, maxSeq: func(k string) uint64 { return led.tally.Kiosk(k).MaxSeq },
+		ingest: func(recs []record.Record) (IngestResult, error) {
+			return led.ingest(wardKioskID, recs, contact{via: store.ViaFile})
+		},
+		quarantine: s.store.Quarantine, qlist: led.QuarantineList, kiosks: s.fleet.KioskHealth, records: led.tally.Len,
 		put: s.store.PutJSON, each: s.store.Each,
 		del: func(key string) error { return s.store.PutBatch(nil, []string{key}) },
 		runCtx: func() context.Context {
-			s.mu.RLock()
-			defer s.mu.RUnlock()
-			if s.runCtx == nil {
+			s.fleet.mu.RLock()
+			defer s.fleet.mu.RUnlock()
+			if s.fleet.runCtx == nil {
 				return context.Background()
 			}
-			return s.runCtx
+			return s.fleet.runCtx
 		},
-		who:       s.who,
+		who:       s.gate.who,
 		sessionOK: func(id string) bool { _, ok := s.auth.session(id); return ok },
 	}
 	if s.out != nil && s.out.audit != nil {
@@ -143,6 +148,9 @@ func (s *Service) officeRoutes(app *fiber.App, api, exp fiber.Router) {
 		s.log.Error("office log not read", "err", err)
 	}
 	s.off = o
+	pr := &printer{o}
+	s.led.resolved = o.resolved
+	s.pages.tallies, s.api.tallies = o.summaryTallies, o.summaryTallies
 	// Public: the screen for the meeting room and its stream.
 	app.Get("/progress", o.progressPage)
 	api.Get("/progress/events", o.publicEvents)
@@ -156,16 +164,16 @@ func (s *Service) officeRoutes(app *fiber.App, api, exp fiber.Router) {
 	api.Post("/records/:id/correct", s.admin(true), o.apiCorrect)
 	api.Post("/quarantine/:kiosk/:seq/resolve", s.admin(true), o.apiResolve)
 
-	exp.Get("/completions.pdf", s.admin(false), o.completionsPDF)
-	exp.Get("/summary.pdf", s.admin(false), o.summaryPDF)
+	exp.Get("/completions.pdf", s.admin(false), pr.completionsPDF)
+	exp.Get("/summary.pdf", s.admin(false), pr.summaryPDF)
 
-	app.Get("/print/completions", s.page(false), o.printCompletions)
-	app.Get("/print/summary", s.page(false), o.printSummary)
-	app.Get("/search", s.page(false), o.searchPage)
-	app.Get("/records/:kiosk/:seq", s.page(false), o.recordPage)
-	app.Post("/ui/records/:kiosk/:seq/void", s.page(true), o.uiVoid)
-	app.Post("/ui/records/:kiosk/:seq/correct", s.page(true), o.uiCorrect)
-	app.Post("/ui/quarantine/:kiosk/:seq/resolve", s.page(true), o.uiResolve)
+	app.Get("/print/completions", s.pages.page(false), pr.printCompletions)
+	app.Get("/print/summary", s.pages.page(false), pr.printSummary)
+	app.Get("/search", s.pages.page(false), o.searchPage)
+	app.Get("/records/:kiosk/:seq", s.pages.page(false), o.recordPage)
+	app.Post("/ui/records/:kiosk/:seq/void", s.pages.page(true), o.uiVoid)
+	app.Post("/ui/records/:kiosk/:seq/correct", s.pages.page(true), o.uiCorrect)
+	app.Post("/ui/quarantine/:kiosk/:seq/resolve", s.pages.page(true), o.uiResolve)
 }
 
 // login names who made a request (already authenticated by the route).

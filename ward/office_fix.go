@@ -365,7 +365,7 @@ func (o *office) Search(q string) ([]Person, error) {
 			RecordedAt: r.RecordedAt, Effective: e, Village: quota.Clean(r.Citizen.Village), Volunteer: quota.Clean(r.Volunteer)})
 		// The person is shown as their latest effective record says.
 		if at := r.RecordedAt; p.Name == "" || (e && at.After(latest[k])) {
-			p.Name, p.CCCDMasked, p.Village = quota.Clean(r.Citizen.Name), MaskCCCD(r.Citizen.CCCD), quota.Clean(r.Citizen.Village)
+			p.Name, p.CCCDMasked, p.Village = quota.Clean(r.Citizen.Name), citizen.MaskCCCD(r.Citizen.CCCD), quota.Clean(r.Citizen.Village)
 			if e {
 				latest[k] = at
 			}

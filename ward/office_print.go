@@ -47,7 +47,7 @@ const (
 )
 
 // unitLines names the issuing unit: "UBND XÃ CẨM NGỌC", then the village.
-func (o *office) unitLines(village string) []string {
+func (o *printer) unitLines(village string) []string {
 	commune := strings.ToUpper(o.commune)
 	if commune == "" {
 		commune = "……………"
@@ -73,7 +73,7 @@ func signersOf(captions ...string) []signer {
 
 // knownVillage returns the plan's spelling of a village, or the name as
 // given when the plan does not have it.
-func (o *office) knownVillage(v string) string {
+func (o *printer) knownVillage(v string) string {
 	v = quota.Clean(v)
 	for _, r := range o.plan().Villages.Rows {
 		if quota.Key(r.Name) == quota.Key(v) {
@@ -85,7 +85,7 @@ func (o *office) knownVillage(v string) string {
 
 // completionsView is the evidence list of a village ("" for the commune):
 // one line per counted citizen.
-func (o *office) completionsView(village string) (paperView, int, error) {
+func (o *printer) completionsView(village string) (paperView, int, error) {
 	village = strings.TrimSpace(village)
 	if village != "" {
 		village = o.knownVillage(village)
@@ -141,7 +141,7 @@ func (o *office) completionsView(village string) (paperView, int, error) {
 }
 
 // summaryView is the result per village against the plan.
-func (o *office) summaryView() paperView {
+func (o *printer) summaryView() paperView {
 	p := o.progress()
 	v := paperView{
 		Unit: o.unitLines(""), DateLine: paper.DateLine(o.commune, o.now().In(quota.Location)),
@@ -189,7 +189,7 @@ func (v paperView) doc(commune string, date time.Time) paper.Doc {
 		Columns: v.Columns, Rows: rows, Signers: signers, Notes: v.Notes}
 }
 
-func (o *office) sendPDF(c *fiber.Ctx, v paperView, name string) error {
+func (o *printer) sendPDF(c *fiber.Ctx, v paperView, name string) error {
 	var buf bytes.Buffer
 	if err := v.doc(o.commune, o.now().In(quota.Location)).WritePDF(&buf); err != nil {
 		return paperErr(err)
@@ -199,7 +199,7 @@ func (o *office) sendPDF(c *fiber.Ctx, v paperView, name string) error {
 	return c.Send(buf.Bytes())
 }
 
-func (o *office) exportName(village, kind string) string {
+func (o *printer) exportName(village, kind string) string {
 	name := kind
 	if village != "" {
 		name += "-" + export.Slug(village)
@@ -208,7 +208,7 @@ func (o *office) exportName(village, kind string) string {
 }
 
 // completionsPDF is a village's evidence list as an official A4 PDF.
-func (o *office) completionsPDF(c *fiber.Ctx) error {
+func (o *printer) completionsPDF(c *fiber.Ctx) error {
 	village := strings.TrimSpace(c.Query("village"))
 	v, n, err := o.completionsView(village)
 	if err != nil {
@@ -219,7 +219,7 @@ func (o *office) completionsPDF(c *fiber.Ctx) error {
 }
 
 // summaryPDF is the result per village as an official A4 PDF.
-func (o *office) summaryPDF(c *fiber.Ctx) error {
+func (o *printer) summaryPDF(c *fiber.Ctx) error {
 	return o.sendPDF(c, o.summaryView(), o.exportName("", "tong-hop"))
 }
 
@@ -231,7 +231,7 @@ func filterText(village string) string {
 }
 
 // printCompletions is the evidence list as a page to print (A4).
-func (o *office) printCompletions(c *fiber.Ctx) error {
+func (o *printer) printCompletions(c *fiber.Ctx) error {
 	village := strings.TrimSpace(c.Query("village"))
 	v, n, err := o.completionsView(village)
 	if err != nil {
@@ -242,7 +242,11 @@ func (o *office) printCompletions(c *fiber.Ctx) error {
 }
 
 // printSummary is the summary as a page to print (A4).
-func (o *office) printSummary(c *fiber.Ctx) error {
+func (o *printer) printSummary(c *fiber.Ctx) error {
 	v := o.summaryView()
 	return o.render(c, 200, "print", officePage{Title: "In bảng tổng hợp", Paper: &v})
 }
+
+// printer is the office's paper: print pages and PDFs of the lists and the
+// summary (its own type so the office keeps one job per type).
+type printer struct{ *office }

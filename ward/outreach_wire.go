@@ -42,9 +42,9 @@ func (s *Service) openOutreach() error {
 			})
 		}}
 	s.out = &outreachAPI{
-		book: book, tally: s.tally, plan: s.Plan, progress: s.Progress, pseudo: s.pseudo.key,
+		book: book, tally: s.led.tally, plan: s.camp.Plan, progress: s.camp.Progress, pseudo: s.led.pseudo.Key,
 		audit: audit, now: s.cfg.Now, log: s.log, commune: cleanCommune(s.cfg.Commune),
-		joinURL: s.joinURL, rate: func(string) outreach.Rate { return outreach.Rate{} }, speak: announce.WAV,
+		joinURL: s.fleet.joinURL, rate: func(string) outreach.Rate { return outreach.Rate{} }, speak: announce.WAV,
 	}
 	return nil
 }
@@ -65,10 +65,10 @@ func (s *Service) noteOutcome(r *record.Record, st *store.Stored) {
 // code on invitation slips: the address the kiosk announces on the LAN
 // (mDNS), else the address the ward pulls it at. "" when unknown: the slip
 // then has no QR code.
-func (s *Service) joinURL(village string) string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, h := range s.health {
+func (f *fleet) joinURL(village string) string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, h := range f.health {
 		if h == nil || h.lan == nil || quota.Key(h.lan.Village) != quota.Key(village) {
 			continue
 		}
@@ -118,7 +118,7 @@ func (s *Service) postUser(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &req); err != nil {
 		return errBadJSON
 	}
-	u, err := s.users.add(req, s.Plan(), adminLogin, s.cfg.Now())
+	u, err := s.users.add(req, s.camp.Plan(), adminLogin, s.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (s *Service) openSealed(c *fiber.Ctx) (kioskID, token, nonce string, plain 
 	if !signed {
 		return "", "", "", nil, errBadToken
 	}
-	tok, known := s.tokenFor(id)
+	tok, known := s.reg.tokenFor(id)
 	body := c.Body()
 	if !known || !link.VerifyPush(tok, id, nonce, sig, body) {
 		return "", "", "", nil, errBadToken
@@ -244,7 +244,7 @@ type outreachPage struct {
 
 // getOutreachPage serves the unit heads' (and the admin's) outreach page.
 func (s *Service) getOutreachPage(c *fiber.Ctx) error {
-	p, err := s.who(c, false)
+	p, err := s.gate.who(c, false)
 	if err != nil {
 		if err == errUnauth && c.Get(fiber.HeaderAuthorization) == "" {
 			return c.Redirect("/login", fiber.StatusSeeOther)
@@ -261,7 +261,7 @@ func (s *Service) getOutreachPage(c *fiber.Ctx) error {
 	default:
 		d.Who = "Tài khoản " + p.Login + " · " + p.Association
 	}
-	plan := s.Plan()
+	plan := s.camp.Plan()
 	for _, v := range plan.Villages.Rows {
 		d.Villages = append(d.Villages, v.Name)
 	}
@@ -269,7 +269,7 @@ func (s *Service) getOutreachPage(c *fiber.Ctx) error {
 		d.Associations = append(d.Associations, a.Name)
 	}
 	var buf bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&buf, "outreach", d); err != nil {
+	if err := s.pages.tmpl.ExecuteTemplate(&buf, "outreach", d); err != nil {
 		return err
 	}
 	c.Type("html", "utf-8")

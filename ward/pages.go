@@ -3,15 +3,34 @@ package ward
 import (
 	"bytes"
 	"fmt"
+	"html/template"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/tally"
 	"github.com/kyso-vn/kyso/web/wardweb"
 )
+
+// pages is the HTTP layer's HTML side: the login form, the dashboard and
+// the results of its forms. Like api, it translates and holds no state.
+type pages struct {
+	cfg   Config
+	log   *slog.Logger
+	tmpl  *template.Template
+	led   *ledger
+	reg   *registry
+	fleet *fleet
+	camp  *campaign
+	gate  *gate
+	// tallies are the office's per-volunteer and per-house counts (set by
+	// officeRoutes).
+	tallies func() Tallies
+}
 
 // result is what a form post reports back.
 type result struct {
@@ -45,62 +64,62 @@ type pageData struct {
 	result
 }
 
-func (s *Service) render(c *fiber.Ctx, status int, name string, d pageData) error {
-	d.Version, d.Now = s.cfg.Version, s.cfg.Now()
+func (p *pages) render(c *fiber.Ctx, status int, name string, d pageData) error {
+	d.Version, d.Now = p.cfg.Version, p.cfg.Now()
 	if d.CSRF == "" {
 		d.CSRF, _ = c.Locals("csrf").(string)
 	}
 	var buf bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&buf, name, d); err != nil {
+	if err := p.tmpl.ExecuteTemplate(&buf, name, d); err != nil {
 		return err
 	}
 	c.Type("html", "utf-8")
 	return c.Status(status).Send(buf.Bytes())
 }
 
-func (s *Service) renderResult(c *fiber.Ctx, status int, r result) error {
+func (p *pages) renderResult(c *fiber.Ctx, status int, r result) error {
 	if r.Heading == "" {
 		r.Heading = "Kết quả"
 	}
-	return s.render(c, status, "result", pageData{Title: r.Heading, result: r})
+	return p.render(c, status, "result", pageData{Title: r.Heading, result: r})
 }
 
-func (s *Service) loginPage(c *fiber.Ctx) error {
-	if _, ok := s.auth.session(c.Cookies(sessionCookie)); ok {
+func (p *pages) loginPage(c *fiber.Ctx) error {
+	if _, ok := p.gate.auth.session(c.Cookies(sessionCookie)); ok {
 		return c.Redirect("/", fiber.StatusSeeOther)
 	}
-	return s.render(c, 200, "login", pageData{Title: "Đăng nhập"})
+	return p.render(c, 200, "login", pageData{Title: "Đăng nhập"})
 }
 
-func (s *Service) loginForm(c *fiber.Ctx) error {
-	sess, err := s.login(c, c.FormValue("login"), c.FormValue("password"))
+func (p *pages) loginForm(c *fiber.Ctx) error {
+	sess, err := p.gate.login(c, c.FormValue("login"), c.FormValue("password"))
 	if err != nil {
 		ae := toAPIError(err)
-		return s.render(c, ae.Status, "login", pageData{Title: "Đăng nhập", Error: ae.Message})
+		return p.render(c, ae.Status, "login", pageData{Title: "Đăng nhập", Error: ae.Message})
 	}
-	if p, _ := s.principalOf(sess.Who); !p.Admin() {
+	if who, _ := p.gate.principalOf(sess.Who); !who.Admin() {
 		return c.Redirect("/outreach", fiber.StatusSeeOther)
 	}
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 
-func (s *Service) logoutForm(c *fiber.Ctx) error {
-	s.logout(c)
+func (p *pages) logoutForm(c *fiber.Ctx) error {
+	p.gate.logout(c)
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
-func (s *Service) dashboard(c *fiber.Ctx) error {
-	q, err := s.QuarantineList()
+func (p *pages) dashboard(c *fiber.Ctx) error {
+	q, err := p.led.QuarantineList()
 	if err != nil {
 		return err
 	}
-	plan := s.Plan()
+	plan := p.camp.Plan()
 	d := pageData{
-		Title: "Tiến độ", Progress: s.Progress(), Kiosks: s.KioskHealth(), Quarantine: q, Plan: plan,
+		Title: "Tiến độ", Progress: p.camp.Progress(), Kiosks: p.fleet.KioskHealth(), Quarantine: q, Plan: plan,
 		AssocText: associationsText(plan.Associations), RoundsText: roundsText(plan.Rounds), Deadline: wardweb.Date(plan.Deadline),
-		Tallies: s.off.summaryTallies(),
+		Tallies: p.tallies(),
 	}
-	return s.render(c, 200, "dashboard", d)
+	return p.render(c, 200, "dashboard", d)
 }
 
 func associationsText(a []quota.Association) string {
@@ -128,23 +147,23 @@ func roundsText(r []quota.Round) string {
 }
 
 // failed renders a refused form post.
-func (s *Service) failed(c *fiber.Ctx, back string, err error) error {
+func (p *pages) failed(c *fiber.Ctx, back string, err error) error {
 	ae := toAPIError(err)
 	if ae.Status >= 500 {
-		s.log.Error("form failed", "path", c.Path(), "err", err)
+		p.log.Error("form failed", "path", c.Path(), "err", err)
 	}
-	return s.renderResult(c, ae.Status, result{Heading: "Không thực hiện được", Message: ae.Message, Back: back})
+	return p.renderResult(c, ae.Status, result{Heading: "Không thực hiện được", Message: ae.Message, Back: back})
 }
 
-func (s *Service) uiImport(c *fiber.Ctx) error {
+func (p *pages) uiImport(c *fiber.Ctx) error {
 	f, err := uploadFile(c)
 	if err != nil {
-		return s.failed(c, "nhap", err)
+		return p.failed(c, "nhap", err)
 	}
 	defer f.Close()
-	res, err := s.ImportBatch(f)
+	res, err := p.led.ImportBatch(f)
 	if err != nil {
-		return s.failed(c, "nhap", err)
+		return p.failed(c, "nhap", err)
 	}
 	r := result{OK: true, Heading: "Đã nhập tệp", Back: "nhap",
 		Message: fmt.Sprintf("Tệp của điểm «%s»: %d bản ghi, %d bản ghi mới, %d bản ghi đã có từ trước.", res.KioskID, res.Records, res.New, res.Duplicates)}
@@ -152,17 +171,17 @@ func (s *Service) uiImport(c *fiber.Ctx) error {
 		r.Details = append(r.Details, fmt.Sprintf("%d bản ghi khác nội dung với bản đã lưu cùng số thứ tự: đã giữ riêng ở mục «Bản ghi xung đột», không tính.", len(res.Conflicts)))
 	}
 	r.Details = append(r.Details, fmt.Sprintf("Máy chủ xã đã có liên tục đến bản ghi số %d của điểm này.", res.AckedSeq))
-	return s.renderResult(c, 200, r)
+	return p.renderResult(c, 200, r)
 }
 
-func (s *Service) uiQuotas(c *fiber.Ctx) error {
+func (p *pages) uiQuotas(c *fiber.Ctx) error {
 	data, err := upload(c, maxCSV)
 	if err != nil {
-		return s.failed(c, "caidat", err)
+		return p.failed(c, "caidat", err)
 	}
-	v, err := s.SetVillages(data)
+	v, err := p.camp.SetVillages(data)
 	if err != nil {
-		return s.failed(c, "caidat", err)
+		return p.failed(c, "caidat", err)
 	}
 	t := v.Totals()
 	r := result{OK: true, Heading: "Đã nhập chỉ tiêu thôn", Back: "thon",
@@ -170,52 +189,82 @@ func (s *Service) uiQuotas(c *fiber.Ctx) error {
 	for _, x := range v.Rows {
 		r.Details = append(r.Details, fmt.Sprintf("%s: chỉ tiêu %s (LĐ có khả năng LĐ %s), đã có trước %s", x.Name, wardweb.Num(x.Target), wardweb.Num(x.Base), wardweb.Num(x.Before)))
 	}
-	return s.renderResult(c, 200, r)
+	return p.renderResult(c, 200, r)
 }
 
-func (s *Service) uiAssociations(c *fiber.Ctx) error {
-	a, err := s.SetAssociations([]byte(c.FormValue("text")))
+func (p *pages) uiAssociations(c *fiber.Ctx) error {
+	a, err := p.camp.SetAssociations([]byte(c.FormValue("text")))
 	if err != nil {
-		return s.failed(c, "caidat", err)
+		return p.failed(c, "caidat", err)
 	}
-	return s.renderResult(c, 200, result{OK: true, Heading: "Đã lưu chỉ tiêu đoàn thể", Back: "doanthe", Message: fmt.Sprintf("%d đoàn thể.", len(a))})
+	return p.renderResult(c, 200, result{OK: true, Heading: "Đã lưu chỉ tiêu đoàn thể", Back: "doanthe", Message: fmt.Sprintf("%d đoàn thể.", len(a))})
 }
 
-func (s *Service) uiRounds(c *fiber.Ctx) error {
-	r, err := s.SetRounds([]byte(c.FormValue("text")))
+func (p *pages) uiRounds(c *fiber.Ctx) error {
+	r, err := p.camp.SetRounds([]byte(c.FormValue("text")))
 	if err != nil {
-		return s.failed(c, "caidat", err)
+		return p.failed(c, "caidat", err)
 	}
-	return s.renderResult(c, 200, result{OK: true, Heading: "Đã lưu các đợt", Back: "dot", Message: fmt.Sprintf("%d đợt.", len(r))})
+	return p.renderResult(c, 200, result{OK: true, Heading: "Đã lưu các đợt", Back: "dot", Message: fmt.Sprintf("%d đợt.", len(r))})
 }
 
-func (s *Service) uiDeadline(c *fiber.Ctx) error {
-	d, err := s.SetDeadline(c.FormValue("deadline"))
+func (p *pages) uiDeadline(c *fiber.Ctx) error {
+	d, err := p.camp.SetDeadline(c.FormValue("deadline"))
 	if err != nil {
-		return s.failed(c, "caidat", err)
+		return p.failed(c, "caidat", err)
 	}
 	msg := "Đã bỏ hạn hoàn thành."
 	if d != "" {
 		msg = "Hạn hoàn thành: " + wardweb.Date(d) + "."
 	}
-	return s.renderResult(c, 200, result{OK: true, Heading: "Đã lưu hạn hoàn thành", Back: "dubao", Message: msg})
+	return p.renderResult(c, 200, result{OK: true, Heading: "Đã lưu hạn hoàn thành", Back: "dubao", Message: msg})
 }
 
-func (s *Service) uiKiosk(c *fiber.Ctx) error {
+func (p *pages) uiKiosk(c *fiber.Ctx) error {
 	id := strings.TrimSpace(c.FormValue("id"))
-	tok, err := s.AddKiosk(id, SourceUI)
+	tok, err := p.reg.AddKiosk(id, SourceUI)
 	if err != nil {
-		return s.failed(c, "caidat", err)
+		return p.failed(c, "caidat", err)
 	}
-	return s.renderResult(c, 201, result{OK: true, Heading: "Đã tạo mã truy cập", Back: "diem", Token: tok, KioskID: id,
+	return p.renderResult(c, 201, result{OK: true, Heading: "Đã tạo mã truy cập", Back: "diem", Token: tok, KioskID: id,
 		Message: "Điểm «" + id + "» đã được đăng ký."})
 }
 
-func (s *Service) uiPull(c *fiber.Ctx) error {
-	t, err := s.AddUIPull(c.FormValue("kiosk_id"), c.FormValue("url"))
+func (p *pages) uiPull(c *fiber.Ctx) error {
+	t, err := p.fleet.AddUIPull(c.FormValue("kiosk_id"), c.FormValue("url"))
 	if err != nil {
-		return s.failed(c, "caidat", err)
+		return p.failed(c, "caidat", err)
 	}
-	return s.renderResult(c, 201, result{OK: true, Heading: "Đã thêm điểm để kéo dữ liệu", Back: "diem",
+	return p.renderResult(c, 201, result{OK: true, Heading: "Đã thêm điểm để kéo dữ liệu", Back: "diem",
 		Message: fmt.Sprintf("Máy chủ xã sẽ kéo dữ liệu của điểm «%s» từ %s.", t.KioskID, t.URL)})
+}
+
+// page guards HTML pages: no session sends the browser to the login form.
+func (p *pages) page(changes bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := p.gate.authenticate(c, changes)
+		switch {
+		case err == nil:
+			return c.Next()
+		case err == errUnauth && c.Method() == fiber.MethodGet && c.Get(fiber.HeaderAuthorization) == "":
+			return c.Redirect("/login", fiber.StatusSeeOther)
+		case err == errAdminOnly && c.Method() == fiber.MethodGet:
+			return c.Redirect("/outreach", fiber.StatusSeeOther) // a unit head's page
+		}
+		ae := toAPIError(err)
+		return p.renderResult(c, ae.Status, result{Heading: "Không thực hiện được", Message: ae.Message})
+	}
+}
+
+// uiPairing is the dashboard form: register the kiosk and show its code.
+func (p *pages) uiPairing(c *fiber.Ctx) error {
+	id := strings.TrimSpace(c.FormValue("id"))
+	code, exp, err := p.reg.NewPairing(id, c.FormValue("name"), c.FormValue("village"))
+	if err != nil {
+		return p.failed(c, "caidat", err)
+	}
+	return p.renderResult(c, 201, result{OK: true, Heading: "Mã ghép điểm «" + id + "»", Back: "diem", KioskID: id,
+		PairCode: FormatPairCode(code),
+		Message: "Trên máy tính bảng của điểm, mở trang tình nguyện viên, đăng nhập và nhập mã ghép này. Mã dùng được một lần, đến " +
+			exp.In(clock.Vietnam).Format("15:04") + "."})
 }

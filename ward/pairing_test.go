@@ -28,7 +28,7 @@ func postJSON(t *testing.T, url string, body any) (int, map[string]any) {
 func TestPairingCodes(t *testing.T) {
 	h := start(t, testConfig(t))
 	h.clock.Set(t0)
-	code, _, err := h.svc.NewPairing("kim", "Nhà văn hóa thôn Kim", "Thôn Kim")
+	code, _, err := h.svc.reg.NewPairing("kim", "Nhà văn hóa thôn Kim", "Thôn Kim")
 	require.NoError(t, err)
 	assert.Len(t, code, pairLen)
 	assert.Equal(t, "", strings.Trim(code, pairAlphabet), "only unambiguous characters")
@@ -55,7 +55,7 @@ func TestPairingCodes(t *testing.T) {
 	}
 
 	// Expired after 30 minutes.
-	code, _, err = h.svc.NewPairing("kim", "", "Thôn Kim")
+	code, _, err = h.svc.reg.NewPairing("kim", "", "Thôn Kim")
 	require.NoError(t, err)
 	h.clock.Set(t0.Add(31 * time.Minute))
 	st, _ := postJSON(t, h.url+"/api/v1/pair", map[string]string{"code": code})
@@ -121,5 +121,5 @@ func TestSignedSealedPush(t *testing.T) {
 			assert.Equal(t, tc.status, send(tc.body, tc.auth))
 		})
 	}
-	assert.Equal(t, uint64(3), h.svc.tally.Acked("kiosk-a"))
+	assert.Equal(t, uint64(3), h.svc.led.tally.Acked("kiosk-a"))
 }

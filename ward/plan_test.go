@@ -142,7 +142,7 @@ func TestSettingsForms(t *testing.T) {
 
 	r = form("/ui/kiosks", url.Values{"id": {"nha-van-hoa-kim"}})
 	require.Equal(t, 201, r.status, string(r.body))
-	tok, ok := h.svc.tokenFor("nha-van-hoa-kim")
+	tok, ok := h.svc.reg.tokenFor("nha-van-hoa-kim")
 	require.True(t, ok)
 	assert.Contains(t, string(r.body), tok, "the new token is shown once")
 	assert.Equal(t, 200, h.push("nha-van-hoa-kim", tok, rec("nha-van-hoa-kim", 1, cccd(1), "Thôn Kim", true)).status, "usable at once")
@@ -162,11 +162,11 @@ func TestSettingsForms(t *testing.T) {
 
 	// All of it survives a restart.
 	h.restart()
-	plan := h.svc.Plan()
+	plan := h.svc.camp.Plan()
 	assert.Len(t, plan.Associations, 2)
 	assert.Len(t, plan.Rounds, 1)
 	assert.Equal(t, "2024-09-30", plan.Deadline)
 	assert.Equal(t, "http://127.0.0.1:1", targetURL(h.svc, "kiosk-b"))
-	_, ok = h.svc.tokenFor("nha-van-hoa-kim")
+	_, ok = h.svc.reg.tokenFor("nha-van-hoa-kim")
 	assert.True(t, ok)
 }

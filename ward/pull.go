@@ -3,13 +3,16 @@ package ward
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
+	"github.com/kyso-vn/kyso/internal/backoff"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
+
+// maxPullBackoff bounds the wait before pulling a failing kiosk again.
+const maxPullBackoff = 5 * time.Minute
 
 // puller pulls one kiosk.
 type puller struct {
@@ -17,40 +20,41 @@ type puller struct {
 	cancel context.CancelFunc
 }
 
-func (s *Service) startPuller(p *puller) {
-	ctx, cancel := context.WithCancel(s.runCtx)
+// startPuller runs p under the fleet's context; f.mu is held.
+func (f *fleet) startPuller(p *puller) {
+	ctx, cancel := context.WithCancel(f.runCtx)
 	p.cancel = cancel
-	s.wg.Add(1)
+	f.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
-		s.pullLoop(ctx, p.target)
+		defer f.wg.Done()
+		f.pullLoop(ctx, p.target)
 	}()
 }
 
-// pullLoop drains a kiosk, waits, and again; on errors it backs off with
-// jitter up to five minutes so a dead kiosk costs nothing.
-func (s *Service) pullLoop(ctx context.Context, t PullTarget) {
+// pullLoop drains a kiosk, waits, and again; on errors it backs off
+// (internal/backoff: doubling up to five minutes, jitter under the cap) so
+// a dead kiosk costs nothing.
+func (f *fleet) pullLoop(ctx context.Context, t PullTarget) {
 	client := &http.Client{Timeout: 60 * time.Second}
 	fails := 0
 	for {
-		err := s.PullOnce(ctx, client, t)
+		err := f.PullOnce(ctx, client, t)
 		if ctx.Err() != nil {
 			return
 		}
-		wait := s.cfg.PullInterval
+		// Drained: the interval, jittered so pulls of many kiosks spread out.
+		wait := backoff.Delay(1, f.cfg.PullInterval, f.cfg.PullInterval)
 		if err != nil {
 			fails++
-			s.met.pullErrors.WithLabelValues(t.KioskID).Inc()
-			s.setPullError(t.KioskID, err)
+			f.met.pullErrors.WithLabelValues(t.KioskID).Inc()
+			f.setPullError(t.KioskID, err)
 			if fails == 1 || fails%20 == 0 {
-				s.log.Warn("pull failed", "kiosk", t.KioskID, "url", t.URL, "err", err, "fails", fails)
+				f.log.Warn("pull failed", "kiosk", t.KioskID, "url", t.URL, "err", err, "fails", fails)
 			}
-			wait = min(s.cfg.PullInterval<<min(fails, 6), 5*time.Minute)
+			wait = backoff.Delay(fails, f.cfg.PullInterval, maxPullBackoff)
 		} else {
 			fails = 0
 		}
-		// ±20% jitter so pulls of many kiosks spread out.
-		wait = time.Duration(float64(wait) * (0.8 + 0.4*rand.Float64()))
 		select {
 		case <-ctx.Done():
 			return
@@ -59,38 +63,38 @@ func (s *Service) pullLoop(ctx context.Context, t PullTarget) {
 	}
 }
 
-func (s *Service) setPullError(kiosk string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h := s.healthLocked(kiosk)
-	h.pullError, h.pullErrAt = err.Error(), s.cfg.Now().UTC()
+func (f *fleet) setPullError(kiosk string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.healthLocked(kiosk)
+	h.pullError, h.pullErrAt = err.Error(), f.cfg.Now().UTC()
 }
 
 // PullOnce drains one kiosk: pages from the held contiguous seq until the
 // kiosk's head. When a page starts after a gap the ward cannot fill, the
 // cursor still moves on to fetch the rest, and the next round asks for the
 // gap again.
-func (s *Service) PullOnce(ctx context.Context, client *http.Client, t PullTarget) error {
-	token, ok := s.tokenFor(t.KioskID)
+func (f *fleet) PullOnce(ctx context.Context, client *http.Client, t PullTarget) error {
+	token, ok := f.reg.tokenFor(t.KioskID)
 	if !ok {
 		return fmt.Errorf("kiosk %q is not registered: no token to pull with (ward kiosk add %s)", t.KioskID, t.KioskID)
 	}
-	kc := &link.KioskClient{URL: t.URL, KioskID: t.KioskID, Token: token, UserAgent: "kyso-ward/" + s.cfg.Version, HTTP: client, Now: s.cfg.Now}
-	s.pullVersion(ctx, kc)
-	cursor := s.tally.Acked(t.KioskID)
+	kc := &link.KioskClient{URL: t.URL, KioskID: t.KioskID, Token: token, UserAgent: "kyso-ward/" + f.cfg.Version, HTTP: client, Now: f.cfg.Now}
+	f.pullVersion(ctx, kc)
+	cursor := f.led.tally.Acked(t.KioskID)
 	for ctx.Err() == nil {
-		page, err := kc.Page(ctx, cursor, s.cfg.PullPage)
+		page, err := kc.Page(ctx, cursor, f.cfg.PullPage)
 		if err != nil {
 			return err
 		}
-		res, err := s.ingest(t.KioskID, page.Records, contact{via: store.ViaPull, headSeq: page.HeadSeq, kioskTime: page.KioskTime, at: page.At})
+		res, err := f.led.ingest(t.KioskID, page.Records, contact{via: store.ViaPull, headSeq: page.HeadSeq, kioskTime: page.KioskTime, at: page.At})
 		if err != nil {
 			return err
 		}
-		s.mu.Lock()
-		h := s.healthLocked(t.KioskID)
-		h.pullError, h.pullOK = "", s.cfg.Now().UTC()
-		s.mu.Unlock()
+		f.mu.Lock()
+		h := f.healthLocked(t.KioskID)
+		h.pullError, h.pullOK = "", f.cfg.Now().UTC()
+		f.mu.Unlock()
 		if len(page.Records) == 0 {
 			return nil
 		}
@@ -105,14 +109,14 @@ func (s *Service) PullOnce(ctx context.Context, client *http.Client, t PullTarge
 }
 
 // pullVersion reads the kiosk's /healthz for its version; best effort.
-func (s *Service) pullVersion(ctx context.Context, kc *link.KioskClient) {
+func (f *fleet) pullVersion(ctx context.Context, kc *link.KioskClient) {
 	h, ok := kc.Health(ctx)
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.healthLocked(kc.KioskID)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.healthLocked(kc.KioskID)
 	if h.Version != "" {
 		st.Version = h.Version
 	}

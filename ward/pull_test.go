@@ -22,16 +22,16 @@ func kioskLog(kiosk string, n int) []record.Record {
 func TestPullOncePagesToHead(t *testing.T) {
 	h := start(t, testConfig(t))
 	k, url := newFakeKiosk(t, "kiosk-a", tokA, kioskLog("kiosk-a", 10))
-	require.NoError(t, h.svc.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: url}))
-	assert.Equal(t, uint64(10), h.svc.tally.Acked("kiosk-a"))
+	require.NoError(t, h.svc.fleet.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: url}))
+	assert.Equal(t, uint64(10), h.svc.led.tally.Acked("kiosk-a"))
 	assert.Equal(t, 4, k.calls, "pages of 3 from after=0: 3+3+3+1")
 
 	// Nothing new: one request, nothing stored twice.
-	require.NoError(t, h.svc.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: url}))
+	require.NoError(t, h.svc.fleet.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: url}))
 	assert.Equal(t, 5, k.calls)
 	assert.Equal(t, 10, h.progress().Total.Done)
 
-	health := h.svc.KioskHealth()
+	health := h.svc.fleet.KioskHealth()
 	require.Len(t, health, 2)
 	a := health[0]
 	assert.Equal(t, "kiosk-a", a.KioskID)
@@ -47,8 +47,8 @@ func TestPullFillsGapLeftByPush(t *testing.T) {
 	log := kioskLog("kiosk-a", 6)
 	require.Equal(t, 200, h.push("kiosk-a", tokA, log[4], log[5]).status) // seqs 5, 6: a gap before
 	_, url := newFakeKiosk(t, "kiosk-a", tokA, log)
-	require.NoError(t, h.svc.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: url}))
-	assert.Equal(t, uint64(6), h.svc.tally.Acked("kiosk-a"))
+	require.NoError(t, h.svc.fleet.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: "kiosk-a", URL: url}))
+	assert.Equal(t, uint64(6), h.svc.led.tally.Acked("kiosk-a"))
 	assert.Equal(t, 6, h.progress().Total.Done)
 }
 
@@ -69,7 +69,7 @@ func TestPullErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := h.svc.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: tc.kiosk, URL: tc.url})
+			err := h.svc.fleet.PullOnce(t.Context(), http.DefaultClient, PullTarget{KioskID: tc.kiosk, URL: tc.url})
 			require.Error(t, err, tc.why)
 			assert.Contains(t, err.Error(), tc.want, tc.why)
 		})
@@ -84,18 +84,18 @@ func TestPullLoopAndTargets(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Pulls = []PullTarget{{KioskID: "kiosk-a", URL: urlA}}
 	h := start(t, cfg)
-	require.Eventually(t, func() bool { return h.svc.tally.Acked("kiosk-a") == 5 }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return h.svc.led.tally.Acked("kiosk-a") == 5 }, 10*time.Second, 20*time.Millisecond)
 
 	k, urlB := newFakeKiosk(t, "kiosk-b", tokB, kioskLog("kiosk-b", 4))
-	h.svc.AddPullTarget(PullTarget{KioskID: "kiosk-b", URL: urlB, Source: SourceMDNS})
-	require.Eventually(t, func() bool { return h.svc.tally.Acked("kiosk-b") == 4 }, 10*time.Second, 20*time.Millisecond)
+	h.svc.fleet.AddPullTarget(PullTarget{KioskID: "kiosk-b", URL: urlB, Source: SourceMDNS})
+	require.Eventually(t, func() bool { return h.svc.led.tally.Acked("kiosk-b") == 4 }, 10*time.Second, 20*time.Millisecond)
 
 	// mDNS cannot redirect a configured target.
-	h.svc.AddPullTarget(PullTarget{KioskID: "kiosk-a", URL: "http://127.0.0.1:9", Source: SourceMDNS})
+	h.svc.fleet.AddPullTarget(PullTarget{KioskID: "kiosk-a", URL: "http://127.0.0.1:9", Source: SourceMDNS})
 	assert.Equal(t, urlA, targetURL(h.svc, "kiosk-a"))
 	// Losing kiosk-b on mDNS stops its puller; a configured one stays.
-	h.svc.RemovePullTarget("kiosk-b", SourceMDNS)
-	h.svc.RemovePullTarget("kiosk-a", SourceMDNS)
+	h.svc.fleet.RemovePullTarget("kiosk-b", SourceMDNS)
+	h.svc.fleet.RemovePullTarget("kiosk-a", SourceMDNS)
 	assert.Equal(t, "", targetURL(h.svc, "kiosk-b"))
 	assert.Equal(t, urlA, targetURL(h.svc, "kiosk-a"))
 	k.mu.Lock()
@@ -107,9 +107,9 @@ func TestPullLoopAndTargets(t *testing.T) {
 	k.mu.Unlock()
 
 	// A dead target: the error shows in health.
-	h.svc.AddPullTarget(PullTarget{KioskID: "kiosk-b", URL: "http://127.0.0.1:1", Source: SourceUI})
+	h.svc.fleet.AddPullTarget(PullTarget{KioskID: "kiosk-b", URL: "http://127.0.0.1:1", Source: SourceUI})
 	require.Eventually(t, func() bool {
-		for _, x := range h.svc.KioskHealth() {
+		for _, x := range h.svc.fleet.KioskHealth() {
 			if x.KioskID == "kiosk-b" && x.PullError != "" {
 				return true
 			}
@@ -121,7 +121,7 @@ func TestPullLoopAndTargets(t *testing.T) {
 }
 
 func targetURL(s *Service, id string) string {
-	for _, t := range s.PullTargets() {
+	for _, t := range s.fleet.PullTargets() {
 		if t.KioskID == id {
 			return t.URL
 		}

@@ -2,7 +2,6 @@ package ward
 
 import (
 	"bytes"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/ward/purge"
 )
 
 // dirHolds lists the files under dir whose bytes contain s.
@@ -41,7 +41,7 @@ func dirHolds(t *testing.T, dir, s string) []string {
 // in any version Badger still holds, contain s.
 func allVersions(t *testing.T, data, s string) []string {
 	t.Helper()
-	db, err := badger.Open(badger.DefaultOptions(filepath.Join(data, storeDir)).WithLogger(nil))
+	db, err := badger.Open(badger.DefaultOptions(filepath.Join(data, "store")).WithLogger(nil))
 	require.NoError(t, err)
 	defer db.Close()
 	var hits []string
@@ -91,7 +91,7 @@ func TestPurge(t *testing.T) {
 	conflict.Citizen.Name = "Người Khác Hẳn"
 	require.Equal(t, 409, h.push("kiosk-a", tokA, conflict).status)
 	before := progressJSON(t, h)
-	acked := h.svc.tally.Acked("kiosk-a")
+	acked := h.svc.led.tally.Acked("kiosk-a")
 	// The control: the write-ahead log of the running store holds the CCCDs
 	// in clear (tables are compressed, so after a clean stop the byte check
 	// alone could pass for the wrong reason; allVersions covers that).
@@ -100,12 +100,12 @@ func TestPurge(t *testing.T) {
 	require.NotEmpty(t, allVersions(t, cfg.Data, cccd(1)))
 
 	cutoff := old5.RecordedAt.Add(time.Second) // records of minutes 1..3 are old; 40 is recent
-	res, err := Purge(PurgeOptions{Data: cfg.Data, Before: cutoff})
+	res, err := purge.Purge(purge.Options{Data: cfg.Data, Before: cutoff})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Purged)
 	assert.Equal(t, 1, res.Quarantined)
 	assert.Equal(t, 6, res.Records)
-	for _, dir := range []string{purgeNewDir, purgeOldDir} {
+	for _, dir := range []string{"store.purge-new", "store.purge-old"} {
 		assert.NoDirExists(t, filepath.Join(cfg.Data, dir), "nothing left behind")
 	}
 	for _, r := range []record.Record{old1, old2, old5, conflict} {
@@ -117,9 +117,9 @@ func TestPurge(t *testing.T) {
 
 	h.open()
 	assert.Equal(t, before, progressJSON(t, h), "the public progress is identical")
-	assert.Equal(t, acked, h.svc.tally.Acked("kiosk-a"))
+	assert.Equal(t, acked, h.svc.led.tally.Acked("kiosk-a"))
 
-	rows, err := collectRows(h.svc.CompletionRows("", true))
+	rows, err := collectRows(h.svc.led.CompletionRows(h.svc.camp.Plan(), "", true))
 	require.NoError(t, err)
 	require.Len(t, rows, 5)
 	purged := 0
@@ -140,7 +140,7 @@ func TestPurge(t *testing.T) {
 	assert.NotContains(t, string(csv.body), cccd(1))
 	assert.Contains(t, string(csv.body), "Đã xoá thông tin cá nhân")
 
-	q, err := h.svc.QuarantineList()
+	q, err := h.svc.led.QuarantineList()
 	require.NoError(t, err)
 	require.Len(t, q, 1)
 	assert.Contains(t, q[0].Got, "đã xoá thông tin cá nhân")
@@ -151,7 +151,7 @@ func TestPurge(t *testing.T) {
 	require.Equal(t, 200, r.status, string(r.body))
 	r = h.push("kiosk-a", tokA, conflict)
 	assert.Equal(t, 409, r.status)
-	q, _ = h.svc.QuarantineList()
+	q, _ = h.svc.led.QuarantineList()
 	assert.Len(t, q, 1, "the known conflicting delivery is not quarantined again (with its personal data)")
 
 	// The same citizen comes again after the purge: still counted once.
@@ -163,10 +163,10 @@ func TestPurge(t *testing.T) {
 
 	// Nothing left to do the second time; the same salt is kept.
 	h.stop()
-	res, err = Purge(PurgeOptions{Data: cfg.Data, Before: cutoff})
+	res, err = purge.Purge(purge.Options{Data: cfg.Data, Before: cutoff})
 	require.NoError(t, err)
 	assert.Zero(t, res.Purged+res.Quarantined)
-	res, err = Purge(PurgeOptions{Data: cfg.Data, Before: time.Now()})
+	res, err = purge.Purge(purge.Options{Data: cfg.Data, Before: time.Now()})
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Purged, "40, 41, 42")
 	h.open()
@@ -181,101 +181,33 @@ func TestPurgeRefuses(t *testing.T) {
 	require.Equal(t, 200, h.push("kiosk-a", tokA, rec("kiosk-a", 1, cccd(1), "Đông Lão", true)).status)
 	cases := []struct {
 		name string
-		o    PurgeOptions
+		o    purge.Options
 		err  string
 		why  string
 	}{
-		{"running", PurgeOptions{Data: cfg.Data, Before: time.Now()}, "already running", "the ward holds the store: stop it first"},
-		{"future", PurgeOptions{Data: cfg.Data, Before: time.Now().Add(48 * time.Hour)}, "future", "would purge a campaign still running"},
+		{"running", purge.Options{Data: cfg.Data, Before: time.Now()}, "already running", "the ward holds the store: stop it first"},
+		{"future", purge.Options{Data: cfg.Data, Before: time.Now().Add(48 * time.Hour)}, "future", "would purge a campaign still running"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Purge(tc.o)
+			_, err := purge.Purge(tc.o)
 			require.Error(t, err, tc.why)
 			assert.Contains(t, err.Error(), tc.err, tc.why)
 		})
 	}
 	h.stop()
-	_, err := Purge(PurgeOptions{Data: cfg.Data, DataKey: bytes.Repeat([]byte{7}, 32), Before: time.Now()})
+	_, err := purge.Purge(purge.Options{Data: cfg.Data, DataKey: bytes.Repeat([]byte{7}, 32), Before: time.Now()})
 	require.ErrorContains(t, err, "data key", "a plain store does not open with a key")
 	h.open()
-	rows, err := collectRows(h.svc.CompletionRows("", true))
+	rows, err := collectRows(h.svc.led.CompletionRows(h.svc.camp.Plan(), "", true))
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	assert.Equal(t, cccd(1), rows[0].CCCD, "nothing was changed")
 	h.stop()
 
-	res, err := Purge(PurgeOptions{Data: filepath.Join(t.TempDir(), "none"), Before: time.Now()})
+	res, err := purge.Purge(purge.Options{Data: filepath.Join(t.TempDir(), "none"), Before: time.Now()})
 	require.NoError(t, err)
 	assert.True(t, res.NoStore)
-}
-
-// A purge cut short at any step leaves a whole store: the next open
-// finishes the swap or undoes it.
-func TestFinishPurge(t *testing.T) {
-	cases := []struct {
-		name     string
-		have     []string // directories present, each holding a file named after itself
-		wantFrom string   // whose file ends up in store/
-		why      string
-	}{
-		{"copy unfinished", []string{storeDir, purgeNewDir}, storeDir, "the copy may be incomplete: the store in place is kept"},
-		{"moved aside", []string{purgeOldDir, purgeNewDir}, purgeNewDir, "the copy was verified before the old store moved"},
-		{"new lost", []string{purgeOldDir}, purgeOldDir, "nothing else to keep: the old store goes back"},
-		{"swapped", []string{storeDir, purgeOldDir}, storeDir, "only the removal of the old store was left"},
-		{"nothing", []string{storeDir}, storeDir, "an ordinary start"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for _, d := range tc.have {
-				require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o700))
-				require.NoError(t, os.WriteFile(filepath.Join(dir, d, d), []byte("x"), 0o600))
-			}
-			require.NoError(t, finishPurge(dir, nil), tc.why)
-			assert.FileExists(t, filepath.Join(dir, storeDir, tc.wantFrom), tc.why)
-			assert.NoDirExists(t, filepath.Join(dir, purgeNewDir), tc.why)
-			assert.NoDirExists(t, filepath.Join(dir, purgeOldDir), tc.why)
-		})
-	}
-}
-
-func TestParsePurgeDate(t *testing.T) {
-	cases := []struct {
-		in, want string
-		why      string
-	}{
-		{"2026-11-21", "2026-11-21T00:00:00Z", "a date is 00:00 UTC, the date in recorded_at"},
-		{"21/11/2026", "2026-11-21T00:00:00Z", "the Vietnamese way of writing it"},
-		{"2026-11-21T00:00:00+07:00", "2026-11-20T17:00:00Z", "a time with a zone, for the exact start of a Vietnamese day"},
-		{"mai", "", "not a date"},
-		{"31/02/2026", "", "no such day"},
-	}
-	for _, tc := range cases {
-		got, err := ParsePurgeDate(tc.in)
-		if tc.want == "" {
-			assert.Error(t, err, tc.why)
-			continue
-		}
-		require.NoError(t, err, tc.why)
-		assert.Equal(t, tc.want, got.Format(time.RFC3339), tc.why)
-	}
-}
-
-// Pseudonyms are stable for one salt, differ between salts, and leave
-// empty CCCDs and pseudonyms alone; without a salt nothing changes.
-func TestPseudonym(t *testing.T) {
-	a, b := pseudonymizer{salt: []byte("0123456789abcdef")}, pseudonymizer{salt: []byte("fedcba9876543210")}
-	assert.Equal(t, a.key(cccd(1)), a.key(cccd(1)))
-	assert.Equal(t, a.key(cccd(1)), a.key(" "+cccd(1)), "spaces do not matter, as in the tally")
-	assert.NotEqual(t, a.key(cccd(1)), b.key(cccd(1)))
-	assert.NotEqual(t, a.key(cccd(1)), a.key(cccd(2)))
-	assert.Len(t, a.key(cccd(1)), len(purgedPrefix)+24)
-	assert.Equal(t, a.key(cccd(1)), a.key(a.key(cccd(1))), "a pseudonym is kept")
-	assert.Empty(t, a.key(""), "an empty CCCD counts per record, as before")
-	assert.Equal(t, cccd(1), pseudonymizer{}.key(cccd(1)), "a ward never purged counts by CCCD")
-	js, _ := json.Marshal(a.key(cccd(1)))
-	assert.NotContains(t, string(js), cccd(1)[8:])
 }
 
 // An encrypted store is purged into an encrypted store with the same key.
@@ -286,12 +218,12 @@ func TestPurgeEncrypted(t *testing.T) {
 	require.Equal(t, 200, h.push("kiosk-a", tokA, rec("kiosk-a", 1, cccd(1), "Đông Lão", true), rec("kiosk-a", 2, cccd(2), "Song Nga", true)).status)
 	before := progressJSON(t, h)
 	h.stop()
-	res, err := Purge(PurgeOptions{Data: cfg.Data, DataKey: cfg.DataKey, Before: time.Now()})
+	res, err := purge.Purge(purge.Options{Data: cfg.Data, DataKey: cfg.DataKey, Before: time.Now()})
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Purged)
 	h.open()
 	assert.Equal(t, before, progressJSON(t, h))
-	rows, err := collectRows(h.svc.CompletionRows("", false))
+	rows, err := collectRows(h.svc.led.CompletionRows(h.svc.camp.Plan(), "", false))
 	require.NoError(t, err)
 	require.Len(t, rows, 2)
 	assert.Empty(t, rows[0].CCCD)

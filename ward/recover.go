@@ -29,11 +29,11 @@ func (s *Service) postRecover(c *fiber.Ctx) error {
 	if limit <= 0 || limit > maxRecoverPage {
 		limit = maxRecoverPage
 	}
-	kc := s.tally.Kiosk(id)
+	kc := s.led.tally.Kiosk(id)
 	out := link.Recovered{KioskID: id, HeadSeq: kc.MaxSeq, Page: link.Page{KioskID: id, HeadSeq: kc.MaxSeq}}
 	var refs []store.Ref
 	for seq := req.After + 1; seq <= kc.MaxSeq && len(refs) < limit; seq++ {
-		if _, held := s.tally.Lookup(id, seq); held {
+		if _, held := s.led.tally.Lookup(id, seq); held {
 			refs = append(refs, store.Ref{Kiosk: id, Seq: seq})
 		} else if n := len(out.Missing); n > 0 && out.Missing[n-1].To == seq-1 {
 			out.Missing[n-1].To = seq

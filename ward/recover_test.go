@@ -42,7 +42,7 @@ func TestKioskTakesBackItsRecords(t *testing.T) {
 	}
 	require.Len(t, got, 9)
 	for i, r := range got {
-		assert.True(t, record.Same(recs[i], r), "record %d comes back as delivered", r.Seq)
+		assert.Equal(t, string(recs[i].Canonical()), string(r.Canonical()), "record %d comes back as delivered", r.Seq)
 	}
 	assert.Equal(t, []link.Range{{From: 6, To: 6}}, missing)
 

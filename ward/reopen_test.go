@@ -21,18 +21,18 @@ func TestReopenIdentical(t *testing.T) {
 	require.Equal(t, 409, h.push("kiosk-a", tokA, changed).status)
 
 	snapshot := func() (string, []KioskHealth, []QuarantineItem) {
-		p := h.svc.Progress()
+		p := h.svc.camp.Progress()
 		p.UpdatedAt = p.UpdatedAt.Truncate(0)
 		b, err := json.Marshal(struct{ A, B, C, D, E, F any }{p.Total, p.Villages, p.OtherVillages, p.Days, p.Records, p.Associations})
 		require.NoError(t, err)
-		k := h.svc.KioskHealth()
-		q, err := h.svc.QuarantineList()
+		k := h.svc.fleet.KioskHealth()
+		q, err := h.svc.led.QuarantineList()
 		require.NoError(t, err)
 		return string(b), k, q
 	}
 	p1, k1, q1 := snapshot()
-	require.Equal(t, uint64(4), h.svc.tally.Acked("kiosk-a"), "1..4 held, the correction (3) filled the gap")
-	rows1, err := collectRows(h.svc.CompletionRows("", true))
+	require.Equal(t, uint64(4), h.svc.led.tally.Acked("kiosk-a"), "1..4 held, the correction (3) filled the gap")
+	rows1, err := collectRows(h.svc.led.CompletionRows(h.svc.camp.Plan(), "", true))
 	require.NoError(t, err)
 
 	h.restart()
@@ -40,7 +40,7 @@ func TestReopenIdentical(t *testing.T) {
 	assert.Equal(t, p1, p2)
 	assert.Equal(t, k1, k2)
 	assert.Equal(t, q1, q2)
-	rows2, err := collectRows(h.svc.CompletionRows("", true))
+	rows2, err := collectRows(h.svc.led.CompletionRows(h.svc.camp.Plan(), "", true))
 	require.NoError(t, err)
 	assert.Equal(t, rows1, rows2)
 
@@ -48,6 +48,6 @@ func TestReopenIdentical(t *testing.T) {
 	r := h.push("kiosk-a", tokA, a1)
 	require.Equal(t, 200, r.status)
 	assert.Equal(t, 409, h.push("kiosk-a", tokA, changed).status)
-	q3, _ := h.svc.QuarantineList()
+	q3, _ := h.svc.led.QuarantineList()
 	assert.Len(t, q3, 1)
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kyso-vn/kyso/internal/testenv"
 )
 
 // TestQuickRun is the CI smoke test of the load tool: real kiosk (and ward)
@@ -22,6 +24,7 @@ import (
 // that decodes strictly into Results. Building the binaries is not counted
 // against the 30 s; the run itself is.
 func TestQuickRun(t *testing.T) {
+	testenv.Slow(t, "a real benchmark run")
 	if runtime.GOOS != "linux" {
 		t.Skip("kysobench reads /proc: Linux only")
 	}

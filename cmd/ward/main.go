@@ -23,10 +23,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/discovery"
 	"github.com/kyso-vn/kyso/internal/flagenv"
 	"github.com/kyso-vn/kyso/internal/keyfile"
 	"github.com/kyso-vn/kyso/ward"
+	"github.com/kyso-vn/kyso/ward/purge"
 )
 
 var version = "dev"
@@ -222,11 +224,12 @@ func readKey(path string) ([]byte, error) { return keyfile.Read(path) }
 // purgeCmd is `ward purge --before DATE`: with the ward stopped, it removes
 // the personal fields of the records made before DATE and keeps the counts.
 func purgeCmd(args []string, out io.Writer, lookup func(string) (string, bool), log *slog.Logger) error {
-	usage := errors.New("usage: ward purge --before DATE [--data DIR] [--data-key FILE]   (DATE: YYYY-MM-DD or dd/mm/yyyy = 00:00 UTC, or an RFC 3339 time; stop the ward first)")
+	usage := errors.New("usage: ward purge --before DATE [--data DIR] [--data-key FILE] [--keep-rosters]   (DATE: YYYY-MM-DD or dd/mm/yyyy = 00:00 UTC, or an RFC 3339 time; stop the ward first)")
 	fs := flag.NewFlagSet("ward purge", flag.ContinueOnError)
 	data := fs.String("data", ward.Defaults().Data, "data directory")
 	keyFile := fs.String("data-key", "", "key file when the store is encrypted")
 	before := fs.String("before", "", "records made before this date lose name, CCCD, phone and birth date")
+	keepRosters := fs.Bool("keep-rosters", false, "keep the outreach roster (persons, marks, invitations, arrivals, VNPT rows); by default the purge removes all of it")
 	if err := flagenv.Parse(fs, args, lookup); err != nil {
 		return err
 	}
@@ -236,7 +239,7 @@ func purgeCmd(args []string, out io.Writer, lookup func(string) (string, bool), 
 	if *before == "" {
 		return usage
 	}
-	cutoff, err := ward.ParsePurgeDate(*before)
+	cutoff, err := purge.ParseDate(*before)
 	if err != nil {
 		return err
 	}
@@ -248,20 +251,22 @@ func purgeCmd(args []string, out io.Writer, lookup func(string) (string, bool), 
 		log = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	res, err := ward.Purge(ward.PurgeOptions{Data: *data, DataKey: key, Before: cutoff, Logger: log})
+	res, err := purge.Purge(purge.Options{Data: *data, DataKey: key, Before: cutoff, KeepRosters: *keepRosters, Logger: log})
 	if err != nil {
 		return err
 	}
-	vn := time.FixedZone("ICT", 7*3600)
-	when := fmt.Sprintf("%s (%s giờ Việt Nam)", cutoff.UTC().Format("2006-01-02 15:04 UTC"), cutoff.In(vn).Format("15:04 02/01/2006"))
+	when := fmt.Sprintf("%s (%s giờ Việt Nam)", cutoff.UTC().Format("2006-01-02 15:04 UTC"), cutoff.In(clock.Vietnam).Format("15:04 02/01/2006"))
 	switch {
 	case res.NoStore:
 		fmt.Fprintf(out, "Không có dữ liệu ở %s: không có gì để xoá. (no store in %s: nothing to purge)\n", *data, *data)
-	case res.Purged == 0 && res.Quarantined == 0:
+	case res.Purged == 0 && res.Quarantined == 0 && res.Roster == 0:
 		fmt.Fprintf(out, "Không có bản ghi nào trước %s còn thông tin cá nhân. (nothing to purge before %s)\n", when, when)
 	default:
 		fmt.Fprintf(out, "Đã xoá thông tin cá nhân của %d bản ghi (và %d bản giữ riêng) trước %s; số liệu giữ nguyên: %d người đã kích hoạt trong %d bản ghi. (%s)\n",
 			res.Purged, res.Quarantined, when, res.Done, res.Records, time.Since(start).Round(time.Millisecond))
+		if res.Roster > 0 {
+			fmt.Fprintf(out, "Đã xoá danh sách vận động (%d mục: người, ghi chú, giấy mời, lượt đến, dòng đối soát VNPT). (roster removed)\n", res.Roster)
+		}
 	}
 	return nil
 }

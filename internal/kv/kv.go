@@ -39,7 +39,9 @@ var (
 	// ErrBackupKey says an encrypted backup was restored without its key,
 	// or with another one.
 	ErrBackupKey = errors.New("the backup is encrypted: restore it with the same --data-key")
-	// Stop ends an Iterate early; Iterate then returns nil.
+	// Stop ends an Iterate early; Iterate then returns nil. Named like
+	// fs.SkipAll: a signal, not a failure.
+	//lint:ignore ST1012 a signal like fs.SkipAll, not an error to report
 	Stop = errors.New("stop iterating")
 )
 

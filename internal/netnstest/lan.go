@@ -25,8 +25,10 @@ const Interface = "lan0"
 var seq atomic.Int32
 
 // Need skips (fails in CI) without root or iproute2.
+// Namespaces are slow to set up: skipped under -short.
 func Need(t testing.TB) {
 	t.Helper()
+	testenv.Slow(t, "network namespaces")
 	testenv.NeedRoot(t)
 	testenv.Need(t, "ip", "iproute2")
 }

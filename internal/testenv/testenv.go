@@ -4,10 +4,36 @@
 package testenv
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
 )
+
+// Slow skips a slow test (a browser, network namespaces, real processes)
+// under -short: `make check` runs -short and stays under two minutes;
+// `make test` runs everything.
+func Slow(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("slow (%s): skipped under -short; make test runs it", what)
+	}
+}
+
+// SkipPackageIfShort is for the TestMain of a package whose every test is
+// slow: under -short it says so and reports true, and TestMain exits 0
+// without building or starting anything.
+func SkipPackageIfShort(what string) bool {
+	if !flag.Parsed() {
+		flag.Parse() // testing.Short reads the -short flag
+	}
+	if !testing.Short() {
+		return false
+	}
+	fmt.Printf("skipped under -short: %s (make test runs them)\n", what)
+	return true
+}
 
 // InCI reports whether the tests run under .ci/run.
 func InCI() bool { return os.Getenv("KYSO_CI") == "1" }

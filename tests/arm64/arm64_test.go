@@ -76,6 +76,7 @@ func post(t *testing.T, c *http.Client, url string, body any, csrf string) (int,
 }
 
 func TestArm64KioskUnderQEMU(t *testing.T) {
+	testenv.Slow(t, "an arm64 kiosk under QEMU")
 	if runtime.GOARCH == "arm64" {
 		t.Skip("already on arm64: the ordinary tests cover it")
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kyso-vn/kyso/internal/testenv"
 )
 
 func build(t *testing.T) string {
@@ -57,6 +59,7 @@ func waiting(t *testing.T, base string) float64 {
 }
 
 func TestBackupWhileRunningThenRestore(t *testing.T) {
+	testenv.Slow(t, "a real kiosk process")
 	bin := build(t)
 	data := t.TempDir()
 	cmd, base := startKiosk(t, bin, data)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kyso-vn/kyso/internal/testenv"
 )
 
 // binDir holds the binaries TestMain built; empty entries were not built.
@@ -33,6 +35,9 @@ func moduleRoot() string {
 }
 
 func TestMain(m *testing.M) {
+	if testenv.SkipPackageIfShort("process-level hardening tests") {
+		os.Exit(0)
+	}
 	os.Exit(runMain(m))
 }
 
@@ -256,13 +261,6 @@ func (p *proc) stop() {
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		<-p.exited
 	}
-}
-
-// restart is stop-or-kill followed by start on the same data and port.
-func (p *proc) restart() {
-	p.t.Helper()
-	p.kill()
-	p.start()
 }
 
 // tail is the end of the output, for failure messages.

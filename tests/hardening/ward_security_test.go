@@ -133,7 +133,7 @@ var wardRouteRE = regexp.MustCompile(`(api|ui|app|exp)\.(Post|Put|Patch|Delete)\
 // exports need a login.
 func TestWardAdminAccess(t *testing.T) {
 	var src []byte
-	for _, f := range []string{"http.go", "outreach_wire.go"} {
+	for _, f := range []string{"routes.go", "outreach_wire.go", "office.go"} {
 		b, err := os.ReadFile(filepath.Join(moduleRoot(), "ward", f))
 		if err != nil {
 			t.Fatal(err)
@@ -162,7 +162,7 @@ func TestWardAdminAccess(t *testing.T) {
 		}
 	}
 	if len(guarded) < 10 {
-		t.Fatalf("found only %d guarded routes in ward/http.go: has its style changed?", len(guarded))
+		t.Fatalf("found only %d guarded routes in ward/routes.go: has its style changed?", len(guarded))
 	}
 
 	p := startWard(t, wardOpts{})

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyso-vn/kyso/internal/proctest"
+	"github.com/kyso-vn/kyso/internal/testenv"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
@@ -257,6 +258,9 @@ func basic(user, pw string) string {
 }
 
 func TestMain(m *testing.M) {
+	if testenv.SkipPackageIfShort("process-level sync tests") {
+		os.Exit(0)
+	}
 	if runtime.GOOS != "linux" {
 		fmt.Println("SKIPPED — NOT TESTED: process tests need linux")
 		os.Exit(0)

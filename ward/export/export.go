@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/tally"
 )
@@ -278,7 +279,7 @@ func WriteSummaryXLSX(w io.Writer, s Summary) error {
 	t, tp := v.Totals(), s.Progress.Total
 	total := []any{"", "Cộng", t.Households, t.Persons, t.Labour, t.Unable, t.Base, t.Target, ratio(t.Target, t.Base), t.Before, max(0, t.Target-t.Before),
 		tp.Done, tp.Have, tp.Percent, tp.Remaining, ratio(tp.Have, t.Base)}
-	sub := "(Cập nhật đến " + s.Updated.In(quota.Location).Format("15:04 ngày 02/01/2006") + ")"
+	sub := "(Cập nhật đến " + s.Updated.In(clock.Vietnam).Format("15:04 ngày 02/01/2006") + ")"
 	pctCols := map[int]bool{8: true, 13: true, 15: true}
 	if err := table(f, st, SummarySheet, s.Title, sub, headers, rows, total, pctCols, true); err != nil {
 		return err

@@ -138,7 +138,7 @@ func (b *Book) put(set map[string][]byte, del []string) error {
 }
 
 // Open loads the book from st. salt makes person keys unguessable; it is
-// created on first use and kept in the store.
+// created on first use and kept in the store with the book's first write.
 func Open(st Store) (*Book, error) {
 	b := &Book{
 		st: st, people: map[string]*Person{}, byCCCD: map[string]string{}, marks: map[string]Mark{},
@@ -768,13 +768,18 @@ func (b *Book) Person(key string) (Person, bool) {
 	return *p, true
 }
 
+// PersonalPrefixes are the store prefixes of the book's personal data:
+// persons, marks, invitations, arrivals and VNPT rows (`ward purge` leaves
+// them out of its copy; sessions and the key salt hold none).
+func PersonalPrefixes() []string { return []string{pPerson, pMark, pInvite, pArrival, pVNPT} }
+
 // Forget removes every person, mark, invitation, arrival and VNPT row: the
 // ward's purge of outreach data.
 func (b *Book) Forget() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var del []string
-	for _, pre := range []string{pPerson, pMark, pInvite, pArrival, pVNPT} {
+	for _, pre := range PersonalPrefixes() {
 		if err := b.st.Each(pre, func(k string, _ []byte) error { del = append(del, k); return nil }); err != nil {
 			return err
 		}

@@ -362,3 +362,23 @@ func TestReconcile(t *testing.T) {
 	assert.Equal(t, ReconRow{Name: "Toàn xã", KysoActivated: 5, VNPTConfirmed: 5, Both: 3, KysoOnly: 2, VNPTOnly: 2}, r.Total)
 	assert.Len(t, people, 7)
 }
+
+// A new book writes nothing until its first change (a ward starting on a
+// full disk must start); the salt goes with that change, so person keys
+// are the same after a reopen.
+func TestSaltStoredWithFirstWrite(t *testing.T) {
+	st := newMem()
+	b, err := Open(st)
+	require.NoError(t, err)
+	assert.Empty(t, st.m, "opening writes nothing")
+	_, err = b.Import(KindResidents, village("Đông Lão", 3, 3))
+	require.NoError(t, err)
+	require.Contains(t, st.m, kSalt, "the salt is stored with the first write")
+	cccd := village("Đông Lão", 3, 3)[0].CCCD
+	key := b.KeyOf(cccd, "", "", "")
+	b2, err := Open(st)
+	require.NoError(t, err)
+	assert.Equal(t, key, b2.KeyOf(cccd, "", "", ""), "the same keys after a reopen")
+	_, ok := b2.Person(key)
+	assert.True(t, ok)
+}

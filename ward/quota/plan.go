@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kyso-vn/kyso/clock"
 )
 
 // Association is a mass organisation's quota (e.g. 280 members per association).
@@ -132,16 +134,16 @@ var (
 	rangeRe = regexp.MustCompile(`(\d{1,2})\s*[-–]\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})`)
 )
 
-// Location is the campaigns' civil time zone (UTC+7, no daylight saving).
-// A fixed zone avoids depending on the host's tzdata.
-var Location = time.FixedZone("ICT", 7*3600)
+// Location is clock.Vietnam, the campaigns' civil time zone, under its
+// older name.
+var Location = clock.Vietnam
 
 // ParseDate reads a local date as officials write it (05/06/2024, 5/6/2024,
 // 05-06-2024, 05.06.2024) or as ISO 2024-06-05, and returns YYYY-MM-DD.
 func ParseDate(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{"2006-1-2", "2/1/2006", "2-1-2006", "2.1.2006"} {
-		if t, err := time.ParseInLocation(layout, s, Location); err == nil {
+		if t, err := time.ParseInLocation(layout, s, clock.Vietnam); err == nil {
 			if t.Year() < 2000 || t.Year() > 2100 {
 				return "", false
 			}

@@ -13,6 +13,7 @@ type CopyStats struct {
 	Keys        int
 	Records     int
 	Quarantined int
+	Dropped     int // keys under CopyWithout's prefixes, left out
 }
 
 // CopyTo writes the current version of every key of s into dst (a new,
@@ -25,10 +26,16 @@ type CopyStats struct {
 // `ward purge` gets personal data out of the bytes on disk, which
 // rewriting keys in place cannot promise.
 func (s *Store) CopyTo(dst *Store, rec func(*Stored) error, quar func(*Quarantined) error) (CopyStats, error) {
+	return s.CopyWithout(dst, nil, rec, quar)
+}
+
+// CopyWithout is CopyTo leaving out every key under the drop prefixes:
+// they never reach dst's files (`ward purge` drops the outreach roster).
+func (s *Store) CopyWithout(dst *Store, drop []string, rec func(*Stored) error, quar func(*Quarantined) error) (CopyStats, error) {
 	var st CopyStats
 	var walkErr error // the walk's own errors (rec, quar, reads) come back as they are
 	err := dst.db.WriteBatch(func(wb kv.Batch) error {
-		walkErr = s.db.View(func(txn kv.Txn) error { return copyKeys(txn, wb, dst, &st, rec, quar) })
+		walkErr = s.db.View(func(txn kv.Txn) error { return copyKeys(txn, wb, dst, &st, drop, rec, quar) })
 		return walkErr
 	})
 	if walkErr != nil {
@@ -38,8 +45,14 @@ func (s *Store) CopyTo(dst *Store, rec func(*Stored) error, quar func(*Quarantin
 }
 
 // copyKeys is CopyTo's walk over the source's keys.
-func copyKeys(txn kv.Txn, wb kv.Batch, dst *Store, st *CopyStats, rec func(*Stored) error, quar func(*Quarantined) error) error {
+func copyKeys(txn kv.Txn, wb kv.Batch, dst *Store, st *CopyStats, drop []string, rec func(*Stored) error, quar func(*Quarantined) error) error {
 	return txn.Iterate(kv.IterOptions{Prefetch: 256}, func(key, val []byte) error {
+		for _, p := range drop {
+			if bytes.HasPrefix(key, []byte(p)) {
+				st.Dropped++
+				return nil
+			}
+		}
 		k, v := bytes.Clone(key), bytes.Clone(val) // the batch keeps them
 		var err error
 		switch {

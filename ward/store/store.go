@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -122,6 +123,13 @@ func recordKey(kiosk string, seq uint64) []byte {
 	k = append(k, kiosk...)
 	k = append(k, 0)
 	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// ContentHash identifies a record's canonical bytes: the ward's repeat
+// detection compares it, and a purged record keeps it as OrigHash.
+func ContentHash(canonical []byte) uint64 {
+	h := sha256.Sum256(canonical)
+	return binary.BigEndian.Uint64(h[:8])
 }
 
 // Stored is a record as the ward holds it.

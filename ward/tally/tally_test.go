@@ -9,10 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/ward/quota"
 )
 
-var t0 = time.Date(2024, 6, 5, 8, 0, 0, 0, quota.Location)
+var t0 = time.Date(2024, 6, 5, 8, 0, 0, 0, clock.Vietnam)
 
 // it builds an Item; hours is the offset from t0.
 func it(kiosk string, seq uint64, id, cccd, village string, activated bool, hours int) Item {

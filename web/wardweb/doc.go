@@ -1,6 +1,6 @@
 // Package wardweb holds the ward's pages: html/template files and static
-// assets (one stylesheet, one plain ES2017 script, an icon), embedded with
-// go:embed so the commune office needs no internet, no CDN, no build step.
+// assets (one stylesheet, one plain ES2017 script, an icon), embedded in
+// the binary so the commune office needs no internet, no CDN, no build step.
 //
 // Invariants:
 //   - No inline scripts, no inline styles, no on*= attributes: the ward's

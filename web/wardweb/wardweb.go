@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kyso-vn/kyso/clock"
 	"github.com/kyso-vn/kyso/link"
 )
 
@@ -27,8 +28,8 @@ func Static() fs.FS {
 	return sub
 }
 
-// Location is the campaigns' civil time (UTC+7).
-var Location = time.FixedZone("ICT", 7*3600)
+// Location is clock.Vietnam, the campaigns' civil time, under its older name.
+var Location = clock.Vietnam
 
 // Templates parses the pages: "login", "dashboard" and "result", each a
 // complete document.
@@ -127,7 +128,7 @@ func DateTime(t any) string {
 	if v.IsZero() {
 		return "—"
 	}
-	return v.In(Location).Format("15:04 02/01/2006")
+	return v.In(clock.Vietnam).Format("15:04 02/01/2006")
 }
 
 // Ago writes how long ago t was, in Vietnamese, relative to now.

@@ -1,11 +1,9 @@
-package ward
+package purge
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,137 +14,34 @@ import (
 	"time"
 
 	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/ward/outreach"
 	"github.com/kyso-vn/kyso/ward/quota"
 	"github.com/kyso-vn/kyso/ward/store"
 	"github.com/kyso-vn/kyso/ward/tally"
 )
 
-// `ward purge --before DATE` removes the citizens' personal fields (name,
-// CCCD, phone, birth date) from the records of a finished reporting period
-// and keeps everything the counts need (village, association, gender,
-// outcome, reason, volunteer, desk, round, times, consent).
-//
-// The counts de-duplicate by CCCD, also against records that arrive after
-// the purge. So the CCCD is replaced by a pseudonym, "purged:" and the
-// first 24 hex digits of HMAC-SHA256(salt, CCCD), where the salt is 32
-// random bytes made at the first purge and kept in the store. Once a salt
-// exists, the tally counts every record by its pseudonym, purged or not,
-// so a later record of the same person still counts once. The trade-off:
-// a CCCD has few possible values (a province code, a century digit, a
-// birth year, six digits), so whoever holds the salt can find the CCCD of a
-// pseudonym by trying them all; the salt never leaves the ward's store,
-// which --data-key encrypts. Without the salt the pseudonyms say nothing.
-//
 // Badger keeps old versions of rewritten keys in its tables and value log
 // until compaction and GC happen to drop them, so the purge does not
 // rewrite in place: it copies the store into store.purge-new with the
-// purged records, verifies the copy (the same counts, cursors and repeat
-// detection; no personal field left before the date), swaps it in and
-// deletes the old store (storedir.go). A crash at any point leaves either
-// the old or the verified new store in place.
+// purged records and without the roster, verifies the copy (the same
+// counts, cursors and repeat detection; no personal field left before the
+// date), swaps it in and deletes the old store (datadir.go). A crash at any
+// point leaves either the old or the verified new store in place.
 
-// Settings written by the purge.
-const (
-	settingPurgeSalt = "purge_salt"
-	settingPurges    = "purges"
-)
-
-// purgedPrefix starts the pseudonym that replaces a purged CCCD.
-const purgedPrefix = "purged:"
-
-type saltSetting struct {
-	Salt      []byte    `json:"salt"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// PurgeEntry is one purge, as listed in the store.
-type PurgeEntry struct {
+// Entry is one purge, as listed in the store.
+type Entry struct {
 	At          time.Time `json:"at"`
 	Before      time.Time `json:"before"`
 	Records     int       `json:"records"`
 	Quarantined int       `json:"quarantined"`
+	Roster      int       `json:"roster,omitempty"`
 }
 
-// pseudonymizer gives the key the tally counts a CCCD by.
-type pseudonymizer struct{ salt []byte }
-
-// key is the CCCD itself while the store has no salt; with one it is the
-// CCCD's pseudonym (a pseudonym or an empty CCCD stays as it is).
-func (p pseudonymizer) key(cccd string) string {
-	if p.salt == nil {
-		return cccd
-	}
-	cccd = strings.ReplaceAll(cccd, " ", "")
-	if cccd == "" || strings.HasPrefix(cccd, purgedPrefix) {
-		return cccd
-	}
-	m := hmac.New(sha256.New, p.salt)
-	m.Write([]byte(cccd))
-	return purgedPrefix + hex.EncodeToString(m.Sum(nil))[:24]
-}
-
-// item is what the tally holds of a record.
-func (p pseudonymizer) item(r *record.Record, receivedAt time.Time, hash uint64) tally.Item {
-	it := tally.ItemOf(r, receivedAt, hash)
-	it.CCCD = p.key(it.CCCD)
-	return it
-}
-
-// storedItem is item for a stored record; a purged one keeps the hash of
-// what was delivered, so that a kiosk re-sending it is seen as a repeat.
-func (p pseudonymizer) storedItem(st *store.Stored) tally.Item {
-	hash := st.OrigHash
-	if !st.Purged {
-		// The stored bytes are the canonical bytes: no re-encoding at start.
-		hash = contentHash(st.Canonical)
-	}
-	return p.item(&st.Record, st.ReceivedAt, hash)
-}
-
-func (s *Service) itemOf(r *record.Record, receivedAt time.Time, hash uint64) tally.Item {
-	return s.pseudo.item(r, receivedAt, hash)
-}
-
-func loadPseudonymizer(st *store.Store) (pseudonymizer, error) {
-	var salt saltSetting
-	err := st.GetSetting(settingPurgeSalt, &salt)
-	if errors.Is(err, store.ErrNotFound) {
-		return pseudonymizer{}, nil
-	}
-	if err != nil {
-		return pseudonymizer{}, err
-	}
-	if len(salt.Salt) < 16 {
-		return pseudonymizer{}, errors.New("the purge salt in the store is damaged")
-	}
-	return pseudonymizer{salt: salt.Salt}, nil
-}
-
-// recordTime is when a record happened as the tally dates it: the kiosk's
-// time, or the ward's receive time when the kiosk's clock was not to be
-// believed (a box without a clock starts in 1970: its records must not
-// count as old).
-func recordTime(r *record.Record, receivedAt time.Time) time.Time {
-	return tally.ItemOf(r, receivedAt, 0).At
-}
-
-// scrub removes the personal fields and puts the pseudonym in the CCCD's place.
-func scrub(r *record.Record, p pseudonymizer) {
-	c := &r.Citizen
-	c.CCCD = p.key(c.CCCD)
-	c.Name, c.Phone, c.BirthDate = "", "", ""
-}
-
-// purgedCitizen reports whether a citizen's personal fields were purged.
-func purgedCitizen(c record.Citizen) bool {
-	return strings.HasPrefix(c.CCCD, purgedPrefix) || (c.Name == "" && c.Phone == "" && c.BirthDate == "" && c.CCCD == "")
-}
-
-// ParsePurgeDate reads --before: an RFC 3339 time, or a date (YYYY-MM-DD or
+// ParseDate reads --before: an RFC 3339 time, or a date (YYYY-MM-DD or
 // dd/mm/yyyy) meaning 00:00 UTC of that day — the date written in the
 // records' recorded_at. (Vietnam's day starts 7 hours earlier: records
 // made between 00:00 and 07:00 Vietnam time on that day are purged too.)
-func ParsePurgeDate(s string) (time.Time, error) {
+func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
@@ -159,29 +54,33 @@ func ParsePurgeDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--before %q: want YYYY-MM-DD, dd/mm/yyyy or an RFC 3339 time", s)
 }
 
-// PurgeOptions configure Purge.
-type PurgeOptions struct {
+// Options configure Purge.
+type Options struct {
 	Data    string    // the ward's data directory
 	DataKey []byte    // --data-key of an encrypted store
 	Before  time.Time // records that happened before this lose their personal fields
-	Logger  *slog.Logger
-	Now     func() time.Time // tests; time.Now when nil
+	// KeepRosters keeps the outreach roster (persons, marks, invitations,
+	// arrivals, VNPT rows), for a purge in the middle of a campaign.
+	KeepRosters bool
+	Logger      *slog.Logger
+	Now         func() time.Time // tests; time.Now when nil
 }
 
-// PurgeResult says what Purge did.
-type PurgeResult struct {
+// Result says what Purge did.
+type Result struct {
 	Before      time.Time `json:"before"`
 	NoStore     bool      `json:"no_store,omitempty"` // the data directory holds no store
 	Records     int       `json:"records"`            // records held
 	Purged      int       `json:"purged"`             // records purged now
 	Quarantined int       `json:"quarantined"`        // quarantined deliveries purged now
+	Roster      int       `json:"roster"`             // roster entries removed (persons, marks, invitations, arrivals, VNPT rows)
 	Done        int       `json:"done"`               // citizens counted, before and after
 }
 
 // Purge removes the personal fields of the records that happened before
 // o.Before, in the data directory of a ward that is not running. The
 // counts do not change; Purge verifies that before it replaces the store.
-func Purge(o PurgeOptions) (PurgeResult, error) {
+func Purge(o Options) (Result, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -190,11 +89,11 @@ func Purge(o PurgeOptions) (PurgeResult, error) {
 	if o.Now != nil {
 		now = o.Now
 	}
-	res := PurgeResult{Before: o.Before.UTC()}
+	res := Result{Before: o.Before.UTC()}
 	if o.Before.After(now()) {
 		return res, fmt.Errorf("--before %s is in the future: that would purge the records of a campaign still running", o.Before.UTC().Format(time.RFC3339))
 	}
-	if !exists(filepath.Join(o.Data, storeDir)) && !exists(filepath.Join(o.Data, purgeOldDir)) {
+	if !HasStore(o.Data) {
 		res.NoStore = true
 		return res, nil
 	}
@@ -203,7 +102,7 @@ func Purge(o PurgeOptions) (PurgeResult, error) {
 		return res, err
 	}
 	defer unlock()
-	old, err := openStoreLocked(o.Data, offlineOptions(o.DataKey), log)
+	old, err := openStoreLocked(o.Data, OfflineOptions(o.DataKey), log)
 	if err != nil {
 		return res, err
 	}
@@ -213,7 +112,7 @@ func Purge(o PurgeOptions) (PurgeResult, error) {
 		}
 	}()
 
-	prev, err := loadPseudonymizer(old)
+	prev, err := LoadPseudonyms(old)
 	if err != nil {
 		return res, err
 	}
@@ -232,7 +131,12 @@ func Purge(o PurgeOptions) (PurgeResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("reading the store: %w", err)
 	}
-	if due == 0 {
+	drop := rosterPrefixes(o)
+	roster, err := countKeys(old, drop)
+	if err != nil {
+		return res, fmt.Errorf("reading the store: %w", err)
+	}
+	if due == 0 && roster == 0 {
 		log.Info("nothing to purge", "before", res.Before)
 		return res, nil
 	}
@@ -241,14 +145,14 @@ func Purge(o PurgeOptions) (PurgeResult, error) {
 	if err := os.RemoveAll(newDir); err != nil {
 		return res, err
 	}
-	fail := func(err error) (PurgeResult, error) {
+	fail := func(err error) (Result, error) {
 		_ = os.RemoveAll(newDir)
 		return res, err
 	}
-	if err := copyPurged(old, newDir, o, next, newSalt, at, &res); err != nil {
+	if err := copyPurged(old, newDir, o, drop, next, newSalt, at, &res); err != nil {
 		return fail(err)
 	}
-	if err := verifyPurged(old, newDir, o, next, at, before); err != nil {
+	if err := verifyPurged(old, newDir, o, next, at, before, res.Roster); err != nil {
 		return fail(fmt.Errorf("the purged copy did not check out, nothing was changed: %w", err))
 	}
 	err = old.Close()
@@ -269,7 +173,7 @@ func Purge(o PurgeOptions) (PurgeResult, error) {
 	if err := removeStore(aside); err != nil {
 		return res, fmt.Errorf("removing the old store (the next start retries): %w", err)
 	}
-	log.Info("purged", "before", res.Before, "records", res.Purged, "quarantined", res.Quarantined)
+	log.Info("purged", "before", res.Before, "records", res.Purged, "quarantined", res.Quarantined, "roster", res.Roster)
 	return res, nil
 }
 
@@ -287,7 +191,7 @@ func purgeDue(st *store.Store, cutoff time.Time) (int, error) {
 	}
 	q, err := st.Quarantine()
 	for _, x := range q {
-		if r, ok := quarantinedRecord(x); ok && !purgedCitizen(r.Citizen) && recordTime(&r, x.ReceivedAt).Before(cutoff) {
+		if r, ok := quarantinedRecord(x); ok && !Purged(r.Citizen) && recordTime(&r, x.ReceivedAt).Before(cutoff) {
 			n++
 		}
 	}
@@ -300,18 +204,39 @@ func quarantinedRecord(q store.Quarantined) (record.Record, bool) {
 	return r, err == nil
 }
 
-// copyPurged writes the purged copy of old into dir.
-func copyPurged(old *store.Store, dir string, o PurgeOptions, next pseudonymizer, newSalt bool, at time.Time, res *PurgeResult) error {
+// rosterPrefixes are the keys of the roster's personal data, which the
+// copy leaves out (none with KeepRosters).
+func rosterPrefixes(o Options) []string {
+	if o.KeepRosters {
+		return nil
+	}
+	return outreach.PersonalPrefixes()
+}
+
+// countKeys counts the keys under prefixes.
+func countKeys(st *store.Store, prefixes []string) (int, error) {
+	n := 0
+	for _, p := range prefixes {
+		if err := st.Each(p, func(string, []byte) error { n++; return nil }); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// copyPurged writes the purged copy of old into dir, without the keys
+// under drop.
+func copyPurged(old *store.Store, dir string, o Options, drop []string, next Pseudonyms, newSalt bool, at time.Time, res *Result) error {
 	dst, err := store.Open(dir, store.Options{EncryptionKey: o.DataKey, Logger: o.Logger})
 	if err != nil {
 		return err
 	}
-	_, err = old.CopyTo(dst,
+	stats, err := old.CopyWithout(dst, drop,
 		func(x *store.Stored) error {
 			if x.Purged || !recordTime(&x.Record, x.ReceivedAt).Before(o.Before) {
 				return nil
 			}
-			x.OrigHash = contentHash(x.Record.Canonical())
+			x.OrigHash = store.ContentHash(x.Record.Canonical())
 			scrub(&x.Record, next)
 			x.Canonical, x.Purged = x.Record.Canonical(), true
 			res.Purged++
@@ -322,7 +247,7 @@ func copyPurged(old *store.Store, dir string, o PurgeOptions, next pseudonymizer
 			if !ok {
 				return fmt.Errorf("quarantined delivery %s/%d is unreadable", q.KioskID, q.Seq)
 			}
-			if purgedCitizen(r.Citizen) || !recordTime(&r, q.ReceivedAt).Before(o.Before) {
+			if Purged(r.Citizen) || !recordTime(&r, q.ReceivedAt).Before(o.Before) {
 				return nil
 			}
 			scrub(&r, next)
@@ -330,15 +255,16 @@ func copyPurged(old *store.Store, dir string, o PurgeOptions, next pseudonymizer
 			res.Quarantined++
 			return nil
 		})
+	res.Roster = stats.Dropped
 	if err == nil && newSalt {
-		err = dst.PutSetting(settingPurgeSalt, saltSetting{Salt: next.salt, CreatedAt: at})
+		err = dst.PutSetting(settingSalt, saltSetting{Salt: next.salt, CreatedAt: at})
 	}
 	if err == nil {
-		var list []PurgeEntry
+		var list []Entry
 		if gerr := old.GetSetting(settingPurges, &list); gerr != nil && !errors.Is(gerr, store.ErrNotFound) {
 			err = gerr
 		} else {
-			list = append(list, PurgeEntry{At: at, Before: o.Before.UTC(), Records: res.Purged, Quarantined: res.Quarantined})
+			list = append(list, Entry{At: at, Before: o.Before.UTC(), Records: res.Purged, Quarantined: res.Quarantined, Roster: res.Roster})
 			err = dst.PutSetting(settingPurges, list)
 		}
 	}
@@ -350,8 +276,9 @@ func copyPurged(old *store.Store, dir string, o PurgeOptions, next pseudonymizer
 
 // verifyPurged reopens the copy from disk and checks it against the
 // original: every key is there, the counts, cursors and repeat detection
-// are the same, and no record before the cutoff keeps a personal field.
-func verifyPurged(old *store.Store, dir string, o PurgeOptions, next pseudonymizer, at time.Time, before storeCounts) error {
+// are the same, no record before the cutoff keeps a personal field, and
+// exactly the roster's dropped keys are missing.
+func verifyPurged(old *store.Store, dir string, o Options, next Pseudonyms, at time.Time, before storeCounts, dropped int) error {
 	dst, err := store.Open(dir, store.Options{EncryptionKey: o.DataKey, Logger: o.Logger})
 	if err != nil {
 		return err
@@ -380,9 +307,19 @@ func verifyPurged(old *store.Store, dir string, o PurgeOptions, next pseudonymiz
 	if err != nil {
 		return err
 	}
+	left, err := countKeys(dst, rosterPrefixes(o))
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		return fmt.Errorf("%d roster entries are still there", left)
+	}
 	for p, n := range nOld {
 		if p == "s/" && nNew[p] >= n {
 			continue // the salt and the purge list may be new
+		}
+		if p == "other" {
+			n -= dropped // the roster lives under "outreach/"
 		}
 		if nNew[p] != n {
 			return fmt.Errorf("%d keys under %q, the store had %d", nNew[p], p, n)
@@ -399,13 +336,17 @@ type storeCounts struct {
 	Leftover int      // records before the cutoff that still hold personal fields
 }
 
-func countStore(st *store.Store, p pseudonymizer, now, cutoff time.Time) (storeCounts, error) {
+// recentDays is the forecast window the counts are compared with (the
+// ward's default; any window compares the same days before and after).
+const recentDays = 7
+
+func countStore(st *store.Store, p Pseudonyms, now, cutoff time.Time) (storeCounts, error) {
 	var c storeCounts
 	t := tally.New()
 	h := sha256.New()
 	var kiosks []string
 	err := st.EachRecord(func(x store.Stored) error {
-		it := p.storedItem(&x)
+		it := p.StoredItem(&x)
 		t.Add(it)
 		c.Records++
 		if len(kiosks) == 0 || kiosks[len(kiosks)-1] != it.Kiosk {
@@ -429,6 +370,6 @@ func countStore(st *store.Store, p pseudonymizer, now, cutoff time.Time) (storeC
 		fmt.Fprintf(h, "\x00%s %d %d %d", k, kc.Records, kc.Acked, kc.MaxSeq)
 	}
 	copy(c.Digest[:], h.Sum(nil))
-	c.Snapshot = t.Snapshot(now, Defaults().RecentDays)
+	c.Snapshot = t.Snapshot(now, recentDays)
 	return c, nil
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package ward
+package purge
 
 import (
 	"errors"

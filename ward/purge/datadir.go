@@ -1,4 +1,4 @@
-package ward
+package purge
 
 import (
 	"errors"
@@ -27,18 +27,20 @@ const (
 	purgeLock   = "purge.lock"
 )
 
-// DefaultBallastBytes is the ballast cmd/ward keeps next to the store.
-const DefaultBallastBytes = diskguard.DefaultBallast
-
-// offlineOptions open the store of a ward that is not running (ward kiosk,
+// OfflineOptions open the store of a ward that is not running (ward kiosk,
 // ward purge): with the ballast, so that they work on a full disk too.
-func offlineOptions(key []byte) store.Options {
-	return store.Options{EncryptionKey: key, Ballast: DefaultBallastBytes}
+func OfflineOptions(key []byte) store.Options {
+	return store.Options{EncryptionKey: key, Ballast: diskguard.DefaultBallast}
 }
 
-// openStore opens <dataDir>/store, first finishing a purge that was cut
+// HasStore reports whether dataDir holds a ward's store.
+func HasStore(dataDir string) bool {
+	return exists(filepath.Join(dataDir, storeDir)) || exists(filepath.Join(dataDir, purgeOldDir))
+}
+
+// OpenStore opens <dataDir>/store, first finishing a purge that was cut
 // short, with messages an official can act on.
-func openStore(dataDir string, o store.Options) (*store.Store, error) {
+func OpenStore(dataDir string, o store.Options) (*store.Store, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

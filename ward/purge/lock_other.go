@@ -1,6 +1,6 @@
 //go:build !unix
 
-package ward
+package purge
 
 // lockPurge is a no-op where flock is missing: the ward ships for Linux.
 func lockPurge(string) (func(), error) { return func() {}, nil }
