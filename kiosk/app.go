@@ -92,7 +92,6 @@ type App struct {
 	restart   atomic.Bool
 	stopRun   atomic.Pointer[context.CancelFunc]
 	ready     chan struct{}
-	addr      net.Addr
 }
 
 // New opens the kiosk's store under cfg.Data and builds every part. The
@@ -200,9 +199,6 @@ func (a *App) BackupNow() {
 	}
 }
 
-// Addr is the address being served; it waits for Serve to start.
-func (a *App) Addr() net.Addr { <-a.ready; return a.addr }
-
 // Close closes the store. Call it after Run has returned.
 func (a *App) Close() error { return a.q.Close() }
 
@@ -221,7 +217,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.stopRun.Store(&cancel)
-	a.addr = ln.Addr()
 	close(a.ready)
 	a.log.Info("kiosk listening", "addr", ln.Addr().String(), "id", a.cfg.ID, "version", a.cfg.Version,
 		"board", a.cfg.PublicURL+"/", "join", a.cfg.PublicURL+"/join", "volunteer", a.cfg.PublicURL+"/volunteer")
@@ -283,6 +278,10 @@ func serveHTTP(ctx context.Context, app *fiber.App, ln net.Listener, log *slog.L
 		log.Warn("shutdown grace period over; closing remaining connections")
 		err = nil
 	}
+	// A stop that comes as the server starts finds no listener to close
+	// yet (Shutdown knows only a serving one): close it here, so Listener
+	// returns instead of serving on.
+	_ = ln.Close()
 	if lerr := <-errc; lerr != nil && err == nil && !errors.Is(lerr, net.ErrClosed) {
 		err = lerr
 	}

@@ -526,6 +526,7 @@ Object.defineProperty(navigator, 'vibrate', {configurable: true, value: p => { w
 // (Chrome keeps the screen on for it), says to keep the page open, and when
 // called rings and vibrates again and again until "Tôi đã thấy".
 func TestJoinKeepsPhoneAwake(t *testing.T) {
+	testenv.Slow(t, "a real browser") // before the kiosk starts: a kiosk stopped as it starts may not stop in time
 	t.Parallel()
 	h := start(t, testConfig(t))
 	b := slowBrowser(t, h.url, 2*time.Minute)

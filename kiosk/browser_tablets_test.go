@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"encoding/json"
+	"github.com/kyso-vn/kyso/internal/testenv"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -230,7 +231,8 @@ func fakeWardPairing(t *testing.T, code string) *httptest.Server {
 // (every session ends); the tablet then says the pairing worked, not
 // "Phiên đăng nhập đã hết" (issue 11, finding 7).
 func TestBrowserPairingSuccessShown(t *testing.T) {
-	t.Parallel() // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
+	testenv.Slow(t, "a real browser") // before the kiosk starts: a kiosk stopped as it starts may not stop in time
+	t.Parallel()                      // own kiosk and Chromium; the tests mostly wait on page timers, so they overlap well
 	cfg := testConfig(t)
 	cfg.Token = ""
 	h := start(t, cfg)

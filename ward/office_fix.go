@@ -274,11 +274,9 @@ var foldBase = sync.OnceValue(func() map[rune]rune {
 	m := map[rune]rune{'đ': 'd', 'Đ': 'd'}
 	for _, rg := range [][2]rune{{0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
 		for r := rg[0]; r <= rg[1]; r++ {
-			for _, b := range norm.NFD.String(string(r)) {
-				if b < 0x80 && unicode.IsLetter(b) {
-					m[r] = unicode.ToLower(b)
-				}
-				break
+			// The first rune of the decomposition is the base letter.
+			if b, _ := utf8.DecodeRuneInString(norm.NFD.String(string(r))); b < 0x80 && unicode.IsLetter(b) {
+				m[r] = unicode.ToLower(b)
 			}
 		}
 	}
