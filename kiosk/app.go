@@ -145,13 +145,13 @@ func New(cfg Config) (*App, error) {
 		}
 	}
 	d.sync = func() SyncStatus {
-		head, acked := a.q.HeadSeq(), a.q.AckedSeq()
+		head, acked := a.q.Log().HeadSeq(), a.q.Log().AckedSeq()
 		return SyncStatus{HeadSeq: head, AckedSeq: acked, Unsent: head - acked}
 	}
 	if cfg.Token != "" {
 		a.fwd = &Forwarder{
 			WardURL: wardURL, Token: cfg.Token, KioskID: cfg.ID, Version: cfg.Version,
-			Src: a.q, Clock: a.clock, Log: log, MaxDelay: cfg.SyncMaxDelay,
+			Src: a.q.Log(), Clock: a.clock, Log: log, MaxDelay: cfg.SyncMaxDelay,
 			Info: d.board, Pushes: d.metrics,
 		}
 		d.sync = a.fwd.Status
@@ -179,7 +179,7 @@ func (a *App) changed() {
 		a.fwd.Wake()
 	}
 	if adv := a.adv.Load(); adv != nil && a.q != nil {
-		adv.SetSeq(a.q.HeadSeq())
+		adv.SetSeq(a.q.Log().HeadSeq())
 	}
 }
 
@@ -238,7 +238,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		_, portStr, _ := net.SplitHostPort(ln.Addr().String())
 		port, _ := strconv.Atoi(portStr)
 		adv := discovery.NewAdvertiser(discovery.AdvertiserConfig{
-			Service:    discovery.Service{Name: a.cfg.Name, ID: a.cfg.ID, Village: a.cfg.Village, Version: a.cfg.Version, API: "/api/v1", Port: port, Seq: a.q.HeadSeq()},
+			Service:    discovery.Service{Name: a.cfg.Name, ID: a.cfg.ID, Village: a.cfg.Village, Version: a.cfg.Version, API: "/api/v1", Port: port, Seq: a.q.Log().HeadSeq()},
 			Interfaces: a.cfg.MDNSIfaces, Logger: a.log,
 		})
 		a.adv.Store(adv)

@@ -107,7 +107,7 @@ func (b *boardState) build() board {
 	snap := b.q.Snapshot()
 	now, _ := b.clock.Now()
 	out := board{KioskID: b.cfg.ID, Name: b.cfg.Name, Village: b.cfg.Village, Snapshot: snap, HasWifi: b.cfg.WifiSSID != "", Time: now.UTC()}
-	if err := b.tally.catchUp(b.q); err != nil {
+	if err := b.tally.catchUp(b.q.Log()); err != nil {
 		b.log.Warn("village counts not updated", "err", err)
 	}
 	host, others := b.tally.split(b.cfg.Village)

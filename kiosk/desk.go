@@ -364,7 +364,7 @@ func (h *desk) completions(c *fiber.Ctx) error {
 	if err != nil || after < 0 {
 		return errBadParam
 	}
-	recs, head, err := h.d.q.Records(uint64(after), 500)
+	recs, head, err := h.d.q.Log().Records(uint64(after), 500)
 	if err != nil {
 		return err
 	}
@@ -407,8 +407,8 @@ const recentWindow = 200
 // recent lists the latest completions, newest first: this tablet's own
 // (?mine=1), or the kiosk's last 20.
 func (h *desk) recent(c *fiber.Ctx) error {
-	head := h.d.q.HeadSeq()
-	recs, _, err := h.d.q.Records(head-min(head, recentWindow), recentWindow)
+	head := h.d.q.Log().HeadSeq()
+	recs, _, err := h.d.q.Log().Records(head-min(head, recentWindow), recentWindow)
 	if err != nil {
 		return err
 	}
@@ -476,7 +476,7 @@ func (h *desk) correctRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return errReason
 	}
-	base, err := h.d.q.Record(c.Params("id"))
+	base, err := h.d.q.Log().Record(c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -526,7 +526,7 @@ func (h *desk) batch(c *fiber.Ctx) error {
 	cur := uint64(after)
 	var head uint64
 	for {
-		recs, hd, err := h.d.q.Records(cur, 5000)
+		recs, hd, err := h.d.q.Log().Records(cur, 5000)
 		if err != nil {
 			return err
 		}

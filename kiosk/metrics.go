@@ -28,8 +28,8 @@ func newMetrics(q *queue.Queue, b *broker) *metrics {
 	}
 	m.reg.MustRegister(m.joins, m.completions, m.rejected, m.pushes,
 		gauge("kyso_live_clients", "Open live-update streams.", func() float64 { return float64(b.count()) }),
-		gauge("kyso_head_seq", "Newest completion record seq.", func() float64 { return float64(q.HeadSeq()) }),
-		gauge("kyso_acked_seq", "Highest seq the ward confirmed.", func() float64 { return float64(q.AckedSeq()) }),
+		gauge("kyso_head_seq", "Newest completion record seq.", func() float64 { return float64(q.Log().HeadSeq()) }),
+		gauge("kyso_acked_seq", "Highest seq the ward confirmed.", func() float64 { return float64(q.Log().AckedSeq()) }),
 		gauge("kyso_waiting", "Citizens waiting now.", func() float64 { return float64(q.Snapshot().Waiting) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -130,7 +130,7 @@ func (p *pairer) pair(c *fiber.Ctx) error {
 		return reasonErr(r)
 	}
 	pg := Pairing{KioskID: got.KioskID, Name: got.Name, Village: got.Village, WardURL: got.WardURL, Token: got.Token}
-	if s.q.HeadSeq() > 0 && pg.KioskID != s.cfg.ID {
+	if s.q.Log().HeadSeq() > 0 && pg.KioskID != s.cfg.ID {
 		// Records already carry this id; renaming the kiosk would split its log.
 		return newErr(409, "kiosk_id_conflict", "", "Máy đã có dữ liệu với mã "+s.cfg.ID+"; hãy tạo mã ghép ở xã với đúng mã máy này.")
 	}

@@ -93,7 +93,7 @@ func (w *wardAPI) records(c *fiber.Ctx) error {
 	if err1 != nil || err2 != nil || after < 0 || limit < 1 {
 		return errBadParam
 	}
-	recs, head, err := w.d.q.Records(uint64(after), min(limit, 5000))
+	recs, head, err := w.d.q.Log().Records(uint64(after), min(limit, 5000))
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func TestDamageUnderARunningKioskIsNeverServed(t *testing.T) {
 		dir := t.TempDir()
 		seedLog(t, dir, 1871)
 		q := open(t, dir, evening())
-		require.Equal(t, uint64(1871), q.HeadSeq())
+		require.Equal(t, uint64(1871), q.Log().HeadSeq())
 		ssts, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
 		require.NotEmpty(t, ssts)
 		for _, p := range ssts {
@@ -90,7 +90,7 @@ func walkLog(t *testing.T, q *Queue, at float64) {
 	var err error
 	for after := uint64(0); ; {
 		var page []record.Record
-		page, _, err = q.Records(after, 500)
+		page, _, err = q.Log().Records(after, 500)
 		if err != nil || len(page) == 0 {
 			break
 		}

@@ -774,7 +774,7 @@ func (q *Queue) appendLocked(rec record.Record, t *Ticket) error {
 // CorrectRecord appends a correction of an earlier record: the ward counts
 // the correction in place of the original.
 func (q *Queue) CorrectRecord(id string, c record.Citizen, outcome, reason, volunteer string) (record.Record, error) {
-	orig, err := q.Record(id)
+	orig, err := q.Log().Record(id)
 	if err != nil {
 		return record.Record{}, err
 	}
@@ -802,7 +802,8 @@ func (q *Queue) CorrectRecord(id string, c record.Citizen, outcome, reason, volu
 }
 
 // Record returns one record by id.
-func (q *Queue) Record(id string) (record.Record, error) {
+func (l *Log) Record(id string) (record.Record, error) {
+	q := l.q
 	var r record.Record
 	err := q.db.View(func(txn kv.Txn) error {
 		v, err := txn.Get(recIDKey(id))
@@ -828,7 +829,8 @@ func (q *Queue) Record(id string) (record.Record, error) {
 // the head seq. The log is dense above the floor, so a page with a hole
 // there is damage (Badger's iterators end silently at a block they cannot
 // read): it is refused with ErrDamaged, never answered in part.
-func (q *Queue) Records(after uint64, limit int) ([]record.Record, uint64, error) {
+func (l *Log) Records(after uint64, limit int) ([]record.Record, uint64, error) {
+	q := l.q
 	if limit <= 0 || limit > 5000 {
 		limit = 5000
 	}
@@ -868,14 +870,16 @@ func (q *Queue) Records(after uint64, limit int) ([]record.Record, uint64, error
 }
 
 // HeadSeq is the seq of the newest record (0 when none).
-func (q *Queue) HeadSeq() uint64 {
+func (l *Log) HeadSeq() uint64 {
+	q := l.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.head
 }
 
 // AckedSeq is the highest seq the ward confirmed holding.
-func (q *Queue) AckedSeq() uint64 {
+func (l *Log) AckedSeq() uint64 {
+	q := l.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.acked
@@ -883,7 +887,8 @@ func (q *Queue) AckedSeq() uint64 {
 
 // SetAcked advances acked_seq from a ward reply; it never moves backwards
 // and never passes the head.
-func (q *Queue) SetAcked(seq uint64) error {
+func (l *Log) SetAcked(seq uint64) error {
+	q := l.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	seq = min(seq, q.head)
@@ -905,7 +910,8 @@ func (q *Queue) SetAcked(seq uint64) error {
 // an old id. New records must not reuse seqs the ward already holds (they
 // would conflict and be quarantined), so the log continues after the ward's.
 // It reports whether the head moved.
-func (q *Queue) AdoptWardHead(seq uint64) (bool, error) {
+func (l *Log) AdoptWardHead(seq uint64) (bool, error) {
+	q := l.q
 	// Guard (link defect of issue 10): a seq never wraps. A head near 2^64
 	// would hand the next record seq 0; no real ward holds more than this.
 	if seq > record.MaxSeq {

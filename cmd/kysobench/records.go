@@ -122,7 +122,7 @@ func seedKiosk(data string, n int) error {
 			return fmt.Errorf("seed complete %d: %w", i, err)
 		}
 	}
-	if got := q.HeadSeq(); got != uint64(n) {
+	if got := q.Log().HeadSeq(); got != uint64(n) {
 		q.Close()
 		return fmt.Errorf("seeded head_seq %d, want %d", got, n)
 	}
