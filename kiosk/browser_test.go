@@ -293,7 +293,22 @@ func (tb *tab) text(sel string) string {
 	return js[string](tb, `(e => e ? e.textContent.trim() : '<missing>')(document.querySelector(`+q(sel)+`))`)
 }
 
-func (tb *tab) click(sel string) { tb.t.Helper(); tb.do(chromedp.Click(chromedp.CSS(sel))) }
+// click clicks the first match of sel. Lists re-render from the live
+// stream: a node found a moment ago may be gone when the click lands, so a
+// click on a replaced node is tried again on the new one.
+func (tb *tab) click(sel string) {
+	tb.t.Helper()
+	var err error
+	for range 3 {
+		ctx, cancel := context.WithTimeout(tb.ctx, stepLimit)
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+	}
+	require.NoError(tb.t, err, tb.name)
+}
 
 // typeIn types into a field key by key, as a person does.
 func (tb *tab) typeIn(sel, v string) { tb.t.Helper(); tb.do(chromedp.SendKeys(chromedp.CSS(sel), v)) }
