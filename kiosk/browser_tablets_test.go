@@ -199,8 +199,13 @@ func TestBrowserMendingSlips(t *testing.T) {
 	tablet.click("#aside-card summary")
 	tablet.until(`document.querySelectorAll('#aside-list button.restore').length === 1`)
 	assert.Contains(t, tablet.text("#aside-list"), "Vắng khi được gọi")
-	tablet.click("#aside-list button.restore")
-	tablet.until(`document.querySelector('#vol-msg').textContent.includes('đúng chỗ cũ')`)
+	// The list re-renders and its buttons are disabled while the page is
+	// busy (a live update): tap once it can be tapped, as a person would.
+	tablet.until(`(() => {
+		const b = document.querySelector('#aside-list button.restore');
+		if (b && !b.disabled && !window.__restoreTapped) { window.__restoreTapped = true; b.click(); }
+		return document.querySelector('#vol-msg').textContent.includes('đúng chỗ cũ');
+	})()`)
 	tk := ticket(t, h, 2)
 	assert.Equal(t, queue.Waiting, tk.Status)
 	assert.Equal(t, 1, h.q.Position(tk.ID), "before numbers 3 and 4")
