@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,25 +47,7 @@ type dashboard struct {
 // and waits until wait is visible.
 func openDashboard(t *testing.T, h *harness, wait string) *dashboard {
 	t.Helper()
-	exe := chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelA)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(cancelC)
-	require.NoError(t, chromedp.Do(ctx))
-	d := &dashboard{t: t, ctx: ctx}
-	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			d.mu.Lock()
-			d.jsErrors = append(d.jsErrors, e.ExceptionDetails.Text)
-			d.mu.Unlock()
-		}
-	}))
-	d.run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspProbe})
-		return err
-	}))
+	d := openBrowser(t, 1280, 900)
 	d.run(chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.ID("password")))
 	d.run(chromedp.SendKeys(chromedp.ID("password"), adminPW), chromedp.Submit(chromedp.ID("password")))
 	d.run(chromedp.WaitVisible(chromedp.ID(wait)))

@@ -5,14 +5,10 @@ package ward
 // away; the list and the accountability table change.
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,25 +18,7 @@ import (
 // lands on /outreach.
 func openAs(t *testing.T, h *harness, login, password string) *dashboard {
 	t.Helper()
-	exe := chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(390, 844))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelA)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(cancelC)
-	require.NoError(t, chromedp.Do(ctx))
-	d := &dashboard{t: t, ctx: ctx}
-	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			d.mu.Lock()
-			d.jsErrors = append(d.jsErrors, e.ExceptionDetails.Text)
-			d.mu.Unlock()
-		}
-	}))
-	d.run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspProbe})
-		return err
-	}))
+	d := openBrowser(t, 390, 844)
 	d.run(chromedp.Navigate(h.url+"/login"), chromedp.WaitVisible(chromedp.ID("login")))
 	d.run(chromedp.SendKeys(chromedp.ID("login"), login), chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Submit(chromedp.ID("password")))
 	return d
