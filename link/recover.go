@@ -3,6 +3,9 @@ package link
 import (
 	"context"
 	"encoding/json"
+	"time"
+
+	"github.com/kyso-vn/kyso/record"
 )
 
 // PathRecover is where a kiosk whose store was damaged takes back what the
@@ -20,6 +23,9 @@ type RecoverRequest struct {
 	KioskID string `json:"kiosk_id"`
 	After   uint64 `json:"after"`
 	Limit   int    `json:"limit"`
+	// Report, when set, ends a repair: the ward records it (and answers
+	// an empty page) so the office sees what a kiosk lost.
+	Report *RepairReport `json:"report,omitempty"`
 }
 
 // Recovered is one page of the kiosk's own records as the ward holds them,
@@ -33,9 +39,19 @@ type Recovered struct {
 }
 
 // Range is an inclusive range of seqs.
-type Range struct {
-	From uint64 `json:"from"`
-	To   uint64 `json:"to"`
+type Range = record.SeqRange
+
+// RepairReport is what a kiosk that repaired its store from the ward tells
+// the ward at the end: how much came back from where, and what is lost.
+type RepairReport struct {
+	DamagedAt  time.Time `json:"damaged_at"`
+	RepairedAt time.Time `json:"repaired_at"`
+	Damage     string    `json:"damage"`
+	FromWard   uint64    `json:"from_ward"`   // records taken back from the ward
+	FromBackup uint64    `json:"from_backup"` // records the ward lacked, from the local backup
+	Pending    uint64    `json:"pending"`     // completions made while the repair ran
+	HeadSeq    uint64    `json:"head_seq"`    // the log's head after the repair
+	Lost       []Range   `json:"lost,omitempty"`
 }
 
 // Recover takes back one page of this kiosk's records from the ward: the
@@ -61,4 +77,10 @@ func (w *WardClient) Recover(ctx context.Context, after uint64, limit int) (Reco
 		last = rec.Seq
 	}
 	return r, nil
+}
+
+// ReportRepair tells the ward how this kiosk's repair ended.
+func (w *WardClient) ReportRepair(ctx context.Context, r RepairReport) error {
+	_, err := w.sealedCall(ctx, PathRecover, ReplyRecover, RecoverRequest{KioskID: w.KioskID, Report: &r}, maxRecoverBytes)
+	return err
 }

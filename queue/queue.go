@@ -12,6 +12,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,6 +79,8 @@ type Queue struct {
 	floor      uint64 // the ward held seqs up to here when this box took over (AdoptWardHead)
 	acked      uint64
 	activated  int
+	repair     *RepairState // set when the store was rebuilt after damage (repair.go)
+	pending    uint64       // highest pending key while repairing
 
 	// waiting (today's waiting tickets in line order) and stats are kept
 	// up to date by track/untrack on every change, so that a join, a
@@ -162,6 +165,9 @@ func (q *Queue) restore() error {
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := q.loadRepairLocked(txn); err != nil {
 			return err
 		}
 		return q.loadDayLocked(txn, Day(q.now()))
@@ -725,7 +731,7 @@ func (q *Queue) Complete(id string, c Completion) (record.Record, error) {
 		ConsentBy: next.ConsentBy, RecordedAt: now.UTC(), Clock: clk, DeviceTime: c.DeviceTime,
 	}
 	next.RecordID = rec.ID
-	if err := q.appendLocked(rec, &next); err != nil {
+	if err := q.appendLocked(&rec, &next); err != nil {
 		return record.Record{}, err
 	}
 	q.applyLocked(cur, next)
@@ -735,16 +741,26 @@ func (q *Queue) Complete(id string, c Completion) (record.Record, error) {
 
 // appendLocked commits rec (and the ticket change, when given) in one
 // transaction. Callers hold logMu, so head+1 is the next dense seq.
-func (q *Queue) appendLocked(rec record.Record, t *Ticket) error {
+//
+// While the log is being repaired (repair.go) the seq is not known yet: the
+// record is committed under the next pending key with seq 0, and numbered
+// when the repair ends.
+func (q *Queue) appendLocked(rec *record.Record, t *Ticket) error {
+	key, ref := recordKey(rec.Seq), strconv.FormatUint(rec.Seq, 10)
+	repairing := q.repairingLocked()
+	if repairing {
+		rec.Seq = 0
+		key, ref = pendingKey(q.pending+1), "p"+strconv.FormatUint(q.pending+1, 10)
+	}
 	rb, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
 	err = q.db.Update(func(txn kv.Txn) error {
-		if err := txn.Set(recordKey(rec.Seq), rb); err != nil {
+		if err := txn.Set(key, rb); err != nil {
 			return err
 		}
-		if err := txn.Set(recIDKey(rec.ID), []byte(strconv.FormatUint(rec.Seq, 10))); err != nil {
+		if err := txn.Set(recIDKey(rec.ID), []byte(ref)); err != nil {
 			return err
 		}
 		if rec.Outcome == record.OutcomeActivated {
@@ -764,7 +780,11 @@ func (q *Queue) appendLocked(rec record.Record, t *Ticket) error {
 	if err != nil {
 		return unavailable(err)
 	}
-	q.head = rec.Seq
+	if repairing {
+		q.pending++
+	} else {
+		q.head = rec.Seq
+	}
 	if rec.Outcome == record.OutcomeActivated {
 		q.activated++
 	}
@@ -793,7 +813,7 @@ func (q *Queue) CorrectRecord(id string, c record.Citizen, outcome, reason, volu
 	rec.ID, rec.Seq, rec.Type, rec.Corrects = uuid.NewString(), q.head+1, record.TypeCorrection, orig.ID
 	rec.Citizen, rec.Outcome, rec.Reason, rec.Volunteer = c, outcome, reason, volunteer
 	rec.RecordedAt, rec.Clock, rec.DeviceTime = now.UTC(), clk, nil
-	if err := q.appendLocked(rec, nil); err != nil {
+	if err := q.appendLocked(&rec, nil); err != nil {
 		return record.Record{}, err
 	}
 	q.rev++
@@ -810,8 +830,15 @@ func (l *Log) Record(id string) (record.Record, error) {
 		if err != nil {
 			return err
 		}
-		seq, _ := strconv.ParseUint(string(v), 10, 64)
-		if v, err = txn.Get(recordKey(seq)); err != nil {
+		key := recordKey(0)
+		if p, pending := strings.CutPrefix(string(v), "p"); pending {
+			n, _ := strconv.ParseUint(p, 10, 64)
+			key = pendingKey(n) // made while repairing: no seq yet
+		} else {
+			seq, _ := strconv.ParseUint(string(v), 10, 64)
+			key = recordKey(seq)
+		}
+		if v, err = txn.Get(key); err != nil {
 			return err
 		}
 		return json.Unmarshal(v, &r)
@@ -835,8 +862,12 @@ func (l *Log) Records(after uint64, limit int) ([]record.Record, uint64, error) 
 		limit = 5000
 	}
 	q.mu.Lock()
-	head, floor := q.head, q.floor
+	head, floor, repairing := q.head, q.floor, q.repairingLocked()
 	q.mu.Unlock()
+	if repairing {
+		return nil, head, ErrRepairing
+	}
+	lost := func(from, to uint64) bool { q.mu.Lock(); defer q.mu.Unlock(); return q.lostLocked(from, to) }
 	out := []record.Record{}
 	next := after + 1 // the seq the page must hold next
 	err := q.db.View(func(txn kv.Txn) error {
@@ -849,7 +880,7 @@ func (l *Log) Records(after uint64, limit int) ([]record.Record, uint64, error) 
 			if r.Seq > head {
 				return kv.Stop
 			}
-			if r.Seq != binaryUint64(k[len(prefRecord):]) || r.Seq < next || (r.Seq > next && r.Seq-1 > floor) {
+			if r.Seq != binaryUint64(k[len(prefRecord):]) || r.Seq < next || (r.Seq > next && r.Seq-1 > floor && !lost(next, r.Seq-1)) {
 				return fmt.Errorf("%w: record %d where %d was due", ErrDamaged, r.Seq, next)
 			}
 			out = append(out, r)
@@ -921,8 +952,8 @@ func (l *Log) AdoptWardHead(seq uint64) (bool, error) {
 	defer q.logMu.Unlock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if seq <= q.head {
-		return false, nil
+	if seq <= q.head || q.repairingLocked() {
+		return false, nil // a repair takes the ward's records back instead
 	}
 	v := []byte(strconv.FormatUint(seq, 10))
 	err := q.db.Update(func(txn kv.Txn) error {

@@ -98,3 +98,13 @@ func (r Record) Check() error {
 	}
 	return nil
 }
+
+// SeqRange is an inclusive range of one kiosk's seqs: what the ward lacks,
+// or what a kiosk repaired from its ward could not take back.
+type SeqRange struct {
+	From uint64 `json:"from"`
+	To   uint64 `json:"to"`
+}
+
+// Count is how many seqs the range holds.
+func (r SeqRange) Count() uint64 { return r.To - r.From + 1 }
