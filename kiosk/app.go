@@ -84,6 +84,7 @@ type App struct {
 	d     *deps
 	http  *fiber.App
 	fwd   *Forwarder // nil until paired
+	fix   *repairer  // takes the log back from the ward after damage
 	wards *discovery.Browser
 	find  *WardFinder
 	adv   atomic.Pointer[discovery.Advertiser]
@@ -117,10 +118,18 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, clock: clock.New(cfg.BuildTime, time.Now), backupNow: make(chan struct{}, 1), ready: make(chan struct{})}
-	a.q, err = queue.Open(queue.Options{
+	qopts := queue.Options{
 		Dir: filepath.Join(cfg.Data, "store"), KioskID: cfg.ID, Desks: cfg.Desks, Clock: a.clock,
 		EncryptionKey: key, Logger: log, BallastBytes: cfg.BallastBytes, OnChange: a.changed,
-	})
+	}
+	a.q, err = queue.Open(qopts)
+	if errors.Is(err, queue.ErrDamaged) {
+		// A damaged SD card: never serve from it. The queue goes on from a
+		// fresh store (started from the last good backup) and the repairer
+		// takes the log back from the ward (repair.go).
+		log.Error("the store is damaged: it is moved aside and rebuilt; the log comes back from the ward", "err", err)
+		a.q, err = queue.Rebuild(qopts, err, BackupDir(cfg.Data), time.Now())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +171,15 @@ func New(cfg Config) (*App, error) {
 		}
 		return &link.WardClient{URL: wardURL(), KioskID: cfg.ID, Token: cfg.Token, Version: cfg.Version}
 	}, log, d.board.changed)
+	a.fix = &repairer{log: a.q.Log(), logger: log, changed: d.board.changed, now: time.Now, ward: func() *link.WardClient {
+		if cfg.Token == "" {
+			return nil
+		}
+		return &link.WardClient{URL: wardURL(), KioskID: cfg.ID, Token: cfg.Token, Version: cfg.Version}
+	}}
 	d.board.mu.Lock()
 	d.board.tonight = d.inv.counts
+	d.board.alert = a.fix.alert
 	d.board.mu.Unlock()
 	d.paired = a.requestRestart
 	a.http = newHTTP(d, tmpl)
@@ -229,6 +245,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 	parts := []func(context.Context) error{
 		a.d.board.publishLoop,
+		a.fix.Run,
 		func(ctx context.Context) error { return a.q.RunGC(ctx, 10*time.Minute) },
 		func(ctx context.Context) error {
 			return RunBackups(ctx, a.q, a.cfg.Data, a.cfg.BackupKeep, a.backupNow, a.log)

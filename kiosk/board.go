@@ -3,6 +3,7 @@ package kiosk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"os"
@@ -30,6 +31,8 @@ type boardState struct {
 	// tonight counts today's invited households and those that came
 	// (invitations); nil when the kiosk is not paired.
 	tonight func() (invited, arrived int)
+	// alert says what a damaged store's repair is doing (repair.go)
+	alert func() *storeAlert
 	// tvSpeech is what the TV said of its voices: "vi", "none", or "" when
 	// it has not said.
 	tvSpeech string
@@ -77,8 +80,10 @@ type board struct {
 	InvitedToday *boardTonight `json:"invited_today,omitempty"`
 	HasWifi      bool          `json:"has_wifi"`
 	// TVSpeech: "vi" when the TV speaks calls, "none" when it only chimes.
-	TVSpeech string    `json:"tv_speech,omitempty"`
-	Time     time.Time `json:"time"`
+	TVSpeech string `json:"tv_speech,omitempty"`
+	// StoreAlert: the store was damaged and is being (or was) repaired.
+	StoreAlert *storeAlert `json:"store_alert,omitempty"`
+	Time       time.Time   `json:"time"`
 }
 
 // boardTonight counts the households invited today and those that came.
@@ -107,7 +112,7 @@ func (b *boardState) build() board {
 	snap := b.q.Snapshot()
 	now, _ := b.clock.Now()
 	out := board{KioskID: b.cfg.ID, Name: b.cfg.Name, Village: b.cfg.Village, Snapshot: snap, HasWifi: b.cfg.WifiSSID != "", Time: now.UTC()}
-	if err := b.tally.catchUp(b.q.Log()); err != nil {
+	if err := b.tally.catchUp(b.q.Log()); err != nil && !errors.Is(err, queue.ErrRepairing) {
 		b.log.Warn("village counts not updated", "err", err)
 	}
 	host, others := b.tally.split(b.cfg.Village)
@@ -134,9 +139,12 @@ func (b *boardState) build() board {
 			out.Progress.Percent = math.Round(1000*float64(out.Progress.Have)/float64(v.Target)) / 10 // as the ward rounds
 		}
 	}
-	tonight := b.tonight
+	tonight, alert := b.tonight, b.alert
 	out.TVSpeech = b.tvSpeech
 	b.mu.Unlock()
+	if alert != nil {
+		out.StoreAlert = alert()
+	}
 	if tonight != nil {
 		if inv, arr := tonight(); inv > 0 {
 			out.InvitedToday = &boardTonight{Invited: inv, Arrived: arr}

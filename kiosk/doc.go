@@ -13,7 +13,7 @@
 // Invariants:
 //   - Handlers only translate HTTP to queue calls and back; every route is
 //     declared in routes.go.
-//   - No type has more than 40 methods (structure_test.go).
+//   - No type has more than 40 methods (internal/methodcount).
 //   - Public routes (board, join, app, QR, events, healthz, metrics) never
 //     carry a CCCD, a phone number or a full name; the board is built from
 //     queue.Snapshot, which holds numbers only.
@@ -21,4 +21,9 @@
 //   - A 2xx is sent only after the queue committed the change to disk.
 //   - Bad input yields a JSON error with a Vietnamese message, never a 500.
 //   - acked_seq advances only from the ward's reply.
+//   - A store damaged at open is rebuilt (queue.Rebuild) and the repairer
+//     takes the log back from the ward over the authenticated link; until
+//     it has, the records page answers 503 store_repairing, the forwarder
+//     pushes nothing, and the TV and the tablet say so in plain words
+//     (board store_alert). The queue itself keeps working.
 package kiosk

@@ -39,6 +39,8 @@ var (
 	errActivated   = newErr(409, "already_activated", "cccd", "Số CCCD này đã kích hoạt chữ ký số rồi.")
 	errState       = newErr(409, "invalid_state", "", "Số thứ tự này không còn ở trạng thái cho phép thao tác này.")
 	errOutcome     = newErr(422, "invalid_outcome", "outcome", "Vui lòng chọn kết quả và lý do hợp lệ.")
+	errRepairing   = newErr(503, "store_repairing", "", "Thẻ nhớ của máy bị hỏng dữ liệu; máy đang lấy lại các lượt đã ghi từ xã. Danh sách sẽ có lại khi khôi phục xong.")
+	errDamaged     = newErr(503, "store_damaged", "", "Dữ liệu trên thẻ nhớ của máy bị hỏng nên không thể trả lời đầy đủ. Hãy khởi động lại máy để máy tự khôi phục từ xã, và báo cán bộ kỹ thuật.")
 )
 
 // domainErr maps domain errors to API errors.
@@ -64,6 +66,10 @@ func domainErr(err error) *apiError {
 		return errBadDesk
 	case errors.Is(err, queue.ErrBadOutcome):
 		return errOutcome
+	case errors.Is(err, queue.ErrRepairing):
+		return errRepairing
+	case errors.Is(err, queue.ErrDamaged):
+		return errDamaged
 	case errors.Is(err, queue.ErrUnavailable):
 		return errUnavailable
 	}

@@ -19,6 +19,9 @@ type Source interface {
 	AckedSeq() uint64
 	SetAcked(seq uint64) error
 	AdoptWardHead(seq uint64) (bool, error)
+	// Repairing: the log is being taken back from the ward after damage;
+	// nothing is pushed until it is whole again (the repairer wakes us).
+	Repairing() bool
 }
 
 // InfoSink takes what the ward said about villages and quotas (the
@@ -188,6 +191,9 @@ func (f *Forwarder) ward(url string) *link.WardClient {
 // waits. A reply that fails verification changes nothing here.
 func (f *Forwarder) pushOnce(ctx context.Context, url string) (more bool, err error) {
 	acked := f.Src.AckedSeq()
+	if f.Src.Repairing() {
+		return false, nil
+	}
 	recs, head, err := f.Src.Records(acked, f.Batch)
 	if err != nil {
 		return false, err

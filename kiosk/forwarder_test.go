@@ -47,6 +47,8 @@ func (m *memLog) SetAcked(s uint64) error {
 	m.acked = max(m.acked, min(s, m.head))
 	return nil
 }
+func (m *memLog) Repairing() bool { return false }
+
 func (m *memLog) AdoptWardHead(s uint64) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

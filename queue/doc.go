@@ -28,6 +28,15 @@
 //     store when asked for (the phone of a served citizen, a requeue).
 //   - A page of records never has a hole above the floor (the seqs taken
 //     over from the ward): a hole is damage, refused with ErrDamaged.
+//   - A store found damaged at open is never served from: Rebuild moves it
+//     aside (kept, never deleted), starts a fresh store from the newest
+//     local backup that verifies, and marks it as repairing (m/repair). While
+//     it repairs, Records refuses (ErrRepairing) rather than answer part of
+//     the log; completions are committed under pending keys without a seq;
+//     FinishRepair gives them the seqs after everything the ward and the
+//     backup gave back, so the log stays dense and nothing is numbered
+//     twice. Seqs nobody had are recorded as lost: a known hole, reported,
+//     not damage.
 //   - The store carries a format version; a newer version than this binary
 //     understands is refused at open without touching the data.
 //

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kyso-vn/kyso/clock"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 
@@ -38,6 +40,10 @@ type KioskHealth struct {
 	// LANText says it in words.
 	LAN     *LANState `json:"lan,omitempty"`
 	LANText string    `json:"lan_text"`
+	// Repair: the kiosk's store was damaged and rebuilt from the ward;
+	// RepairText says what came back and what is lost, in words.
+	Repair     *link.RepairReport `json:"repair,omitempty"`
+	RepairText string             `json:"repair_text,omitempty"`
 }
 
 var viaText = map[string]string{store.ViaPush: "tự gửi lên", store.ViaPull: "xã kéo về", store.ViaFile: "tệp USB"}
@@ -73,6 +79,10 @@ func (f *fleet) KioskHealth() []KioskHealth {
 			if !h.pullOK.IsZero() {
 				po := h.pullOK
 				k.LastPull = &po
+			}
+			if h.Repair != nil {
+				r := *h.Repair
+				k.Repair, k.RepairText = &r, repairText(r)
 			}
 			if h.lan != nil {
 				l := *h.lan
@@ -185,6 +195,36 @@ func (f *fleet) touch(kiosk string, c contact) store.Health {
 		h.SkewSeconds, h.SkewAt = &skew, c.at
 	}
 	return h
+}
+
+// repaired keeps a kiosk's repair report with its health, durably.
+func (f *fleet) repaired(id string, r link.RepairReport) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.healthLocked(id)
+	h := st.Health
+	h.Repair = &r
+	if err := f.store.Write(store.Batch{Health: []store.Health{h}}); err != nil {
+		return err
+	}
+	st.Health = h
+	return nil
+}
+
+// repairText says a repair's outcome for the office.
+func repairText(r link.RepairReport) string {
+	at := r.RepairedAt.In(clock.Vietnam).Format("15:04 02/01/2006")
+	s := fmt.Sprintf("Thẻ nhớ hỏng, đã tự khôi phục lúc %s: %d lượt từ xã, %d từ bản sao lưu trên máy", at, r.FromWard, r.FromBackup)
+	if len(r.Lost) == 0 {
+		return s + "; không mất lượt nào."
+	}
+	var n uint64
+	parts := make([]string, 0, len(r.Lost))
+	for _, l := range r.Lost {
+		n += l.Count()
+		parts = append(parts, fmt.Sprintf("%d–%d", l.From, l.To))
+	}
+	return s + fmt.Sprintf("; MẤT %d lượt (số ghi sổ %s): cần ghi bù từ sổ giấy.", n, strings.Join(parts, ", "))
 }
 
 func (f *fleet) commit(h store.Health) {

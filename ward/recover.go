@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/kyso-vn/kyso/link"
+	"github.com/kyso-vn/kyso/record"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 
@@ -24,6 +25,15 @@ func (s *Service) postRecover(c *fiber.Ctx) error {
 	var req link.RecoverRequest
 	if err := json.Unmarshal(plain, &req); err != nil || req.KioskID != id {
 		return errBadJSON
+	}
+	if r := req.Report; r != nil {
+		// The end of a repair: keep what the kiosk lost where the office sees it.
+		if err := s.fleet.repaired(id, *r); err != nil {
+			return err
+		}
+		s.log.Warn("kiosk repaired its damaged store from the ward", "kiosk", id, "from_ward", r.FromWard,
+			"from_backup", r.FromBackup, "pending", r.Pending, "head_seq", r.HeadSeq, "lost_ranges", len(r.Lost))
+		return sendSealed(c, link.Recovered{KioskID: id, Page: link.Page{KioskID: id, Records: []record.Record{}}}, tok, link.ReplyRecover, id, nonce)
 	}
 	limit := req.Limit
 	if limit <= 0 || limit > maxRecoverPage {

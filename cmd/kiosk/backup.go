@@ -117,6 +117,13 @@ func verifyCmd(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "NGUYÊN VẸN: %d bản ghi (seq cao nhất %d), %d phiếu; mọi khối đều đúng mã kiểm tra.\n", c.Records, c.Head, c.Tickets)
 	fmt.Fprintf(out, "OK: %s: %d records (head seq %d, taken over from the ward up to %d), %d tickets; every block and value passed its checksum\n",
 		dir, c.Records, c.Head, c.Floor, c.Tickets)
+	if r := c.Repair; r != nil && !r.Done {
+		fmt.Fprintf(out, "ĐANG KHÔI PHỤC: kho được dựng lại lúc %s sau khi thẻ nhớ hỏng; nhật ký chưa đủ cho đến khi lấy lại được từ xã (kho hỏng giữ ở %s).\n",
+			r.Since.Format(time.RFC3339), r.DamagedDir)
+		fmt.Fprintf(out, "REPAIRING: rebuilt at %s after damage; the log is partial until the ward gives it back (damaged store kept at %s)\n", r.Since.Format(time.RFC3339), r.DamagedDir)
+	} else if r != nil {
+		fmt.Fprintf(out, "ĐÃ KHÔI PHỤC lúc %s: %d bản ghi từ xã, %d từ bản sao lưu, %d ghi trong lúc khôi phục; mất: %v\n", r.DoneAt.Format(time.RFC3339), r.FromWard, r.FromBackup, r.Pending, r.Lost)
+	}
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kyso-vn/kyso/internal/kv"
 	"github.com/kyso-vn/kyso/internal/kv/badgerkv"
+	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
 
@@ -217,6 +218,9 @@ type Health struct {
 	Version     string               `json:"version,omitempty"`
 	SkewSeconds *float64             `json:"skew_seconds,omitempty"`
 	SkewAt      time.Time            `json:"skew_at,omitzero"`
+	// Repair is the last report of a kiosk that rebuilt its damaged store
+	// from the ward: what came back and what is lost.
+	Repair *link.RepairReport `json:"repair,omitempty"`
 }
 
 // Batch is everything one ingest writes, committed together.

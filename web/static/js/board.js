@@ -112,6 +112,12 @@
     const tn = b.tonight || {};
     for (const el of K.$$('#board-tonight [data-k]')) setText(el, K.num(tn[el.dataset.k]));
     setText($('#board-day'), new Date().getHours() >= 17 ? 'Tối nay' : 'Hôm nay');
+    // A damaged store: the TV says so while the repair runs and when
+    // something could not be taken back (a clean repair stays on the tablet).
+    const sa = b.store_alert;
+    const showStore = !!(sa && sa.state !== 'repaired');
+    K.show($('#board-store'), showStore);
+    if (showStore) setText($('#board-store'), sa.message);
     const inv = b.invited_today;
     K.show($('#board-invited'), !!(inv && inv.invited_households));
     if (inv) setText($('#board-invited'), 'Hôm nay mời ' + K.num(inv.invited_households) + ' hộ · đã đến ' + K.num(inv.arrived_households));

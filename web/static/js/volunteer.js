@@ -284,6 +284,8 @@
     const line = p.target > 0 ? (p.village || '') + ': ' + K.num(p.have) + '/' + K.num(p.target) + ' người (' + pct(p.percent) + ')' +
       (p.other_villages_done ? ' · Thôn khác: ' + K.num(p.other_villages_done) : '') : '';
     K.text($('#vol-progress'), line); K.show($('#vol-progress'), !!line);
+    const sa = b.store_alert;
+    K.text($('#vol-store'), sa ? sa.message : ''); K.show($('#vol-store'), !!sa);
     K.show($('#vol-tv-mute'), b.tv_speech === 'none');
   };
   const sync = s => {
