@@ -112,8 +112,9 @@ func (b *boardState) build() board {
 	snap := b.q.Snapshot()
 	now, _ := b.clock.Now()
 	out := board{KioskID: b.cfg.ID, Name: b.cfg.Name, Village: b.cfg.Village, Snapshot: snap, HasWifi: b.cfg.WifiSSID != "", Time: now.UTC()}
-	if err := b.tally.catchUp(b.q.Log()); err != nil && !errors.Is(err, queue.ErrRepairing) {
-		b.log.Warn("village counts not updated", "err", err)
+	tallyErr := b.tally.catchUp(b.q.Log())
+	if tallyErr != nil && !errors.Is(tallyErr, queue.ErrRepairing) {
+		b.log.Warn("village counts not updated", "err", tallyErr)
 	}
 	host, others := b.tally.split(b.cfg.Village)
 	out.Progress = boardProgress{Village: b.cfg.Village, Activated: host, HouseActivated: snap.ActivatedTotal, OtherVillages: []villageCount{}}
@@ -144,6 +145,11 @@ func (b *boardState) build() board {
 	b.mu.Unlock()
 	if alert != nil {
 		out.StoreAlert = alert()
+	}
+	if out.StoreAlert == nil && errors.Is(tallyErr, queue.ErrDamaged) {
+		// The card went bad under the running kiosk: the log is refused
+		// (never served in part); a restart rebuilds it from the ward.
+		out.StoreAlert = &storeAlert{State: "damaged", Message: "Thẻ nhớ của máy bị hỏng dữ liệu. Hãy tắt máy rồi bật lại để máy tự lấy lại dữ liệu từ xã, và báo cán bộ kỹ thuật."}
 	}
 	if tonight != nil {
 		if inv, arr := tonight(); inv > 0 {

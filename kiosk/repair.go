@@ -128,8 +128,9 @@ func (r *repairer) step(ctx context.Context, st queue.RepairState) error {
 // storeAlert is the repair's state in plain Vietnamese for the TV and the
 // tablet: counts and seq ranges only, nothing personal.
 type storeAlert struct {
-	// State is "repairing" (the old log is not back yet), "lost" (repaired,
-	// but some records came back from nowhere) or "repaired".
+	// State is "repairing" (the old log is not back yet), "damaged" (found
+	// under a running kiosk: a restart rebuilds), "lost" (repaired, but some
+	// records came back from nowhere) or "repaired".
 	State   string            `json:"state"`
 	Message string            `json:"message"`
 	Lost    []record.SeqRange `json:"lost,omitempty"`
