@@ -830,7 +830,7 @@ func (l *Log) Record(id string) (record.Record, error) {
 		if err != nil {
 			return err
 		}
-		key := recordKey(0)
+		var key []byte
 		if p, pending := strings.CutPrefix(string(v), "p"); pending {
 			n, _ := strconv.ParseUint(p, 10, 64)
 			key = pendingKey(n) // made while repairing: no seq yet

@@ -127,7 +127,6 @@ func TestRebuildAndRepair(t *testing.T) {
 			require.NoError(t, err)
 			require.NotNil(t, c.Repair)
 			assert.Equal(t, head+1, c.Head)
-			q = open(t, dir, clk)
 		})
 	}
 }
