@@ -164,10 +164,19 @@
     return span;
   }
 
+  // statusCell adds what a kiosk that rebuilt its damaged store lost.
+  function statusCell(x) {
+    if (!x.repair_text) { return x.status_text; }
+    var span = el('span', x.status_text);
+    span.appendChild(el('br'));
+    span.appendChild(el('span', x.repair_text, 'warn'));
+    return span;
+  }
+
   function renderKiosks(k) {
     var now = new Date(k.ward_time).getTime() || Date.now();
     fill(part('t-kiosks', 'tbody'), k.kiosks.map(function (x) {
-      return { cls: 'st-' + x.status, cells: [kioskCell(x), x.status_text, ago(x.last_contact, now), x.reached_text, num(x.acked_seq), num(x.head_seq), num(x.pending), x.skew_text, x.version || '', x.lan_text || '—', (x.pull_url || '') + (x.pull_error ? ' — ' + x.pull_error : '')] };
+      return { cls: 'st-' + x.status, cells: [kioskCell(x), statusCell(x), ago(x.last_contact, now), x.reached_text, num(x.acked_seq), num(x.head_seq), num(x.pending), x.skew_text, x.version || '', x.lan_text || '—', (x.pull_url || '') + (x.pull_error ? ' — ' + x.pull_error : '')] };
     }), 'Chưa có điểm nào.', 11);
   }
 
