@@ -86,7 +86,9 @@ func storeError(err error, data string) error {
 	case errors.Is(err, queue.ErrWrongKey):
 		return fmt.Errorf("%w\nsai khóa dữ liệu: dùng đúng --data-key đã tạo kho / give the --data-key the store was made with (nothing was changed)", err)
 	case errors.Is(err, queue.ErrDamaged):
-		return fmt.Errorf("%w\nkho dữ liệu bị hỏng (thẻ nhớ lỗi?): kiểm tra bằng `kiosk verify %s`, khôi phục bằng `kiosk restore` từ %s / the store is damaged: nothing was served from it", err, data, kiosk.BackupDir(data))
+		// The kiosk rebuilds a damaged store by itself; this is a rebuild
+		// that failed too (e.g. the card refuses writes).
+		return fmt.Errorf("%w\nkho dữ liệu bị hỏng và không dựng lại được (thẻ nhớ lỗi?): kiểm tra bằng `kiosk verify %s`, thay thẻ nhớ rồi khôi phục bằng `kiosk restore` từ %s / the store is damaged and could not be rebuilt: nothing was served from it", err, data, kiosk.BackupDir(data))
 	}
 	return err
 }
