@@ -39,9 +39,10 @@ type outreachAPI struct {
 	audit    *auditLog
 	now      func() time.Time
 	log      *slog.Logger
-	commune  string                      // "Cẩm Ngọc", for papers
-	joinURL  func(village string) string // the house's /join, for invitation QR codes
-	rate     func(village string) outreach.Rate
+	commune  string                             // "Cẩm Ngọc", for papers
+	joinURL  func(village string) string        // the house's /join, for invitation QR codes
+	rate     func(village string) outreach.Rate // the house's learned per-desk rate
+	meter    *outreach.RateMeter
 	speak    func(ctx context.Context, text string) ([]byte, error)
 }
 

@@ -103,6 +103,12 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.addLocked(in, rateOf, now)
+}
+
+// addLocked validates every session against the others and the stored
+// ones, then stores them all, or none.
+func (b *Book) addLocked(in []SessionInput, rateOf func(village string) Rate, now time.Time) ([]Session, error) {
 	var out []Session
 	var all []*Session
 	for _, s := range b.sessions {
@@ -116,7 +122,7 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 			return nil, &Error{"invalid_session", field("village"), "Chưa chọn thôn cho buổi."}
 		}
 		if x.Place == "" {
-			x.Place = "Nhà văn hóa thôn " + x.Village
+			x.Place = DefaultPlace(x.Village)
 		}
 		if len([]rune(x.Place)) > 120 {
 			return nil, &Error{"invalid_session", field("place"), "Tên địa điểm quá dài."}
@@ -154,7 +160,7 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 		}
 		r := rateOf(s.Village)
 		if r.PerDeskHour <= 0 {
-			r = Rate{PerDeskHour: DefaultRate, Source: "mặc định 6 người/bàn/giờ (nhà văn hóa chưa có số đo)"}
+			r = MeasuredRate(s.Village, 0, 0)
 		}
 		s.Rate, s.RateSource = r.PerDeskHour, r.Source
 		s.Capacity = int(math.Floor(float64(s.Desks) * s.Hours() * s.Rate))
@@ -174,6 +180,15 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 		b.sessions[s.ID] = &s
 	}
 	return out, nil
+}
+
+// DefaultPlace is where a village's sessions are held when nobody said:
+// its cultural house.
+func DefaultPlace(village string) string {
+	if quota.Key(village) != strings.ToLower(village) { // "TDP 3", "thôn Đông Lão"
+		return "Nhà văn hóa " + village
+	}
+	return "Nhà văn hóa thôn " + village
 }
 
 // SessionView is a session with how many are invited, came and finished.
