@@ -717,7 +717,7 @@ func (o *outreachAPI) postMove(c *fiber.Ctx, p principal) error {
 			return errForbiddenUnit // a village head plans their own village's evenings
 		}
 	}
-	if err := o.book.MoveHousehold(req.Person, req.Session, p.Login, o.now()); err != nil {
+	if err := o.book.MoveHousehold(req.Person, req.Session, p.Login, o.kyso(), o.now()); err != nil {
 		return outreachErr(err)
 	}
 	return c.JSON(fiber.Map{"ok": true})

@@ -420,9 +420,11 @@ func headName(g []*Person) string {
 	return g[0].Name
 }
 
-// MoveHousehold moves the invited household of person key to session to
-// (or withdraws it with to == ""), as a unit head decides by hand.
-func (b *Book) MoveHousehold(key, to, by string, now time.Time) error {
+// MoveHousehold moves the household of person key to session to (or
+// withdraws it with to == ""), as a unit head decides by hand. It moves
+// the members still to be served (invited, not yet, failed); those
+// activated or marked unreachable stay where they are.
+func (b *Book) MoveHousehold(key, to, by string, k Kyso, now time.Time) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := b.people[key]
@@ -440,15 +442,22 @@ func (b *Book) MoveHousehold(key, to, by string, now time.Time) error {
 	}
 	h := hhKey(p)
 	var members []string
-	for k, q := range b.people {
-		if hhKey(q) == h && q.Eligible && q.CCCD != "" {
-			members = append(members, k)
+	for pk, q := range b.people {
+		if hhKey(q) != h || !q.Eligible || q.CCCD == "" {
+			continue
 		}
+		switch st, _, _ := b.statusLocked(q, k, now); st {
+		case StatusInvited, StatusNotYet, StatusFailed:
+			members = append(members, pk)
+		}
+	}
+	if len(members) == 0 {
+		return &Error{"nobody_to_invite", "person", "Hộ này không còn ai cần mời (đã cài đặt hoặc không liên lạc được)."}
 	}
 	if s != nil {
 		n := 0
-		for k, in := range b.invites {
-			if in.Session == s.ID && hhKey(b.people[k]) != h {
+		for pk, in := range b.invites {
+			if q := b.people[pk]; q != nil && in.Session == s.ID && hhKey(q) != h {
 				n++
 			}
 		}
@@ -458,22 +467,22 @@ func (b *Book) MoveHousehold(key, to, by string, now time.Time) error {
 	}
 	set := map[string][]byte{}
 	var del []string
-	for _, k := range members {
+	for _, pk := range members {
 		if s == nil {
-			del = append(del, pInvite+k)
+			del = append(del, pInvite+pk)
 			continue
 		}
 		v, _ := json.Marshal(Invite{Session: s.ID, By: by, At: now.UTC()})
-		set[pInvite+k] = v
+		set[pInvite+pk] = v
 	}
 	if err := b.put(set, del); err != nil {
 		return err
 	}
-	for _, k := range members {
+	for _, pk := range members {
 		if s == nil {
-			delete(b.invites, k)
+			delete(b.invites, pk)
 		} else {
-			b.invites[k] = Invite{Session: s.ID, By: by, At: now.UTC()}
+			b.invites[pk] = Invite{Session: s.ID, By: by, At: now.UTC()}
 		}
 	}
 	return nil
