@@ -173,6 +173,11 @@ func TestScheduleInvitesWholeHouseholdsWithinCapacity(t *testing.T) {
 	assert.Equal(t, 20, l.Total.Activated)
 	assert.Equal(t, 60, l.Total.Invited)
 	assert.Equal(t, 40, l.Total.NotYet, "30 never invited + 10 no-shows")
+	// The dashboard's line for that evening: invited 30, came 20 (activated,
+	// though no kiosk reported them arriving), activated 20.
+	sv := b.Sessions("Đông Lão", k, after)[0]
+	assert.Equal(t, [4]int{30, 20, 20, 0}, [4]int{sv.Invited, sv.Arrived, sv.Activated, sv.Failed})
+	assert.True(t, sv.Ended)
 	// Reopening from the store gives the same list.
 	b2, err := Open(st)
 	require.NoError(t, err)

@@ -210,6 +210,8 @@ func (b *Book) Sessions(village string, k Kyso, now time.Time) []SessionView {
 	for _, s := range b.sortedLocked(village) {
 		v := SessionView{Session: *s, Ended: s.Ended(now)}
 		hh := map[string]bool{}
+		arr := b.arrivals[s.ID]
+		v.Arrived = len(arr)
 		for pk, in := range b.invites {
 			if in.Session != s.ID {
 				continue
@@ -222,12 +224,14 @@ func (b *Book) Sessions(village string, k Kyso, now time.Time) []SessionView {
 			hh[hhKey(p)] = true
 			if p.CCCD != "" && k != nil && k.Activated(p.CCCD) {
 				v.Activated++
+				if _, seen := arr[pk]; !seen {
+					v.Arrived++ // activated: came, though no kiosk saw them arrive (a USB import)
+				}
 			} else if _, ok := b.failures[p.CCCD]; ok && p.CCCD != "" {
 				v.Failed++
 			}
 		}
 		v.Households = len(hh)
-		v.Arrived = len(b.arrivals[s.ID])
 		out = append(out, v)
 	}
 	if out == nil {

@@ -7,6 +7,7 @@
   var REASONS = [['', '—'], ['away', 'Đi làm ăn xa'], ['moved', 'Đã chuyển đi'], ['deceased', 'Đã mất'], ['refuses', 'Không muốn cài'], ['no_smartphone', 'Không có điện thoại thông minh'], ['other', 'Lý do khác']];
   var REASON = {};
   REASONS.forEach(function (r) { REASON[r[0]] = r[1]; });
+  var SESSIONS = []; // the last sessions listed: names of invitations, targets of a move
 
   function $(id) { return document.getElementById(id); }
   function el(tag, text, cls) {
@@ -97,6 +98,10 @@
     wrap.appendChild(sel); wrap.appendChild(b);
     return wrap;
   }
+  function invitedTo(id) {
+    var s = SESSIONS.filter(function (x) { return x.id === id; })[0];
+    return s ? 'Mời ' + date(s.date) + ' lúc ' + s.start : 'Đã mời';
+  }
   function loadPeople() {
     var q = query();
     $('export-link').href = '/export/outreach.xlsx' + (q ? '?' + q : '');
@@ -106,7 +111,7 @@
         ' · Chưa thành công: ' + num(t.failed) + ' · Không liên lạc được: ' + num(t.unreachable) + ' · Chưa cài: ' + num(t.not_yet) +
         (t.no_cccd ? ' · Chưa có CCCD: ' + num(t.no_cccd) : '');
       var rows = d.people.map(function (p) {
-        var note = p.status === 'unreachable' ? (REASON[p.reason] || p.reason) : (p.reason || (p.session ? 'Đã mời' : ''));
+        var note = p.status === 'unreachable' ? (REASON[p.reason] || p.reason) : (p.reason || (p.session ? invitedTo(p.session) : ''));
         var tr = row([p.name, date(p.birth_date), p.household, p.cccd_masked || 'Chưa có CCCD', STATUS[p.status] || p.status, note,
           p.status === 'activated' ? '' : markControl(p)]);
         tr.className = 'st-' + p.status;
@@ -174,12 +179,12 @@
   }
 
   // ---- sessions ----
-  var SESSIONS = [];
   var OPEN = '';
   var COLS = 11;
   function when(s) { return date(s.date) + ' ' + s.start + '–' + s.end; }
   function loadSessions() {
-    return request('GET', '/api/v1/sessions').then(function (d) {
+    var fv = $('f-village');
+    return request('GET', '/api/v1/sessions' + (fv && fv.value ? '?village=' + encodeURIComponent(fv.value) : '')).then(function (d) {
       SESSIONS = d.sessions;
       var rows = [];
       d.sessions.forEach(function (s) {
@@ -188,13 +193,16 @@
           if (i) { links.appendChild(document.createTextNode(' · ')); }
           var a = el('a', l[1]); a.href = '/export/sessions/' + encodeURIComponent(s.id) + '/' + l[0]; links.appendChild(a);
         });
-        var cap = el('span', num(s.capacity)); cap.title = s.rate_source;
+        var cap = el('span', num(s.capacity));
+        cap.appendChild(el('small', num(s.desks) + ' bàn × ' + s.rate.toLocaleString('vi-VN') + ' lượt/giờ' + (s.rate_source.indexOf('mặc định') === 0 ? ' (mặc định)' : ' (đo tại nhà văn hóa)'), 'rate'));
+        cap.title = s.rate_source;
+        var came = num(s.arrived) + (s.invited ? ' (' + pct(100 * s.arrived / s.invited) + ')' : '');
         var show = el('button', s.invited ? 'Xem ' + num(s.households) + ' hộ' : 'Chưa mời ai', 'show-households');
         show.type = 'button';
         show.disabled = !s.invited;
         show.addEventListener('click', function () { OPEN = OPEN === s.id ? '' : s.id; loadSessions(); });
         var tr = row([date(s.date), s.start + '–' + s.end, s.village, s.place, cap, num(s.invited) + ' người / ' + num(s.households) + ' hộ',
-          num(s.arrived), num(s.activated), num(s.failed), show, links]);
+          came, num(s.activated), num(s.failed), show, links]);
         tr.dataset.session = s.id;
         tr.className = s.ended ? 'ended' : '';
         if (OPEN === s.id) { tr.className += ' open'; show.textContent = 'Ẩn danh sách hộ'; }
@@ -346,6 +354,7 @@
   function on(id, ev, fn) { var e = $(id); if (e) { e.addEventListener(ev, fn); } }
   document.addEventListener('DOMContentLoaded', function () {
     ['f-village', 'f-association', 'f-status'].forEach(function (id) { on(id, 'change', loadPeople); });
+    on('f-village', 'change', loadSessions);
     var t;
     on('f-q', 'input', function () { clearTimeout(t); t = setTimeout(loadPeople, 300); });
     on('filters', 'submit', function (e) { e.preventDefault(); loadPeople(); });
@@ -359,6 +368,6 @@
     loadRate();
     on('vnpt-form', 'submit', vnptSubmit);
     on('user-form', 'submit', userSubmit);
-    loadPeople(); loadUnits(); loadSessions(); loadRecon(); loadAudit();
+    loadSessions().then(loadPeople); loadUnits(); loadRecon(); loadAudit();
   });
 }());
