@@ -75,6 +75,12 @@ func Expand(req GenerateRequest, villages []string, rounds []quota.Round, deadli
 	if len(villages) == 0 {
 		return nil, &Error{"invalid_village", "village", "Chưa chọn thôn."}
 	}
+	if _, ok := hm(req.Start); !ok {
+		return nil, &Error{"invalid_session", "start", "Giờ không hợp lệ (cần dạng 19:00)."}
+	}
+	if _, ok := hm(req.End); !ok {
+		return nil, &Error{"invalid_session", "end", "Giờ không hợp lệ (cần dạng 21:30)."}
+	}
 	var days []string
 	switch req.From {
 	case "rounds":

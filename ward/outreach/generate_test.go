@@ -42,6 +42,7 @@ func TestExpand(t *testing.T) {
 		{"no deadline set", GenerateRequest{From: "evenings"}, []string{"Đông Lão"}, "", 0, SessionInput{}, "no_deadline"},
 		{"start after the deadline", GenerateRequest{From: "evenings", StartDate: "2026-12-20"}, []string{"Đông Lão"}, "2026-12-15", 0, SessionInput{}, "invalid_session"},
 		{"start date not a date", GenerateRequest{From: "evenings", StartDate: "20/11/2026"}, []string{"Đông Lão"}, "2026-12-15", 0, SessionInput{}, "invalid_session"},
+		{"a time as people write it, not as the form sends it", GenerateRequest{From: "evenings", Start: "19h"}, []string{"Đông Lão"}, "2026-12-15", 0, SessionInput{}, "invalid_session"},
 		{"unknown kind", GenerateRequest{From: "weekly"}, []string{"Đông Lão"}, "2026-12-15", 0, SessionInput{}, "invalid_from"},
 		{"no village", GenerateRequest{From: "rounds"}, nil, "", 0, SessionInput{}, "invalid_village"},
 	}
