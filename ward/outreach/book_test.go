@@ -235,6 +235,22 @@ func TestScheduleOversizeHouseholdInvitedAlone(t *testing.T) {
 	assert.Equal(t, 12, res.Sessions[0].Invited)
 	assert.Equal(t, []string{"Nguyễn Văn An"}, res.Sessions[0].Oversize)
 	assert.Equal(t, 4, res.Left)
+	assert.Empty(t, res.TooLarge)
+
+	// A second household of 12 finds no empty evening: it waits, and the
+	// reply names it.
+	b2, err := Open(newMem())
+	require.NoError(t, err)
+	two := village("Cẩm Hưng", 2, 12)
+	_, err = b2.Import(KindResidents, two)
+	require.NoError(t, err)
+	_, err = b2.AddSessions([]SessionInput{{Village: "Cẩm Hưng", Date: "2026-11-20", Start: "19:00", End: "20:00", Desks: 1}}, fixedRate, now)
+	require.NoError(t, err)
+	res, err = b2.Schedule("Cẩm Hưng", nil, now)
+	require.NoError(t, err)
+	assert.Equal(t, 12, res.Sessions[0].Invited)
+	assert.Equal(t, []string{"Trần Thị Bình"}, res.TooLarge)
+	assert.Equal(t, 12, res.Left)
 }
 
 func TestScheduleNeedsRosterAndSessions(t *testing.T) {

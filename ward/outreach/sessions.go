@@ -282,6 +282,10 @@ type ScheduledSession struct {
 type ScheduleResult struct {
 	Sessions []ScheduledSession `json:"sessions"`
 	Left     int                `json:"left"`
+	// TooLarge names the heads of households larger than every session
+	// that found no empty session to be invited to alone: they wait for
+	// one, and the unit head is told so.
+	TooLarge []string `json:"too_large,omitempty"`
 }
 
 // Schedule invites the village's not-yet eligible people who have a CCCD to
@@ -342,6 +346,7 @@ func (b *Book) Schedule(village string, k Kyso, now time.Time) (ScheduleResult, 
 		groups[i] = append(groups[i], p)
 	}
 	oversize := map[string][]string{}
+	var tooLarge []string
 	left := 0
 	set := map[string][]byte{}
 	placed := map[string]Invite{}
@@ -373,6 +378,9 @@ func (b *Book) Schedule(village string, k Kyso, now time.Time) (ScheduleResult, 
 						break
 					}
 				}
+				if to == nil {
+					tooLarge = append(tooLarge, headName(g))
+				}
 			}
 		}
 		if to == nil {
@@ -395,7 +403,7 @@ func (b *Book) Schedule(village string, k Kyso, now time.Time) (ScheduleResult, 
 	for k, in := range placed {
 		b.invites[k] = in
 	}
-	res := ScheduleResult{Left: left, Sessions: []ScheduledSession{}}
+	res := ScheduleResult{Left: left, Sessions: []ScheduledSession{}, TooLarge: tooLarge}
 	for _, s := range open {
 		hh := map[string]bool{}
 		n := 0

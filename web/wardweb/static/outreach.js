@@ -309,6 +309,7 @@
       r.sessions.forEach(function (s) { n += s.invited; hh += s.households; });
       var t = 'Đã lên lịch: ' + num(n) + ' người (' + num(hh) + ' hộ) được mời.' + (r.left ? ' Còn ' + num(r.left) + ' người chưa có chỗ: hãy thêm buổi.' : '');
       r.sessions.forEach(function (s) { if (s.oversize) { t += ' Hộ ' + s.oversize.join(', ') + ' đông hơn sức chứa một buổi nên được mời riêng.'; } });
+      if (r.too_large) { t += ' Hộ ' + r.too_large.join(', ') + ' đông hơn sức chứa mọi buổi và chưa có buổi trống để mời riêng: hãy thêm một buổi.'; }
       say('session-result', t);
       loadSessions(); loadPeople();
     }).catch(function (e) { say('session-result', e.message, true); });
