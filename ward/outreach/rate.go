@@ -66,14 +66,16 @@ type Service struct {
 
 // RateMeter learns each house's per-desk service rate from its kiosks'
 // completion records, incrementally: Note is called once per record held
-// (at start-up and on every ingest), Rate answers from a cache that a new
-// record invalidates only for its own kiosk.
+// (at start-up and on every ingest), Rate answers from what was measured,
+// measuring again only the kiosks that had new records since.
 //
 // A service lasts from the previous completion at the same desk to this
 // one, but never longer than since the citizen joined: a desk that waited
-// idle for its next citizen is not counted as serving. The house of a
-// kiosk is what House says (the LAN announcement), else the village most
-// of its citizens come from.
+// idle for its next citizen is not counted as serving. An evening's
+// services count for the house of the village most of that evening's
+// citizens came from (a kiosk may travel from house to house between
+// rounds); an evening whose records name no village (purged) counts for
+// the house House names (the kiosk's LAN announcement).
 type RateMeter struct {
 	// House names the village whose house a kiosk stands in ("" when not
 	// known); set once before use.
@@ -88,18 +90,25 @@ type stamp struct {
 	joined, finish int64 // unix seconds; joined 0 when unknown
 }
 
+// serviced is n services of total length sum.
+type serviced struct {
+	n   int
+	sum time.Duration
+}
+
 type deskLog struct {
-	stamps  []stamp
-	votes   map[string]int    // village key → citizens
-	labels  map[string]string // village key → a spelling to show
-	dirty   bool
-	n       int
-	sum     time.Duration
-	village string // key of the majority village, kept with n and sum
+	stamps []stamp
+	votes  map[int64]map[string]int // Vietnam day → village key → citizens
+	dirty  bool
+	houses map[string]serviced // village key → services, as last measured
+	noVote serviced            // services on evenings that named no village
 }
 
 // NewRateMeter returns an empty meter.
 func NewRateMeter() *RateMeter { return &RateMeter{kiosks: map[string]*deskLog{}} }
+
+// vnDay numbers the Vietnam (UTC+7) day of a unix time.
+func vnDay(unix int64) int64 { return (unix + 7*3600) / 86400 }
 
 // Note adds one completion.
 func (m *RateMeter) Note(s Service) {
@@ -110,7 +119,7 @@ func (m *RateMeter) Note(s Service) {
 	defer m.mu.Unlock()
 	l := m.kiosks[s.Kiosk]
 	if l == nil {
-		l = &deskLog{votes: map[string]int{}, labels: map[string]string{}}
+		l = &deskLog{votes: map[int64]map[string]int{}}
 		m.kiosks[s.Kiosk] = l
 	}
 	st := stamp{desk: int32(s.Desk), finish: s.Finished.Unix()}
@@ -119,10 +128,11 @@ func (m *RateMeter) Note(s Service) {
 	}
 	l.stamps = append(l.stamps, st)
 	if k := quota.Key(s.Village); k != "" {
-		l.votes[k]++
-		if _, ok := l.labels[k]; !ok {
-			l.labels[k] = quota.Clean(s.Village)
+		d := vnDay(st.finish)
+		if l.votes[d] == nil {
+			l.votes[d] = map[string]int{}
 		}
+		l.votes[d][k]++
 	}
 	l.dirty = true
 }
@@ -140,7 +150,17 @@ func (l *deskLog) measure() {
 		}
 		return a.finish < b.finish
 	})
-	l.n, l.sum = 0, 0
+	house := map[int64]string{}
+	for d, vs := range l.votes {
+		best, bestN := "", 0
+		for k, n := range vs {
+			if n > bestN || (n == bestN && k < best) {
+				best, bestN = k, n
+			}
+		}
+		house[d] = best
+	}
+	l.houses, l.noVote = map[string]serviced{}, serviced{}
 	for i := 1; i < len(l.stamps); i++ {
 		prev, cur := l.stamps[i-1], l.stamps[i]
 		if prev.desk != cur.desk {
@@ -155,39 +175,35 @@ func (l *deskLog) measure() {
 		if d < minService || d > maxService {
 			continue
 		}
-		l.n++
-		l.sum += d
-	}
-	best, bestN := "", 0
-	for k, n := range l.votes {
-		if n > bestN || (n == bestN && k < best) {
-			best, bestN = k, n
+		h, ok := house[vnDay(cur.finish)]
+		if !ok {
+			l.noVote.n++
+			l.noVote.sum += d
+			continue
 		}
+		t := l.houses[h]
+		t.n++
+		t.sum += d
+		l.houses[h] = t
 	}
-	l.village = best
 }
 
 // Rate is the per-desk rate of the house serving village, from every kiosk
-// standing there.
+// that served there.
 func (m *RateMeter) Rate(village string) Rate {
 	key := quota.Key(village)
-	label := quota.Clean(village)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n, sum := 0, time.Duration(0)
+	var all serviced
 	for id, l := range m.kiosks {
 		l.measure()
-		house := l.village
-		if m.House != nil {
-			if h := quota.Key(m.House(id)); h != "" {
-				house = h
-			}
+		t := l.houses[key]
+		all.n += t.n
+		all.sum += t.sum
+		if l.noVote.n > 0 && m.House != nil && quota.Key(m.House(id)) == key {
+			all.n += l.noVote.n
+			all.sum += l.noVote.sum
 		}
-		if house != key {
-			continue
-		}
-		n += l.n
-		sum += l.sum
 	}
-	return MeasuredRate(label, n, sum)
+	return MeasuredRate(quota.Clean(village), all.n, all.sum)
 }

@@ -80,10 +80,19 @@ func TestRateMeterLearnsEachHouse(t *testing.T) {
 	}
 	assert.InDelta(t, 5.0, m2.Rate("Đông Lão").PerDeskHour, 0.001)
 
-	// The LAN says where a kiosk stands, whatever its citizens' villages.
-	m2.House = func(string) string { return "Cẩm Hưng" }
-	assert.InDelta(t, 5.0, m2.Rate("Cẩm Hưng").PerDeskHour, 0.001)
-	assert.Equal(t, DefaultRate, m2.Rate("Đông Lão").PerDeskHour)
+	// The kiosk travels to Cẩm Hưng for round 2: those evenings count there.
+	evening(m2, "k", "Cẩm Hưng", "2026-11-24", 3, 8, 10*time.Minute)
+	assert.InDelta(t, 5.0, m2.Rate("Đông Lão").PerDeskHour, 0.001)
+	assert.InDelta(t, 6.0, m2.Rate("Cẩm Hưng").PerDeskHour, 0.001)
+	assert.Contains(t, m2.Rate("Cẩm Hưng").Source, "đo tại nhà văn hóa thôn Cẩm Hưng từ 21 lượt")
+
+	// Evenings whose records name no village (purged) count where the LAN
+	// says the kiosk stands.
+	m3 := NewRateMeter()
+	evening(m3, "k3", "", "2026-11-20", 3, 8, 12*time.Minute)
+	assert.Equal(t, DefaultRate, m3.Rate("Yên Thôn").PerDeskHour)
+	m3.House = func(string) string { return "Yên Thôn" }
+	assert.InDelta(t, 5.0, m3.Rate("Yên Thôn").PerDeskHour, 0.001)
 }
 
 func TestRateMeterIgnoresWhatIsNoService(t *testing.T) {
