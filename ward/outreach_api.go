@@ -39,9 +39,10 @@ type outreachAPI struct {
 	audit    *auditLog
 	now      func() time.Time
 	log      *slog.Logger
-	commune  string                      // "Cẩm Ngọc", for papers
-	joinURL  func(village string) string // the house's /join, for invitation QR codes
-	rate     func(village string) outreach.Rate
+	commune  string                             // "Cẩm Ngọc", for papers
+	joinURL  func(village string) string        // the house's /join, for invitation QR codes
+	rate     func(village string) outreach.Rate // the house's learned per-desk rate
+	meter    *outreach.RateMeter
 	speak    func(ctx context.Context, text string) ([]byte, error)
 }
 
@@ -552,6 +553,102 @@ func (o *outreachAPI) postSessions(c *fiber.Ctx, p principal) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"sessions": out})
 }
 
+// postGenerate adds the sessions of the rounds or of every evening to the
+// deadline; the reply is that of POST /api/v1/sessions with how many were
+// skipped (past, or already planned).
+func (o *outreachAPI) postGenerate(c *fiber.Ctx, p principal) error {
+	var req outreach.GenerateRequest
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return errBadJSON
+	}
+	req.Village, req.Place = quota.Clean(req.Village), quota.Clean(req.Place)
+	plan := o.plan()
+	var villages []string
+	switch {
+	case !p.Admin() && p.Village == "":
+		return errForbiddenUnit
+	case !p.Admin():
+		if req.Village != "" && quota.Key(req.Village) != quota.Key(p.Village) {
+			return errForbiddenUnit
+		}
+		villages = []string{p.Village}
+	case req.Village != "":
+		villages = []string{req.Village}
+	case req.From == "rounds":
+		for _, v := range plan.Villages.Rows {
+			villages = append(villages, v.Name)
+		}
+	}
+	for i, v := range villages {
+		if l, ok := o.villageLabel(v); ok {
+			villages[i] = l
+		}
+	}
+	if len(villages) > 1 {
+		req.Place = "" // each village at its own house
+	}
+	in, err := outreach.Expand(req, villages, plan.Rounds, plan.Deadline, o.now())
+	if err != nil {
+		return outreachErr(err)
+	}
+	g, err := o.book.AddGenerated(in, o.rate, o.now())
+	if err != nil {
+		return outreachErr(err)
+	}
+	out := make([]SessionReply, 0, len(g.Added))
+	for _, s := range g.Added {
+		out = append(out, replyOf(outreach.SessionView{Session: s}))
+	}
+	o.log.Info("sessions generated", "by", p.Login, "from", req.From, "added", len(g.Added), "skipped", g.Skipped)
+	status := fiber.StatusOK
+	if len(out) > 0 {
+		status = fiber.StatusCreated
+	}
+	return c.Status(status).JSON(fiber.Map{"sessions": out, "skipped": g.Skipped})
+}
+
+// getRate tells the capacity a new session of a village would get: the
+// house's per-desk rate and where it came from.
+func (o *outreachAPI) getRate(c *fiber.Ctx, p principal) error {
+	f := outreach.Filter{Village: quota.Clean(c.Query("village"))}
+	if err := scope(p, &f); err != nil {
+		return err
+	}
+	if f.Village == "" {
+		return newErr(422, "invalid_village", "village", "Chưa chọn thôn.")
+	}
+	if l, ok := o.villageLabel(f.Village); ok {
+		f.Village = l
+	}
+	r := o.rate(f.Village)
+	return c.JSON(fiber.Map{"village": f.Village, "rate": r.PerDeskHour, "rate_source": r.Source})
+}
+
+// SessionHouseholds is the reply of GET /api/v1/sessions/{id}: the session
+// and its invited households (names and masked CCCDs), for the schedule's
+// per-session view and moving a household by hand.
+type SessionHouseholds struct {
+	Session    SessionReply                `json:"session"`
+	Households []outreach.InvitedHousehold `json:"households"`
+}
+
+func (o *outreachAPI) getSession(c *fiber.Ctx, p principal) error {
+	s, err := o.session(c, p)
+	if err != nil {
+		return err
+	}
+	out := SessionHouseholds{Households: o.book.Invited(s.ID)}
+	for _, v := range o.book.Sessions(s.Village, o.kyso(), o.now()) {
+		if v.ID == s.ID {
+			out.Session = replyOf(v)
+		}
+	}
+	if out.Households == nil {
+		out.Households = []outreach.InvitedHousehold{}
+	}
+	return c.JSON(out)
+}
+
 func (o *outreachAPI) getSessions(c *fiber.Ctx, p principal) error {
 	f := outreach.Filter{Village: quota.Clean(c.Query("village"))}
 	if err := scope(p, &f); err != nil {
@@ -611,7 +708,16 @@ func (o *outreachAPI) postMove(c *fiber.Ctx, p principal) error {
 	if err := scope(p, &f); err != nil {
 		return err
 	}
-	if err := o.book.MoveHousehold(req.Person, req.Session, p.Login, o.now()); err != nil {
+	if req.Session != "" {
+		to, ok := o.book.Session(req.Session)
+		if !ok {
+			return errNotFound
+		}
+		if quota.Key(to.Village) != quota.Key(person.Village) && !p.Admin() {
+			return errForbiddenUnit // a village head plans their own village's evenings
+		}
+	}
+	if err := o.book.MoveHousehold(req.Person, req.Session, p.Login, o.kyso(), o.now()); err != nil {
 		return outreachErr(err)
 	}
 	return c.JSON(fiber.Map{"ok": true})

@@ -5,9 +5,11 @@ package ward
 // away; the list and the accountability table change.
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -55,6 +57,41 @@ func TestVillageHeadMarksUnreachableInBrowser(t *testing.T) {
 	assert.Equal(t, before.eligible-1, after.eligible, "a person who moved away leaves the unit's eligible count")
 	assert.Equal(t, before.unreachable+1, after.unreachable)
 	d.poll(`document.documentElement.scrollWidth <= window.innerWidth`, "no horizontal scroll at 390 px")
+
+	// The village head makes the round's evenings, schedules them, and moves
+	// the first invited household to the second evening by hand.
+	assert.Contains(t, d.text("#rate-info"), "mặc định 6 lượt/giờ/bàn")
+	day := time.Now().In(announceZone).AddDate(0, 0, 1)
+	round := "Đợt 1," + day.Format("02/01/2006") + "," + day.AddDate(0, 0, 1).Format("02/01/2006") + "\n"
+	require.Equal(t, 200, a.post(t, h.url+"/api/v1/rounds", strings.NewReader(round), "text/csv").status)
+	d.run(chromedp.Click(chromedp.ID("gen-rounds")))
+	d.poll(`document.querySelectorAll('#t-sessions tbody tr[data-session]').length === 2`, "two evenings from the round")
+	assert.Contains(t, d.text("#session-result"), "Đã tạo 2 buổi")
+	d.run(chromedp.Click(chromedp.ID("schedule")))
+	d.poll(`document.querySelector('#t-sessions tbody tr[data-session] button.show-households:not([disabled])') !== null`, "households invited")
+	d.run(chromedp.Click(chromedp.CSS(`#t-sessions tbody tr[data-session] button.show-households`)))
+	d.poll(`document.querySelectorAll('#session-households li[data-person] select').length > 0`, "the first evening's households")
+	ctx, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	person, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#session-households li[data-person]').dataset.person`))
+	cancel()
+	require.NoError(t, err)
+	require.True(t, d.eval(`(function () { var s = document.querySelector('#session-households li[data-person] select'); s.value = s.options[1].value; return s.value !== '-'; })()`))
+	d.run(chromedp.Click(chromedp.CSS(`#session-households li[data-person] .move button`)))
+	d.poll(`document.getElementById('session-result').textContent.indexOf('Đã chuyển hộ') === 0`, "the move is confirmed in Vietnamese")
+	var ss struct {
+		Sessions []SessionReply `json:"sessions"`
+	}
+	a.get(t, h.url+"/api/v1/sessions").json(t, &ss)
+	require.Len(t, ss.Sessions, 2)
+	var second SessionHouseholds
+	a.get(t, h.url+"/api/v1/sessions/"+ss.Sessions[1].ID).json(t, &second)
+	found := false
+	for _, hh := range second.Households {
+		found = found || hh.Key == person
+	}
+	assert.True(t, found, "the household is now invited to the second evening: %s in %+v", person, second)
+	d.poll(`document.documentElement.scrollWidth <= window.innerWidth`, "no horizontal scroll at 390 px with the households open")
+	d.screenshot("outreach-sessions-390.png")
 	d.clean()
 }
 

@@ -439,3 +439,110 @@ func TestTonightOverTheLink(t *testing.T) {
 	require.Len(t, ss.Sessions, 1)
 	assert.Equal(t, 1, ss.Sessions[0].Arrived)
 }
+
+// TestSessionCapacityFromTheHouseAndGeneratedSessions: Đông Lão's kiosk
+// served 25 people at one desk, one every 12 minutes: new sessions there
+// plan 5 people per desk and hour, and say so; another village keeps the
+// default. Sessions come from the rounds and from every evening to the
+// deadline, and generating twice adds nothing. Then a household is moved
+// by hand and shows in its new session.
+func TestSessionCapacityFromTheHouseAndGeneratedSessions(t *testing.T) {
+	h := start(t, testConfig(t))
+	// Real days: the login cookie expires by the real clock.
+	now := time.Now().In(announceZone)
+	day0 := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, announceZone)
+	day := func(n int) time.Time { return day0.AddDate(0, 0, n) }
+	dmy := func(n int) string { return day(n).Format("02/01/2006") }
+	h.clock.Set(day0.Add(8 * time.Hour))
+	a := h.login()
+	var recs []record.Record
+	for i := 1; i <= 25; i++ {
+		r := rec("kiosk-a", uint64(i), cccd(i), "Đông Lão", true)
+		r.RecordedAt = day(-1).Add(19 * time.Hour).Add(time.Duration(i) * 12 * time.Minute).UTC()
+		r.ConsentAt = day(-1).Add(18*time.Hour + 30*time.Minute).UTC()
+		recs = append(recs, r)
+	}
+	require.Equal(t, 200, h.push("kiosk-a", tokA, recs...).status)
+
+	type rate struct {
+		Rate       float64 `json:"rate"`
+		RateSource string  `json:"rate_source"`
+	}
+	var r1, r2 rate
+	a.get(t, h.url+"/api/v1/rate?village=%C4%90%C3%B4ng%20L%C3%A3o").json(t, &r1)
+	assert.InDelta(t, 5.0, r1.Rate, 0.001)
+	assert.Contains(t, r1.RateSource, "đo tại nhà văn hóa thôn Đông Lão từ 24 lượt")
+	a.get(t, h.url+"/api/v1/rate?village=Song%20Nga").json(t, &r2)
+	assert.InDelta(t, 6.0, r2.Rate, 0.001)
+	assert.Contains(t, r2.RateSource, "mặc định")
+
+	// From the rounds: nothing before the rounds are known.
+	r := a.postJSON(t, h.url+"/api/v1/sessions/generate", map[string]any{"from": "rounds", "village": "Đông Lão"})
+	assert.Equal(t, "no_rounds", r.errCode(t))
+	require.Equal(t, 200, a.post(t, h.url+"/api/v1/rounds", strings.NewReader("Đợt 1,"+dmy(-1)+","+dmy(1)+"\nĐợt 2,"+dmy(6)+","+dmy(8)+"\n"), "text/csv").status)
+	type gen struct {
+		Sessions []SessionReply `json:"sessions"`
+		Skipped  int            `json:"skipped"`
+	}
+	var g gen
+	r = a.postJSON(t, h.url+"/api/v1/sessions/generate", map[string]any{"from": "rounds", "village": "Đông Lão", "desks": 2})
+	require.Equal(t, 201, r.status, string(r.body))
+	r.json(t, &g)
+	require.Len(t, g.Sessions, 5, "today, tomorrow and round 2; yesterday is past")
+	assert.Equal(t, 1, g.Skipped)
+	assert.Equal(t, 25, g.Sessions[0].Capacity, "2 desks × 2.5 h × 5/h measured at the house")
+	assert.Contains(t, g.Sessions[0].RateSource, "đo tại")
+	assert.Equal(t, "Nhà văn hóa thôn Đông Lão", g.Sessions[0].Place)
+	r = a.postJSON(t, h.url+"/api/v1/sessions/generate", map[string]any{"from": "rounds", "village": "Đông Lão", "desks": 2})
+	require.Equal(t, 200, r.status, string(r.body))
+	r.json(t, &g)
+	assert.Empty(t, g.Sessions, "generating twice adds nothing")
+	assert.Equal(t, 6, g.Skipped)
+
+	// Every evening to the deadline: the round evenings already held are skipped.
+	r = a.postJSON(t, h.url+"/api/v1/sessions/generate", map[string]any{"from": "evenings", "village": "Đông Lão", "start_date": day(2).Format("2006-01-02")})
+	assert.Equal(t, "no_deadline", r.errCode(t))
+	require.Equal(t, 200, a.post(t, h.url+"/api/v1/deadline", strings.NewReader(`{"deadline":"`+dmy(12)+`"}`), "application/json").status)
+	r = a.postJSON(t, h.url+"/api/v1/sessions/generate", map[string]any{"from": "evenings", "village": "Đông Lão", "start_date": day(2).Format("2006-01-02"), "desks": 2})
+	require.Equal(t, 201, r.status, string(r.body))
+	r.json(t, &g)
+	assert.Len(t, g.Sessions, 8, "11 evenings but the three of round 2")
+	assert.Equal(t, 3, g.Skipped)
+	// Zero desks: a clear message, nothing added.
+	r = a.postJSON(t, h.url+"/api/v1/sessions/generate", map[string]any{"from": "evenings", "village": "Song Nga", "desks": 0})
+	assert.Equal(t, 422, r.status)
+	assert.Contains(t, string(r.body), "Số bàn")
+
+	// The rate survives a restart: it is learned again from the stored records.
+	h.restart()
+	a = h.login()
+	a.get(t, h.url+"/api/v1/rate?village=%C4%90%C3%B4ng%20L%C3%A3o").json(t, &r1)
+	assert.InDelta(t, 5.0, r1.Rate, 0.001)
+
+	// The schedule, then one household moved by hand to the last evening.
+	book, err := os.ReadFile(donglaoBook)
+	require.NoError(t, err)
+	body, ct := rosterUploadBody(t, nil, "so-ho-dong-lao.xlsx", book)
+	require.Equal(t, 200, a.post(t, h.url+"/api/v1/roster", body, ct).status)
+	require.Equal(t, 200, a.postJSON(t, h.url+"/api/v1/schedule", ScheduleRequest{Village: "Đông Lão"}).status)
+	var first SessionHouseholds
+	var all struct {
+		Sessions []SessionReply `json:"sessions"`
+	}
+	a.get(t, h.url+"/api/v1/sessions").json(t, &all)
+	r = a.get(t, h.url+"/api/v1/sessions/"+all.Sessions[0].ID)
+	require.Equal(t, 200, r.status, string(r.body))
+	r.json(t, &first)
+	require.NotEmpty(t, first.Households)
+	assert.NotContains(t, string(r.body), "038179000501", "masked CCCDs only")
+	hh := first.Households[0]
+	last := all.Sessions[len(all.Sessions)-1].ID
+	r = a.postJSON(t, h.url+"/api/v1/invitations/move", MoveRequest{Person: hh.Key, Session: last})
+	require.Equal(t, 200, r.status, string(r.body))
+	var moved SessionHouseholds
+	a.get(t, h.url+"/api/v1/sessions/"+last).json(t, &moved)
+	require.Len(t, moved.Households, 1)
+	assert.Equal(t, hh.Head, moved.Households[0].Head)
+	assert.Len(t, moved.Households[0].Members, len(hh.Members), "the whole household moved")
+	assert.Equal(t, 404, a.get(t, h.url+"/api/v1/sessions/khong-co").status)
+}

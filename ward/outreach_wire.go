@@ -41,16 +41,23 @@ func (s *Service) openOutreach() error {
 				return fn(e)
 			})
 		}}
+	meter := outreach.NewRateMeter()
+	meter.House = s.fleet.lanVillage
 	s.out = &outreachAPI{
 		book: book, tally: s.led.tally, plan: s.camp.Plan, progress: s.camp.Progress, pseudo: s.led.pseudo.Key,
 		audit: audit, now: s.cfg.Now, log: s.log, commune: cleanCommune(s.cfg.Commune),
-		joinURL: s.fleet.joinURL, rate: func(string) outreach.Rate { return outreach.Rate{} }, speak: announce.WAV,
+		joinURL: s.fleet.joinURL, rate: meter.Rate, meter: meter, speak: announce.WAV,
 	}
 	return nil
 }
 
-// noteOutcome tells the book of a failed kyso outcome, for its status.
+// noteOutcome hears of every record held (at start-up and on ingest): the
+// book notes a failed kyso outcome, for its status; the rate meter notes
+// the service, for the house's capacity.
 func (s *Service) noteOutcome(r *record.Record, st *store.Stored) {
+	if r.Type == record.TypeCompletion && r.Clock != record.ClockUnsure {
+		s.out.meter.Note(outreach.Service{Kiosk: r.KioskID, Desk: r.Desk, Village: r.Citizen.Village, Joined: r.ConsentAt, Finished: r.RecordedAt})
+	}
 	if r.Outcome != record.OutcomeFailed || r.Citizen.CCCD == "" || (st != nil && st.Purged) {
 		return
 	}
@@ -59,6 +66,17 @@ func (s *Service) noteOutcome(r *record.Record, st *store.Stored) {
 		reason = t
 	}
 	s.book.NoteOutcome(r.Citizen.CCCD, false, reason, r.RecordedAt)
+}
+
+// lanVillage is the village a kiosk announces on the LAN (mDNS): where it
+// stands. "" when never seen there.
+func (f *fleet) lanVillage(id string) string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if h := f.health[id]; h != nil && h.lan != nil {
+		return h.lan.Village
+	}
+	return ""
 }
 
 // joinURL is the /join page of the house serving a village, for the QR
@@ -101,6 +119,9 @@ func (s *Service) outreachRoutes(api, exp fiber.Router) {
 	api.Get("/reconciliation", s.unit(false, o.getReconciliation))
 	api.Post("/sessions", s.unit(true, o.postSessions))
 	api.Get("/sessions", s.unit(false, o.getSessions))
+	api.Post("/sessions/generate", s.unit(true, o.postGenerate))
+	api.Get("/sessions/:id", s.unit(false, o.getSession))
+	api.Get("/rate", s.unit(false, o.getRate))
 	api.Post("/schedule", s.unit(true, o.postSchedule))
 	api.Post("/invitations/move", s.unit(true, o.postMove))
 	api.Get("/exports-log", s.unit(false, o.getAudit))

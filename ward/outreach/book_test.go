@@ -173,6 +173,11 @@ func TestScheduleInvitesWholeHouseholdsWithinCapacity(t *testing.T) {
 	assert.Equal(t, 20, l.Total.Activated)
 	assert.Equal(t, 60, l.Total.Invited)
 	assert.Equal(t, 40, l.Total.NotYet, "30 never invited + 10 no-shows")
+	// The dashboard's line for that evening: invited 30, came 20 (activated,
+	// though no kiosk reported them arriving), activated 20.
+	sv := b.Sessions("Đông Lão", k, after)[0]
+	assert.Equal(t, [4]int{30, 20, 20, 0}, [4]int{sv.Invited, sv.Arrived, sv.Activated, sv.Failed})
+	assert.True(t, sv.Ended)
 	// Reopening from the store gives the same list.
 	b2, err := Open(st)
 	require.NoError(t, err)
@@ -230,6 +235,22 @@ func TestScheduleOversizeHouseholdInvitedAlone(t *testing.T) {
 	assert.Equal(t, 12, res.Sessions[0].Invited)
 	assert.Equal(t, []string{"Nguyễn Văn An"}, res.Sessions[0].Oversize)
 	assert.Equal(t, 4, res.Left)
+	assert.Empty(t, res.TooLarge)
+
+	// A second household of 12 finds no empty evening: it waits, and the
+	// reply names it.
+	b2, err := Open(newMem())
+	require.NoError(t, err)
+	two := village("Cẩm Hưng", 2, 12)
+	_, err = b2.Import(KindResidents, two)
+	require.NoError(t, err)
+	_, err = b2.AddSessions([]SessionInput{{Village: "Cẩm Hưng", Date: "2026-11-20", Start: "19:00", End: "20:00", Desks: 1}}, fixedRate, now)
+	require.NoError(t, err)
+	res, err = b2.Schedule("Cẩm Hưng", nil, now)
+	require.NoError(t, err)
+	assert.Equal(t, 12, res.Sessions[0].Invited)
+	assert.Equal(t, []string{"Trần Thị Bình"}, res.TooLarge)
+	assert.Equal(t, 12, res.Left)
 }
 
 func TestScheduleNeedsRosterAndSessions(t *testing.T) {
@@ -381,4 +402,86 @@ func TestSaltStoredWithFirstWrite(t *testing.T) {
 	assert.Equal(t, key, b2.KeyOf(cccd, "", "", ""), "the same keys after a reopen")
 	_, ok := b2.Person(key)
 	assert.True(t, ok)
+}
+
+// TestMoveHousehold: a unit head moves a household by hand; the whole
+// household moves, never beyond the target's capacity, never to an evening
+// that is over, and those already done stay where they are.
+func TestMoveHousehold(t *testing.T) {
+	now := at("2026-11-18", "08:00")
+	setup := func(t *testing.T) (*Book, []Session, kysoSet) {
+		b, err := Open(newMem())
+		require.NoError(t, err)
+		_, err = b.Import(KindResidents, village("Đông Lão", 4, 3))
+		require.NoError(t, err)
+		// 6 places each: two households per evening.
+		ss, err := b.AddSessions([]SessionInput{
+			{Village: "Đông Lão", Date: "2026-11-18", Start: "07:00", End: "09:00", Desks: 1},
+			{Village: "Đông Lão", Date: "2026-11-20", Start: "19:00", End: "20:00", Desks: 1},
+			{Village: "Đông Lão", Date: "2026-11-21", Start: "19:00", End: "20:00", Desks: 1},
+		}, fixedRate, now.Add(-2*time.Hour))
+		require.NoError(t, err)
+		return b, ss, kysoSet{}
+	}
+	sessionOf := func(b *Book, key string) string { return b.invites[key].Session }
+	keyOf := func(b *Book, household string, member int) string {
+		var ks []string
+		for k, p := range b.people {
+			if strings.HasSuffix(p.Household, "|"+strings.ToLower(household)) {
+				ks = append(ks, k)
+			}
+		}
+		sort.Slice(ks, func(i, j int) bool { return b.people[ks[i]].Name < b.people[ks[j]].Name })
+		return ks[member]
+	}
+	t.Run("the whole household moves", func(t *testing.T) {
+		b, ss, k := setup(t)
+		require.NoError(t, b.MoveHousehold(keyOf(b, "H000", 0), ss[2].ID, "truongthon", k, now))
+		for m := 0; m < 3; m++ {
+			assert.Equal(t, ss[2].ID, sessionOf(b, keyOf(b, "H000", m)))
+		}
+		// And on: a household already placed elsewhere follows the hand.
+		require.NoError(t, b.MoveHousehold(keyOf(b, "H000", 1), ss[1].ID, "truongthon", k, now))
+		assert.Equal(t, ss[1].ID, sessionOf(b, keyOf(b, "H000", 2)))
+		assert.Equal(t, "truongthon", b.invites[keyOf(b, "H000", 2)].By)
+	})
+	t.Run("an activated or unreachable member stays", func(t *testing.T) {
+		b, ss, k := setup(t)
+		k[b.people[keyOf(b, "H001", 0)].CCCD] = true
+		require.NoError(t, b.SetMark(keyOf(b, "H001", 1), "away", "", "truongthon", now))
+		require.NoError(t, b.MoveHousehold(keyOf(b, "H001", 2), ss[1].ID, "truongthon", k, now))
+		assert.Empty(t, sessionOf(b, keyOf(b, "H001", 0)))
+		assert.Empty(t, sessionOf(b, keyOf(b, "H001", 1)))
+		assert.Equal(t, ss[1].ID, sessionOf(b, keyOf(b, "H001", 2)))
+	})
+	t.Run("never over capacity", func(t *testing.T) {
+		b, ss, k := setup(t)
+		require.NoError(t, b.MoveHousehold(keyOf(b, "H000", 0), ss[1].ID, "a", k, now))
+		require.NoError(t, b.MoveHousehold(keyOf(b, "H001", 0), ss[1].ID, "a", k, now))
+		err := b.MoveHousehold(keyOf(b, "H002", 0), ss[1].ID, "a", k, now)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, "over_capacity", e.Code)
+		assert.Contains(t, e.Message, "chỉ còn 0 chỗ, hộ có 3 người")
+		assert.Empty(t, sessionOf(b, keyOf(b, "H002", 0)), "nothing half-moved")
+	})
+	t.Run("not to an evening that is over", func(t *testing.T) {
+		b, ss, k := setup(t)
+		err := b.MoveHousehold(keyOf(b, "H000", 0), ss[0].ID, "a", k, at("2026-11-18", "10:00"))
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, "session_ended", e.Code)
+	})
+	t.Run("withdrawn: not yet again", func(t *testing.T) {
+		b, ss, k := setup(t)
+		require.NoError(t, b.MoveHousehold(keyOf(b, "H003", 0), ss[2].ID, "a", k, now))
+		require.NoError(t, b.MoveHousehold(keyOf(b, "H003", 0), "", "a", k, now))
+		assert.Empty(t, sessionOf(b, keyOf(b, "H003", 0)))
+		assert.Equal(t, 12, b.List(Filter{Village: "Đông Lão"}, k, now).Total.NotYet, "all 12 not yet, nobody invited")
+	})
+	t.Run("unknown person or session", func(t *testing.T) {
+		b, ss, k := setup(t)
+		assert.ErrorIs(t, b.MoveHousehold("khong-co", ss[1].ID, "a", k, now), ErrNotFound)
+		assert.ErrorIs(t, b.MoveHousehold(keyOf(b, "H000", 0), "khong-co", "a", k, now), ErrNotFound)
+	})
 }

@@ -19,6 +19,15 @@
 //   - The schedule never splits a household, never fills a session beyond
 //     its capacity, keeps every standing invitation, and is idempotent: run
 //     twice, it invites nobody the second time.
+//   - A session's capacity is desks × hours × the per-desk rate of its
+//     house, fixed when the session is made: MeasuredRate is the one rule
+//     (DefaultRate until MinRateSamples services are measured there), and
+//     RateMeter learns the services incrementally from every record held,
+//     each no longer than since the citizen joined, so an idle desk is not
+//     counted as serving.
+//   - Generated sessions (the rounds' days, every evening to the deadline)
+//     skip days past and sessions already held, so generating twice adds
+//     nothing; the rest are checked like hand-made ones, all or none.
 //   - Writes are validated completely before anything is stored; a refused
 //     import, report or plan leaves the book as it was.
 //   - Personal data leaves this package only through List (masked CCCD) and

@@ -103,6 +103,12 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.addLocked(in, rateOf, now)
+}
+
+// addLocked validates every session against the others and the stored
+// ones, then stores them all, or none.
+func (b *Book) addLocked(in []SessionInput, rateOf func(village string) Rate, now time.Time) ([]Session, error) {
 	var out []Session
 	var all []*Session
 	for _, s := range b.sessions {
@@ -116,7 +122,7 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 			return nil, &Error{"invalid_session", field("village"), "Chưa chọn thôn cho buổi."}
 		}
 		if x.Place == "" {
-			x.Place = "Nhà văn hóa thôn " + x.Village
+			x.Place = DefaultPlace(x.Village)
 		}
 		if len([]rune(x.Place)) > 120 {
 			return nil, &Error{"invalid_session", field("place"), "Tên địa điểm quá dài."}
@@ -154,7 +160,7 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 		}
 		r := rateOf(s.Village)
 		if r.PerDeskHour <= 0 {
-			r = Rate{PerDeskHour: DefaultRate, Source: "mặc định 6 người/bàn/giờ (nhà văn hóa chưa có số đo)"}
+			r = MeasuredRate(s.Village, 0, 0)
 		}
 		s.Rate, s.RateSource = r.PerDeskHour, r.Source
 		s.Capacity = int(math.Floor(float64(s.Desks) * s.Hours() * s.Rate))
@@ -176,6 +182,15 @@ func (b *Book) AddSessions(in []SessionInput, rateOf func(village string) Rate, 
 	return out, nil
 }
 
+// DefaultPlace is where a village's sessions are held when nobody said:
+// its cultural house.
+func DefaultPlace(village string) string {
+	if quota.Key(village) != strings.ToLower(village) { // "TDP 3", "thôn Đông Lão"
+		return "Nhà văn hóa " + village
+	}
+	return "Nhà văn hóa thôn " + village
+}
+
 // SessionView is a session with how many are invited, came and finished.
 type SessionView struct {
 	Session
@@ -195,6 +210,8 @@ func (b *Book) Sessions(village string, k Kyso, now time.Time) []SessionView {
 	for _, s := range b.sortedLocked(village) {
 		v := SessionView{Session: *s, Ended: s.Ended(now)}
 		hh := map[string]bool{}
+		arr := b.arrivals[s.ID]
+		v.Arrived = len(arr)
 		for pk, in := range b.invites {
 			if in.Session != s.ID {
 				continue
@@ -207,12 +224,14 @@ func (b *Book) Sessions(village string, k Kyso, now time.Time) []SessionView {
 			hh[hhKey(p)] = true
 			if p.CCCD != "" && k != nil && k.Activated(p.CCCD) {
 				v.Activated++
+				if _, seen := arr[pk]; !seen {
+					v.Arrived++ // activated: came, though no kiosk saw them arrive (a USB import)
+				}
 			} else if _, ok := b.failures[p.CCCD]; ok && p.CCCD != "" {
 				v.Failed++
 			}
 		}
 		v.Households = len(hh)
-		v.Arrived = len(b.arrivals[s.ID])
 		out = append(out, v)
 	}
 	if out == nil {
@@ -263,6 +282,10 @@ type ScheduledSession struct {
 type ScheduleResult struct {
 	Sessions []ScheduledSession `json:"sessions"`
 	Left     int                `json:"left"`
+	// TooLarge names the heads of households larger than every session
+	// that found no empty session to be invited to alone: they wait for
+	// one, and the unit head is told so.
+	TooLarge []string `json:"too_large,omitempty"`
 }
 
 // Schedule invites the village's not-yet eligible people who have a CCCD to
@@ -323,6 +346,7 @@ func (b *Book) Schedule(village string, k Kyso, now time.Time) (ScheduleResult, 
 		groups[i] = append(groups[i], p)
 	}
 	oversize := map[string][]string{}
+	var tooLarge []string
 	left := 0
 	set := map[string][]byte{}
 	placed := map[string]Invite{}
@@ -354,6 +378,9 @@ func (b *Book) Schedule(village string, k Kyso, now time.Time) (ScheduleResult, 
 						break
 					}
 				}
+				if to == nil {
+					tooLarge = append(tooLarge, headName(g))
+				}
 			}
 		}
 		if to == nil {
@@ -376,7 +403,7 @@ func (b *Book) Schedule(village string, k Kyso, now time.Time) (ScheduleResult, 
 	for k, in := range placed {
 		b.invites[k] = in
 	}
-	res := ScheduleResult{Left: left, Sessions: []ScheduledSession{}}
+	res := ScheduleResult{Left: left, Sessions: []ScheduledSession{}, TooLarge: tooLarge}
 	for _, s := range open {
 		hh := map[string]bool{}
 		n := 0
@@ -405,9 +432,11 @@ func headName(g []*Person) string {
 	return g[0].Name
 }
 
-// MoveHousehold moves the invited household of person key to session to
-// (or withdraws it with to == ""), as a unit head decides by hand.
-func (b *Book) MoveHousehold(key, to, by string, now time.Time) error {
+// MoveHousehold moves the household of person key to session to (or
+// withdraws it with to == ""), as a unit head decides by hand. It moves
+// the members still to be served (invited, not yet, failed); those
+// activated or marked unreachable stay where they are.
+func (b *Book) MoveHousehold(key, to, by string, k Kyso, now time.Time) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := b.people[key]
@@ -425,15 +454,22 @@ func (b *Book) MoveHousehold(key, to, by string, now time.Time) error {
 	}
 	h := hhKey(p)
 	var members []string
-	for k, q := range b.people {
-		if hhKey(q) == h && q.Eligible && q.CCCD != "" {
-			members = append(members, k)
+	for pk, q := range b.people {
+		if hhKey(q) != h || !q.Eligible || q.CCCD == "" {
+			continue
 		}
+		switch st, _, _ := b.statusLocked(q, k, now); st {
+		case StatusInvited, StatusNotYet, StatusFailed:
+			members = append(members, pk)
+		}
+	}
+	if len(members) == 0 {
+		return &Error{"nobody_to_invite", "person", "Hộ này không còn ai cần mời (đã cài đặt hoặc không liên lạc được)."}
 	}
 	if s != nil {
 		n := 0
-		for k, in := range b.invites {
-			if in.Session == s.ID && hhKey(b.people[k]) != h {
+		for pk, in := range b.invites {
+			if q := b.people[pk]; q != nil && in.Session == s.ID && hhKey(q) != h {
 				n++
 			}
 		}
@@ -443,22 +479,22 @@ func (b *Book) MoveHousehold(key, to, by string, now time.Time) error {
 	}
 	set := map[string][]byte{}
 	var del []string
-	for _, k := range members {
+	for _, pk := range members {
 		if s == nil {
-			del = append(del, pInvite+k)
+			del = append(del, pInvite+pk)
 			continue
 		}
 		v, _ := json.Marshal(Invite{Session: s.ID, By: by, At: now.UTC()})
-		set[pInvite+k] = v
+		set[pInvite+pk] = v
 	}
 	if err := b.put(set, del); err != nil {
 		return err
 	}
-	for _, k := range members {
+	for _, pk := range members {
 		if s == nil {
-			delete(b.invites, k)
+			delete(b.invites, pk)
 		} else {
-			b.invites[k] = Invite{Session: s.ID, By: by, At: now.UTC()}
+			b.invites[pk] = Invite{Session: s.ID, By: by, At: now.UTC()}
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@
   var REASONS = [['', '—'], ['away', 'Đi làm ăn xa'], ['moved', 'Đã chuyển đi'], ['deceased', 'Đã mất'], ['refuses', 'Không muốn cài'], ['no_smartphone', 'Không có điện thoại thông minh'], ['other', 'Lý do khác']];
   var REASON = {};
   REASONS.forEach(function (r) { REASON[r[0]] = r[1]; });
+  var SESSIONS = []; // the last sessions listed: names of invitations, targets of a move
 
   function $(id) { return document.getElementById(id); }
   function el(tag, text, cls) {
@@ -97,6 +98,10 @@
     wrap.appendChild(sel); wrap.appendChild(b);
     return wrap;
   }
+  function invitedTo(id) {
+    var s = SESSIONS.filter(function (x) { return x.id === id; })[0];
+    return s ? 'Mời ' + date(s.date) + ' lúc ' + s.start : 'Đã mời';
+  }
   function loadPeople() {
     var q = query();
     $('export-link').href = '/export/outreach.xlsx' + (q ? '?' + q : '');
@@ -106,7 +111,7 @@
         ' · Chưa thành công: ' + num(t.failed) + ' · Không liên lạc được: ' + num(t.unreachable) + ' · Chưa cài: ' + num(t.not_yet) +
         (t.no_cccd ? ' · Chưa có CCCD: ' + num(t.no_cccd) : '');
       var rows = d.people.map(function (p) {
-        var note = p.status === 'unreachable' ? (REASON[p.reason] || p.reason) : (p.reason || (p.session ? 'Đã mời' : ''));
+        var note = p.status === 'unreachable' ? (REASON[p.reason] || p.reason) : (p.reason || (p.session ? invitedTo(p.session) : ''));
         var tr = row([p.name, date(p.birth_date), p.household, p.cccd_masked || 'Chưa có CCCD', STATUS[p.status] || p.status, note,
           p.status === 'activated' ? '' : markControl(p)]);
         tr.className = 'st-' + p.status;
@@ -174,19 +179,97 @@
   }
 
   // ---- sessions ----
+  var OPEN = '';
+  var COLS = 11;
+  function when(s) { return date(s.date) + ' ' + s.start + '–' + s.end; }
   function loadSessions() {
-    return request('GET', '/api/v1/sessions').then(function (d) {
-      var rows = d.sessions.map(function (s) {
+    var fv = $('f-village');
+    return request('GET', '/api/v1/sessions' + (fv && fv.value ? '?village=' + encodeURIComponent(fv.value) : '')).then(function (d) {
+      SESSIONS = d.sessions;
+      var rows = [];
+      d.sessions.forEach(function (s) {
         var links = el('span', null, 'links');
         [['announcement.txt', 'Lời thông báo'], ['announcement.wav', 'Âm thanh'], ['invitations.pdf', 'Giấy mời'], ['list.pdf', 'Danh sách']].forEach(function (l, i) {
           if (i) { links.appendChild(document.createTextNode(' · ')); }
           var a = el('a', l[1]); a.href = '/export/sessions/' + encodeURIComponent(s.id) + '/' + l[0]; links.appendChild(a);
         });
-        var cap = el('span', num(s.capacity)); cap.title = s.rate_source;
-        return row([date(s.date), s.start + '–' + s.end, s.place, cap, num(s.invited) + ' người / ' + num(s.households) + ' hộ', num(s.arrived), num(s.activated), num(s.failed), links]);
+        var cap = el('span', num(s.capacity));
+        cap.appendChild(el('small', num(s.desks) + ' bàn × ' + s.rate.toLocaleString('vi-VN') + ' lượt/giờ' + (s.rate_source.indexOf('mặc định') === 0 ? ' (mặc định)' : ' (đo tại nhà văn hóa)'), 'rate'));
+        cap.title = s.rate_source;
+        var came = num(s.arrived) + (s.invited ? ' (' + pct(100 * s.arrived / s.invited) + ')' : '');
+        var show = el('button', s.invited ? 'Xem ' + num(s.households) + ' hộ' : 'Chưa mời ai', 'show-households');
+        show.type = 'button';
+        show.disabled = !s.invited;
+        show.addEventListener('click', function () { OPEN = OPEN === s.id ? '' : s.id; loadSessions(); });
+        var tr = row([date(s.date), s.start + '–' + s.end, s.village, s.place, cap, num(s.invited) + ' người / ' + num(s.households) + ' hộ',
+          came, num(s.activated), num(s.failed), show, links]);
+        tr.dataset.session = s.id;
+        tr.className = s.ended ? 'ended' : '';
+        if (OPEN === s.id) { tr.className += ' open'; show.textContent = 'Ẩn danh sách hộ'; }
+        rows.push(tr);
       });
-      fill('t-sessions', rows, 'Chưa có buổi nào.', 9);
+      fill('t-sessions', rows, 'Chưa có buổi nào.', COLS);
+      var box = $('session-households');
+      var open = d.sessions.filter(function (s) { return s.id === OPEN; })[0];
+      box.textContent = '';
+      box.hidden = !open;
+      if (open) { showHouseholds(open, box); }
     }).catch(function () {});
+  }
+  // showHouseholds lists the households invited to a session, each with a
+  // control to move it to another evening of its village (or withdraw it).
+  function showHouseholds(s, box) {
+    box.appendChild(el('p', 'Đang tải…', 'muted'));
+    request('GET', '/api/v1/sessions/' + encodeURIComponent(s.id)).then(function (d) {
+      box.textContent = '';
+      box.dataset.session = s.id;
+      box.appendChild(el('h3', 'Các hộ được mời buổi ' + when(s) + ' tại ' + s.place + ' (thôn ' + s.village + ')'));
+      var ul = el('ul', null, 'households');
+      d.households.forEach(function (h) {
+        var li = el('li');
+        li.dataset.person = h.key;
+        var names = h.members.map(function (m) { return m.name + (m.cccd_masked ? ' (' + m.cccd_masked + ')' : '') + (m.arrived ? ' — đã đến' : ''); });
+        li.appendChild(el('span', 'Hộ ' + h.head + ': ' + names.join(', '), h.arrived ? 'arrived' : ''));
+        if (!s.ended) { li.appendChild(moveControl(s, h)); }
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+      box.appendChild(el('div', null, 'move-result'));
+    }).catch(function (e) { box.textContent = e.message; });
+  }
+  function moveControl(s, h) {
+    var wrap = el('span', null, 'move');
+    var sel = el('select');
+    sel.setAttribute('aria-label', 'Chuyển hộ ' + h.head + ' sang buổi');
+    var none = el('option', 'Chọn buổi khác…'); none.value = '-'; sel.appendChild(none);
+    SESSIONS.forEach(function (o) {
+      if (o.id === s.id || o.ended || o.village !== s.village) { return; }
+      var opt = el('option', when(o) + ' · còn ' + num(Math.max(0, o.capacity - o.invited)) + ' chỗ'); opt.value = o.id;
+      sel.appendChild(opt);
+    });
+    var out = el('option', 'Rút khỏi buổi (chưa mời)'); out.value = ''; sel.appendChild(out);
+    var b = el('button', 'Chuyển buổi');
+    b.type = 'button';
+    b.addEventListener('click', function () {
+      if (sel.value === '-') { say2(b, 'Hãy chọn buổi muốn chuyển hộ ' + h.head + ' sang.', true); return; }
+      b.disabled = true;
+      var to = sel.value;
+      request('POST', '/api/v1/invitations/move', { person: h.key, session: to }).then(function () {
+        var target = SESSIONS.filter(function (o) { return o.id === to; })[0];
+        var msg = target ? 'Đã chuyển hộ ' + h.head + ' sang buổi ' + when(target) + '.' : 'Đã rút hộ ' + h.head + ' khỏi buổi này.';
+        say('session-result', msg);
+        loadSessions(); loadPeople();
+      }).catch(function (e) { say2(b, e.message, true); b.disabled = false; });
+    });
+    wrap.appendChild(sel); wrap.appendChild(b);
+    return wrap;
+  }
+  // say2 writes a message under the households list.
+  function say2(b, text, bad) {
+    var box = $('session-households').querySelector('.move-result');
+    if (!box) { alert(text); return; }
+    box.textContent = text;
+    box.className = 'move-result ' + (bad ? 'notice bad' : 'notice');
   }
   function sessionSubmit(ev) {
     ev.preventDefault();
@@ -194,9 +277,30 @@
     var s = { village: f.village.value, date: f.date.value, start: f.start.value, end: f.end.value, desks: parseInt(f.desks.value, 10), place: f.place.value };
     request('POST', '/api/v1/sessions', { sessions: [s] }).then(function (r) {
       var x = r.sessions[0];
-      say('session-result', 'Đã thêm buổi ngày ' + date(x.date) + ', nhận được khoảng ' + num(x.capacity) + ' người.');
+      say('session-result', 'Đã thêm buổi ngày ' + date(x.date) + ', nhận được khoảng ' + num(x.capacity) + ' người (' + x.rate_source + ').');
       loadSessions();
     }).catch(function (e) { say('session-result', e.message, true); });
+  }
+  function generate(from) {
+    var f = $('session-form');
+    var all = $('gen-all');
+    var body = { from: from, village: all && all.checked && from === 'rounds' ? '' : f.village.value, start: f.start.value, end: f.end.value, desks: parseInt(f.desks.value, 10) };
+    if (from === 'evenings' && f.date.value) { body.start_date = f.date.value; }
+    if (f.place.value) { body.place = f.place.value; }
+    say('session-result', 'Đang tạo các buổi…');
+    request('POST', '/api/v1/sessions/generate', body).then(function (r) {
+      var t = r.sessions.length ? 'Đã tạo ' + num(r.sessions.length) + ' buổi, từ ' + date(r.sessions[0].date) + ' đến ' + date(r.sessions[r.sessions.length - 1].date) + '.' : 'Không có buổi mới nào để tạo.';
+      if (r.skipped) { t += ' Bỏ qua ' + num(r.skipped) + ' buổi đã qua hoặc đã có.'; }
+      say('session-result', t);
+      loadSessions();
+    }).catch(function (e) { say('session-result', e.message, true); });
+  }
+  function loadRate() {
+    var f = $('session-form');
+    if (!f || !$('rate-info') || !f.village.value) { return; }
+    request('GET', '/api/v1/rate?village=' + encodeURIComponent(f.village.value)).then(function (r) {
+      $('rate-info').textContent = 'Tốc độ dùng để tính sức chứa thôn ' + r.village + ': ' + r.rate.toLocaleString('vi-VN') + ' lượt/giờ/bàn — ' + r.rate_source + '.';
+    }).catch(function () {});
   }
   function schedule() {
     var f = $('session-form');
@@ -205,6 +309,7 @@
       r.sessions.forEach(function (s) { n += s.invited; hh += s.households; });
       var t = 'Đã lên lịch: ' + num(n) + ' người (' + num(hh) + ' hộ) được mời.' + (r.left ? ' Còn ' + num(r.left) + ' người chưa có chỗ: hãy thêm buổi.' : '');
       r.sessions.forEach(function (s) { if (s.oversize) { t += ' Hộ ' + s.oversize.join(', ') + ' đông hơn sức chứa một buổi nên được mời riêng.'; } });
+      if (r.too_large) { t += ' Hộ ' + r.too_large.join(', ') + ' đông hơn sức chứa mọi buổi và chưa có buổi trống để mời riêng: hãy thêm một buổi.'; }
       say('session-result', t);
       loadSessions(); loadPeople();
     }).catch(function (e) { say('session-result', e.message, true); });
@@ -250,14 +355,20 @@
   function on(id, ev, fn) { var e = $(id); if (e) { e.addEventListener(ev, fn); } }
   document.addEventListener('DOMContentLoaded', function () {
     ['f-village', 'f-association', 'f-status'].forEach(function (id) { on(id, 'change', loadPeople); });
+    on('f-village', 'change', loadSessions);
     var t;
     on('f-q', 'input', function () { clearTimeout(t); t = setTimeout(loadPeople, 300); });
     on('filters', 'submit', function (e) { e.preventDefault(); loadPeople(); });
     on('roster-form', 'submit', rosterSubmit);
     on('session-form', 'submit', sessionSubmit);
     on('schedule', 'click', schedule);
+    on('gen-rounds', 'click', function () { generate('rounds'); });
+    on('gen-evenings', 'click', function () { generate('evenings'); });
+    var sv = $('session-form') && $('session-form').village;
+    if (sv && sv.tagName === 'SELECT') { sv.addEventListener('change', loadRate); }
+    loadRate();
     on('vnpt-form', 'submit', vnptSubmit);
     on('user-form', 'submit', userSubmit);
-    loadPeople(); loadUnits(); loadSessions(); loadRecon(); loadAudit();
+    loadSessions().then(loadPeople); loadUnits(); loadRecon(); loadAudit();
   });
 }());
