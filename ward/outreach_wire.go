@@ -102,38 +102,6 @@ func (f *fleet) joinURL(village string) string {
 	return ""
 }
 
-// outreachRoutes adds the outreach endpoints: unit heads and the admin.
-func (s *Service) outreachRoutes(api, exp fiber.Router) {
-	o := s.out
-	// Kiosks: sealed and signed with the kiosk's token (link.PathTonight, link.PathArrivals).
-	api.Post("/tonight", s.postTonight)
-	api.Post("/arrivals", s.postArrivals)
-	api.Post("/recover", s.postRecover)
-	api.Post("/users", s.admin(true), s.postUser)
-	api.Get("/users", s.admin(false), func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"users": s.users.list()}) })
-	api.Post("/roster", s.unit(true, o.postRoster))
-	api.Get("/outreach", s.unit(false, o.getOutreach))
-	api.Post("/outreach/:key/mark", s.unit(true, o.postMark))
-	api.Get("/units", s.unit(false, o.getUnits))
-	api.Post("/vnpt-report", s.unit(true, o.postVNPT))
-	api.Get("/reconciliation", s.unit(false, o.getReconciliation))
-	api.Post("/sessions", s.unit(true, o.postSessions))
-	api.Get("/sessions", s.unit(false, o.getSessions))
-	api.Post("/sessions/generate", s.unit(true, o.postGenerate))
-	api.Get("/sessions/:id", s.unit(false, o.getSession))
-	api.Get("/rate", s.unit(false, o.getRate))
-	api.Post("/schedule", s.unit(true, o.postSchedule))
-	api.Post("/invitations/move", s.unit(true, o.postMove))
-	api.Get("/exports-log", s.unit(false, o.getAudit))
-
-	exp.Get("/outreach.xlsx", s.unit(false, o.exportOutreach))
-	exp.Get("/reconciliation.xlsx", s.unit(false, o.exportReconciliation))
-	exp.Get("/sessions/:id/announcement.txt", s.unit(false, o.exportAnnouncementText))
-	exp.Get("/sessions/:id/announcement.wav", s.unit(false, o.exportAnnouncementWAV))
-	exp.Get("/sessions/:id/invitations.pdf", s.unit(false, o.exportInvitations))
-	exp.Get("/sessions/:id/list.pdf", s.unit(false, o.exportSessionList))
-}
-
 func (s *Service) postUser(c *fiber.Ctx) error {
 	var req UserRequest
 	if err := json.Unmarshal(c.Body(), &req); err != nil {
