@@ -27,6 +27,8 @@ type Results struct {
 	Join      *JoinSection      `json:"join,omitempty"`
 	SSE       *SSESection       `json:"sse,omitempty"`
 	Idle      *IdleSection      `json:"idle,omitempty"`
+	Restart   *RestartSection   `json:"restart,omitempty"`
+	Cgroup    *CgroupSection    `json:"cgroup,omitempty"`
 	Ward      *WardSection      `json:"ward,omitempty"`
 	Pages     *PagesSection     `json:"pages,omitempty"`
 	Binary    *BinarySection    `json:"binary,omitempty"`

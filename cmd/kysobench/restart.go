@@ -1,0 +1,349 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kyso-vn/kyso/clock"
+	"github.com/kyso-vn/kyso/queue"
+	"github.com/kyso-vn/kyso/record"
+)
+
+// cgroupLimit is the memory of the small machine the kiosk must also run on:
+// a 512 MB cgroup (a Pi 3's RAM, or a container with that limit).
+const cgroupLimit = 512 << 20
+
+// todayMix is how a long flood day stands when the kiosk restarts: most
+// tickets finished, a few thousand still in line, one citizen at each desk.
+type todayMix struct {
+	Tickets   int `json:"tickets"`
+	Waiting   int `json:"waiting"`
+	Called    int `json:"called"`
+	Activated int `json:"activated"`
+	Failed    int `json:"failed"`
+	NoShow    int `json:"no_show"`
+}
+
+func mixOf(n, desks int) todayMix {
+	m := todayMix{Tickets: n, Waiting: n / 40, Called: min(desks, n/40)}
+	finished := n - m.Waiting - m.Called
+	m.NoShow = finished / 20
+	m.Failed = (finished - m.NoShow) / 7
+	m.Activated = finished - m.NoShow - m.Failed
+	return m
+}
+
+// seedToday creates <data>/store holding today's tickets in the mix of n,
+// through package queue as the volunteer API makes them: join, call to a
+// desk, then complete (activated or failed) or no-show; the last called
+// stay at their desks and the last joined stay in line. Times run from the
+// start of today (Vietnam) to now, so the kiosk loads them as today's.
+func seedToday(data string, n, desks int) (todayMix, error) {
+	m := mixOf(n, desks)
+	now := time.Now()
+	start := time.Date(now.In(clock.Vietnam).Year(), now.In(clock.Vietnam).Month(), now.In(clock.Vietnam).Day(), 0, 0, 1, 0, clock.Vietnam)
+	step := now.Add(-2*time.Second).Sub(start) / time.Duration(3*n+1)
+	clk := &seedClock{now: start}
+	tick := func() { clk.set(clk.now.Add(step)) }
+	q, err := queue.Open(queue.Options{Dir: filepath.Join(data, "store"), KioskID: kioskID, Desks: desks, Clock: clk,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return m, err
+	}
+	fail := func(err error) (todayMix, error) {
+		q.Close()
+		return m, err
+	}
+	finished := m.Activated + m.Failed + m.NoShow
+	for i := range n {
+		tick()
+		c := citizenAt(int64(30_000_000 + i))
+		t, err := q.Join(queue.Join{Citizen: c, ConsentVersion: "bench", ConsentBy: "citizen", Token: strconv.Itoa(i)})
+		if err != nil {
+			return fail(fmt.Errorf("seed join %d: %w", i, err))
+		}
+		if i >= finished+m.Called {
+			continue // still in line
+		}
+		desk := 1 + i%desks
+		tick()
+		called, ok, err := q.CallNext(desk, "Bàn "+strconv.Itoa(desk))
+		if err != nil || !ok || called.ID != t.ID {
+			return fail(fmt.Errorf("seed call %d: ok=%v err=%v", i, ok, err))
+		}
+		if i >= finished {
+			continue // at a desk now
+		}
+		tick()
+		switch {
+		case i%20 == 19 && i/20 < m.NoShow:
+			_, err = q.NoShow(t.ID)
+		default:
+			comp := queue.Completion{Outcome: record.OutcomeActivated, Desk: desk}
+			if i%7 == 3 {
+				comp.Outcome, comp.Reason = record.OutcomeFailed, "no_email"
+			}
+			_, err = q.Complete(t.ID, comp)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("seed finish %d: %w", i, err))
+		}
+	}
+	snap := q.Snapshot()
+	if snap.Waiting != m.Waiting || snap.Tonight.Joined != n {
+		return fail(fmt.Errorf("seeded %d joined, %d waiting; want %d, %d", snap.Tonight.Joined, snap.Waiting, n, m.Waiting))
+	}
+	// The actual outcome counts: the i%20 / i%7 pattern is close to mixOf, not exact.
+	m.Activated, m.Failed, m.NoShow = snap.Tonight.Activated, snap.Tonight.Failed, snap.Tonight.NoShow
+	return m, q.Close()
+}
+
+// todayTemplates caches seeded stores for the run, on tmpfs when there is
+// one (fsync is not what is measured here), and hands out copies on the
+// real disk, dropped from the page cache.
+type todayTemplates struct {
+	dir  string
+	log  *slog.Logger
+	done map[int]todaySeed
+}
+
+type todaySeed struct {
+	dir string
+	mix todayMix
+	dur time.Duration
+}
+
+func (e *env) todayTemplate(n int) (todaySeed, error) {
+	if e.today == nil {
+		e.today = &todayTemplates{dir: filepath.Join(e.seedT.dir, "today"), log: e.log, done: map[int]todaySeed{}}
+	}
+	t := e.today
+	if s, ok := t.done[n]; ok {
+		return s, nil
+	}
+	dir := filepath.Join(t.dir, strconv.Itoa(n))
+	os.RemoveAll(dir)
+	t0 := time.Now()
+	mix, err := seedToday(dir, n, 3)
+	if err != nil {
+		return todaySeed{}, err
+	}
+	s := todaySeed{dir: dir, mix: mix, dur: time.Since(t0)}
+	t.done[n] = s
+	t.log.Info("seeded today's tickets", "tickets", n, "seconds", round(s.dur.Seconds(), 1), "on", fsType(dir))
+	return s, nil
+}
+
+// RestartSection: a kiosk restarted in the middle of a long flood day.
+type RestartSection struct {
+	Method string         `json:"method"`
+	Points []RestartPoint `json:"points"`
+	// Cgroup is where the 512 MB runs were made, or why they were not.
+	Cgroup string `json:"cgroup"`
+}
+
+// RestartPoint is one day size.
+type RestartPoint struct {
+	Mix    todayMix   `json:"mix"`
+	SeedS  float64    `json:"seed_s"`
+	DataMB float64    `json:"data_mb"`
+	Auto   []StartRun `json:"auto"`             // default memory limit (auto: half this machine's memory)
+	InCg   []StartRun `json:"cgroup,omitempty"` // inside the 512 MB memory cgroup
+}
+
+// StartRun is one exec of the kiosk on a copy of the store.
+type StartRun struct {
+	HealthzMs float64 `json:"healthz_ms"` // exec → first 200 from /healthz
+	BoardMs   float64 `json:"board_ms"`   // exec → /api/v1/board answers with the day's counters
+	LimitMiB  int     `json:"memory_limit_mib"`
+	LimitWhy  string  `json:"memory_limit_why"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`              // VmHWM once the board answered
+	CgPeakMB  float64 `json:"cgroup_peak_mb,omitempty"` // the cgroup's max usage (anon + page cache)
+	GCs       int     `json:"gc_cycles"`                // gctrace lines by then
+	GCPercent float64 `json:"gc_percent"`               // gctrace's share of time in GC since start, last cycle
+}
+
+func worst(runs []StartRun) (board, healthz float64) {
+	for _, r := range runs {
+		board, healthz = max(board, r.BoardMs), max(healthz, r.HealthzMs)
+	}
+	return board, healthz
+}
+
+// restartSection: exec the kiosk on a store holding today's 100k and 160k
+// tickets, three times each with the default limit and three times in a
+// 512 MB memory cgroup.
+func (e *env) restartSection(ctx context.Context) error {
+	counts, runs := []int{100_000, 160_000}, 3
+	if e.cfg.Quick {
+		counts, runs = []int{2_000}, 1
+	}
+	sec := &RestartSection{Method: "kiosk exec on a copy of the store (page cache dropped) to the first 200 of /healthz and of /api/v1/board with the seeded counters; GODEBUG=gctrace=1; GOMEMLIMIT and GOGC unset"}
+	e.res.Restart = sec
+	if _, _, err := memCgroupBase(); err != nil {
+		sec.Cgroup = "not run: " + err.Error()
+	} else {
+		sec.Cgroup = fmt.Sprintf("%d MiB memory cgroup made for each run", cgroupLimit>>20)
+	}
+	for _, n := range counts {
+		seed, err := e.todayTemplate(n)
+		if err != nil {
+			return err
+		}
+		pt := RestartPoint{Mix: seed.mix, SeedS: round(seed.dur.Seconds(), 1), DataMB: round(float64(dirSize(seed.dir))/(1<<20), 1)}
+		for _, inCg := range []bool{false, true} {
+			if inCg && strings.HasPrefix(sec.Cgroup, "not run") {
+				continue
+			}
+			for k := range runs {
+				r, err := e.startOnce(ctx, seed, fmt.Sprintf("restart-%d-%v-%d", n, inCg, k), inCg)
+				if err != nil {
+					return err
+				}
+				if inCg {
+					pt.InCg = append(pt.InCg, r)
+				} else {
+					pt.Auto = append(pt.Auto, r)
+				}
+				e.log.Info("restart", "tickets", n, "cgroup", inCg, "healthz_ms", r.HealthzMs, "board_ms", r.BoardMs,
+					"limit_mib", r.LimitMiB, "peak_rss_mb", r.PeakRSSMB, "gcs", r.GCs)
+			}
+		}
+		sec.Points = append(sec.Points, pt)
+	}
+	return nil
+}
+
+// benchEnv is the kiosk's environment: this one without the variables that
+// would override --memory-limit auto or the GC's pacing, plus extra.
+func benchEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k == "GOMEMLIMIT" || k == "GOGC" || k == "GODEBUG" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+// startOnce copies the seeded store, execs the kiosk on it and measures.
+func (e *env) startOnce(ctx context.Context, seed todaySeed, tag string, inCg bool) (StartRun, error) {
+	var r StartRun
+	data := filepath.Join(e.work, tag)
+	defer os.RemoveAll(data)
+	if err := copyTree(seed.dir, data); err != nil {
+		return r, err
+	}
+	spec := procSpec{name: "kiosk", bin: e.kiosk, args: kioskArgs(data), log: filepath.Join(e.work, tag+".log"), env: benchEnv("GODEBUG=gctrace=1")}
+	if inCg {
+		cg, err := newMemCgroup(tag, cgroupLimit)
+		if err != nil {
+			return r, err
+		}
+		defer cg.remove()
+		spec.cgroup = cg
+		defer func() {
+			if p := cg.peak(); p > 0 {
+				r.CgPeakMB = round(float64(p)/(1<<20), 1)
+			}
+		}()
+	}
+	p, err := startProcess(spec)
+	if err != nil {
+		return r, err
+	}
+	defer p.stop()
+	up, err := p.waitReady(ctx, "/healthz", 2*time.Minute)
+	if err != nil {
+		return r, err
+	}
+	r.HealthzMs = ms(up)
+	board, err := waitBoard(ctx, p, seed.mix, time.Minute)
+	if err != nil {
+		return r, err
+	}
+	r.BoardMs = ms(board)
+	if m, err := p.mem(); err == nil {
+		r.PeakRSSMB = mb(m["VmHWM"])
+	}
+	log, _ := os.ReadFile(p.log)
+	r.LimitMiB, r.LimitWhy = memoryLimitLogged(log)
+	gcs := parseGCTrace(log)
+	r.GCs = len(gcs)
+	if len(gcs) > 0 {
+		r.GCPercent = gcs[len(gcs)-1].percent
+	}
+	if err := p.stop(); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// waitBoard polls /api/v1/board until it answers with the seeded day; it
+// returns the time since exec.
+func waitBoard(ctx context.Context, p *process, mix todayMix, timeout time.Duration) (time.Duration, error) {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		b, err := get(ctx, p.base+"/api/v1/board")
+		if err == nil {
+			at := time.Since(p.started)
+			var s queue.Snapshot
+			if err := json.Unmarshal(b, &s); err != nil {
+				return 0, fmt.Errorf("board: %w", err)
+			}
+			if s.Tonight.Joined == mix.Tickets && s.Waiting == mix.Waiting {
+				return at, nil
+			}
+			// The day rolled over (the run crossed midnight in Vietnam) or the store was not read.
+			return 0, fmt.Errorf("board shows %d joined, %d waiting; seeded %d, %d", s.Tonight.Joined, s.Waiting, mix.Tickets, mix.Waiting)
+		}
+		last = err.Error()
+		time.Sleep(2 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("no board after %v: %s; log: %s", timeout, last, p.tail())
+}
+
+var memLimitLine = regexp.MustCompile(`msg="memory limit" mib=(\d+) why=("(?:[^"\\]|\\.)*"|\S+)`)
+
+// memoryLimitLogged finds the kiosk's "memory limit" log line.
+func memoryLimitLogged(log []byte) (int, string) {
+	m := memLimitLine.FindSubmatch(log)
+	if m == nil {
+		return 0, "not logged"
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	why := string(m[2])
+	if u, err := strconv.Unquote(why); err == nil {
+		why = u
+	}
+	return n, why
+}
+
+// gcCycle is one line of GODEBUG=gctrace=1.
+type gcCycle struct {
+	at      float64 // seconds since the process started
+	percent float64 // share of time in GC since start
+	cpuMs   float64 // CPU of this cycle: STW sweep + assist + background mark + STW mark termination (idle mark not counted)
+}
+
+var gcLine = regexp.MustCompile(`(?m)^gc \d+ @([\d.]+)s (\d+)%: [^,]*, ([\d.]+)\+([\d.]+)/([\d.]+)/([\d.]+)\+([\d.]+) ms cpu`)
+
+func parseGCTrace(log []byte) []gcCycle {
+	var out []gcCycle
+	for _, m := range gcLine.FindAllSubmatch(log, -1) {
+		f := func(i int) float64 { v, _ := strconv.ParseFloat(string(m[i]), 64); return v }
+		out = append(out, gcCycle{at: f(1), percent: f(2), cpuMs: f(3) + f(4) + f(5) + f(7)})
+	}
+	return out
+}
