@@ -382,3 +382,61 @@ func parseGCTrace(log []byte) []gcCycle {
 	}
 	return out
 }
+
+// printRestart writes the restart and cgroup rows of the human summary.
+func printRestart(tw io.Writer, r *Results) {
+	if rs := r.Restart; rs != nil {
+		fmt.Fprintln(tw, "RESTART (today's tickets)\ttickets\twaiting\tlimit\thealthz ms\tboard ms\tCPU s\tpeak RSS MB\tcgroup peak MB\tGCs\t")
+		for _, p := range rs.Points {
+			for _, x := range append(append([]StartRun{}, p.Auto...), p.InCg...) {
+				fmt.Fprintf(tw, "\t%d\t%d\t%d MiB\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%d\t\n", p.Mix.Tickets, p.Mix.Waiting, x.LimitMiB, x.HealthzMs, x.BoardMs, x.CPUBoard, x.PeakRSSMB, x.CgPeakMB, x.GCs)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	if c := r.Cgroup; c != nil {
+		fmt.Fprintln(tw, "CGROUP LOAD\tstreams\tjoin clients\tjoins/s\tp50 ms\tp99 ms\tGC share\tGC/s\tpeak RSS MB\tcgroup peak MB\tOOM kills\talive\t")
+		fmt.Fprintf(tw, "\t%d/%d\t%d\t%.0f\t%.1f\t%.1f\t%.1f%%\t%.2f\t%.0f\t%.0f\t%d\t%v\t\n", c.Connected, c.Subscribers, c.Clients, c.PerSec, c.P50Ms, c.P99Ms, c.GCShare, c.GCPerSec, c.PeakRSSMB, c.CgPeakMB, c.OOMKills, c.Alive)
+		fmt.Fprintln(tw)
+	}
+}
+
+// markdownRestart writes the restart and cgroup paragraphs of the generated block.
+func markdownRestart(w io.Writer, r *Results) {
+	if rs := r.Restart; rs != nil {
+		fmt.Fprintf(w, "\n**Kiosk restart with today's tickets** (%s; 512 MB runs: %s):\n\n", rs.Method, rs.Cgroup)
+		io.WriteString(w, "| tickets (waiting) | data MB | memory limit | exec → /healthz ms | exec → board ms | kiosk CPU s | peak RSS MB | cgroup peak MB | GC cycles | load average |\n|---:|---:|---|---|---|---|---|---|---|---|\n")
+		for _, p := range rs.Points {
+			for _, runs := range [][]StartRun{p.Auto, p.InCg} {
+				if len(runs) == 0 {
+					continue
+				}
+				col := func(f func(StartRun) string) string {
+					var s []string
+					for _, x := range runs {
+						s = append(s, f(x))
+					}
+					return strings.Join(s, ", ")
+				}
+				limit := fmt.Sprintf("%d MiB (%s)", runs[0].LimitMiB, runs[0].LimitWhy)
+				fmt.Fprintf(w, "| %d (%d) | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n", p.Mix.Tickets, p.Mix.Waiting, p.DataMB, limit,
+					col(func(x StartRun) string { return fmt.Sprintf("%.0f", x.HealthzMs) }),
+					col(func(x StartRun) string { return fmt.Sprintf("%.0f", x.BoardMs) }),
+					col(func(x StartRun) string { return fmt.Sprintf("%.2f", x.CPUBoard) }),
+					col(func(x StartRun) string { return fmt.Sprintf("%.0f", x.PeakRSSMB) }),
+					col(func(x StartRun) string {
+						if x.CgPeakMB == 0 {
+							return "–"
+						}
+						return fmt.Sprintf("%.0f", x.CgPeakMB)
+					}),
+					col(func(x StartRun) string { return strconv.Itoa(x.GCs) }), p.Load)
+			}
+		}
+	}
+	if c := r.Cgroup; c != nil {
+		fmt.Fprintf(w, "\n**In a 512 MB cgroup under load** (%s; %d of today's tickets in the store; memory limit %d MiB, %s): %d/%d event streams, then %d clients joining for %.0f s: %d joins, %.0f/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d streams had the last board after it. GC: %d cycles (%.2f/s), %.2f s CPU = %.1f %% of the kiosk's %.1f s. Kiosk RSS %.0f MB with the streams, peak %.0f MB; cgroup peak %.0f MB (page cache included), failcnt %d, OOM kills %d, alive %v.\n",
+			c.Cgroup, c.Tickets, c.LimitMiB, c.LimitWhy, c.Connected, c.Subscribers, c.Clients, c.Seconds, c.Joins, c.PerSec, c.P50Ms, c.P99Ms, c.MaxMs, c.StillLive,
+			c.GCs, c.GCPerSec, c.GCCPU, c.GCShare, c.KioskCPU, c.RSSConnMB, c.PeakRSSMB, c.CgPeakMB, c.Failcnt, c.OOMKills, c.Alive)
+	}
+}
