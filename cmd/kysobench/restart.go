@@ -145,10 +145,12 @@ func (e *env) todayTemplate(n int, also ...int) (todaySeed, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	todo := map[int]bool{}
 	for _, k := range append([]int{n}, also...) {
-		if _, ok := t.done[k]; ok {
-			continue
+		if _, ok := t.done[k]; ok || todo[k] {
+			continue // seeded, or already being seeded: two seeders must never share a dir
 		}
+		todo[k] = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
