@@ -117,10 +117,10 @@ func restartBudgets(r *Results, quick string) []Budget {
 		b = append(b,
 			budget("cgroup_oom", fmt.Sprintf("kiosk OOM-killed or dead in a %d MB cgroup (%d streams, join flood)", cgroupLimit>>20, c.Subscribers), max(float64(c.OOMKills), 0)+dead, "", "==", 0,
 				fmt.Sprintf("cgroup peak %.0f MB, failcnt %d", c.CgPeakMB, c.Failcnt)),
-			budget("cgroup_gc_share", "its GC's share of the kiosk's CPU during the flood", c.GCShare, "%", "<=", 10,
+			budget("cgroup_gc_share", "its GC's share of the kiosk's CPU during the floods", c.GCShare, "%", "<=", 10,
 				fmt.Sprintf("%d cycles, %.1f/s, limit %d MiB", c.GCs, c.GCPerSec, c.LimitMiB)),
-			budget("cgroup_join_p99", fmt.Sprintf("join p99 there, %d clients beside %d streams", c.Clients, c.Connected), c.P99Ms, "ms", "<=", 100,
-				joinNotes(quick, fmt.Sprintf("%.0f joins/s", c.PerSec))))
+			budget("cgroup_join_p99", fmt.Sprintf("join p99 there, %.0f joins/s sent on schedule beside %d streams", c.Rate, c.Connected), c.P99Ms, "ms", "<=", 100,
+				joinNotes(quick, fmt.Sprintf("saturated: %.0f joins/s, p99 %.0f ms at %d clients", c.SatPerSec, c.SatP99Ms, c.SatClients))))
 	}
 	return b
 }
