@@ -289,11 +289,6 @@ func (e *env) startOnce(ctx context.Context, seed todaySeed, tag string, inCg bo
 		}
 		defer cg.remove()
 		spec.cgroup = cg
-		defer func() {
-			if p := cg.peak(); p > 0 {
-				r.CgPeakMB = round(float64(p)/(1<<20), 1)
-			}
-		}()
 	}
 	p, err := startProcess(spec)
 	if err != nil {
@@ -319,6 +314,11 @@ func (e *env) startOnce(ctx context.Context, seed todaySeed, tag string, inCg bo
 	r.GCs = len(gcs)
 	if len(gcs) > 0 {
 		r.GCPercent = gcs[len(gcs)-1].percent
+	}
+	if spec.cgroup != nil {
+		if pk := spec.cgroup.peak(); pk > 0 {
+			r.CgPeakMB = round(float64(pk)/(1<<20), 1)
+		}
 	}
 	if err := p.stop(); err != nil {
 		return r, err
