@@ -120,7 +120,7 @@ func restartBudgets(r *Results, quick string) []Budget {
 			budget("cgroup_gc_share", "its GC's share of the kiosk's CPU during the floods", c.GCShare, "%", "<=", 10,
 				fmt.Sprintf("%d cycles, %.1f/s, limit %d MiB", c.GCs, c.GCPerSec, c.LimitMiB)),
 			budget("cgroup_join_p99", fmt.Sprintf("join p99 there, %.0f joins/s sent on schedule beside %d streams", c.Rate, c.Connected), c.P99Ms, "ms", "<=", 100,
-				joinNotes(quick, fmt.Sprintf("saturated: %.0f joins/s, p99 %.0f ms at %d clients", c.SatPerSec, c.SatP99Ms, c.SatClients))))
+				joinNotes(quick, fmt.Sprintf("disk fsync p99 meanwhile %.0f ms; saturated: %.0f joins/s, p99 %.0f ms at %d clients", c.FsyncP99Ms, c.SatPerSec, c.SatP99Ms, c.SatClients))))
 	}
 	return b
 }

@@ -38,7 +38,12 @@ type CgroupSection struct {
 	SatPerSec  float64        `json:"saturation_joins_per_s"`
 	SatP50Ms   float64        `json:"saturation_p50_ms"`
 	SatP99Ms   float64        `json:"saturation_p99_ms"`
-	// Over both floods:
+	// Over both floods: the disk's fsync beside them (see fsyncMonitor),
+	FsyncN     int     `json:"fsync_samples"`
+	FsyncP50Ms float64 `json:"fsync_p50_ms"`
+	FsyncP99Ms float64 `json:"fsync_p99_ms"`
+	FsyncMaxMs float64 `json:"fsync_max_ms"`
+	// and the kiosk:
 	KioskCPU  float64 `json:"kiosk_cpu_s"`
 	GCs       int     `json:"gc_cycles"` // during the flood
 	GCPerSec  float64 `json:"gc_per_s"`
@@ -170,6 +175,11 @@ func (e *env) cgroupSection(ctx context.Context) error {
 			}
 		}
 	}()
+	// The disk beside the kiosk: a 300-byte append + fsync every 20 ms in
+	// the work dir. When its tail is as long as the joins', the disk (shared
+	// with whatever else the machine runs) explains theirs.
+	fsyncs := make(chan []time.Duration, 1)
+	go func() { fsyncs <- fsyncMonitor(e.work, stopSample) }()
 	t0 := time.Now()
 	lat, el, errs := load.runRate(ctx, sec.Rate, dur)
 	sec.Seconds = round(el.Seconds(), 1)
@@ -197,6 +207,10 @@ func (e *env) cgroupSection(ctx context.Context) error {
 	}
 	close(stopSample)
 	<-sampled
+	if fs := <-fsyncs; len(fs) > 0 {
+		sortDurations(fs)
+		sec.FsyncN, sec.FsyncP50Ms, sec.FsyncP99Ms, sec.FsyncMaxMs = len(fs), ms(percentile(fs, .5)), ms(percentile(fs, .99)), ms(fs[len(fs)-1])
+	}
 	loadS := time.Since(t0).Seconds()
 	sec.KioskCPU = round(p.cpuSeconds()-cpu0, 2)
 
@@ -284,4 +298,34 @@ func (l *joinLoad) runRate(ctx context.Context, rate float64, dur time.Duration)
 	}
 	wg.Wait()
 	return lat, time.Since(t0), errs
+}
+
+// fsyncMonitor appends 300 bytes and fsyncs every 20 ms in dir until stop
+// closes, and returns how long each took.
+func fsyncMonitor(dir string, stop <-chan struct{}) []time.Duration {
+	f, err := os.CreateTemp(dir, "fsync-monitor-")
+	if err != nil {
+		return nil
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 300)
+	var out []time.Duration
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return out
+		case <-t.C:
+		}
+		s := time.Now()
+		if _, err := f.Write(buf); err != nil {
+			return out
+		}
+		if err := f.Sync(); err != nil {
+			return out
+		}
+		out = append(out, time.Since(s))
+	}
 }

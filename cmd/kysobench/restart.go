@@ -397,8 +397,8 @@ func printRestart(tw io.Writer, r *Results) {
 		fmt.Fprintln(tw)
 	}
 	if c := r.Cgroup; c != nil {
-		fmt.Fprintln(tw, "CGROUP LOAD\tstreams\tjoins/s sent\tp50 ms\tp99 ms\tsaturated joins/s\tp99 ms\tGC share\tGC/s\tpeak RSS MB\tcgroup peak MB\tOOM kills\talive\t")
-		fmt.Fprintf(tw, "\t%d/%d\t%.0f\t%.1f\t%.1f\t%.0f (%d clients)\t%.0f\t%.1f%%\t%.2f\t%.0f\t%.0f\t%d\t%v\t\n", c.Connected, c.Subscribers, c.Rate, c.P50Ms, c.P99Ms, c.SatPerSec, c.SatClients, c.SatP99Ms, c.GCShare, c.GCPerSec, c.PeakRSSMB, c.CgPeakMB, c.OOMKills, c.Alive)
+		fmt.Fprintln(tw, "CGROUP LOAD\tstreams\tjoins/s sent\tp50 ms\tp99 ms\tfsync p99 ms\tsaturated joins/s\tp99 ms\tGC share\tGC/s\tpeak RSS MB\tcgroup peak MB\tOOM kills\talive\t")
+		fmt.Fprintf(tw, "\t%d/%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.0f (%d clients)\t%.0f\t%.1f%%\t%.2f\t%.0f\t%.0f\t%d\t%v\t\n", c.Connected, c.Subscribers, c.Rate, c.P50Ms, c.P99Ms, c.FsyncP99Ms, c.SatPerSec, c.SatClients, c.SatP99Ms, c.GCShare, c.GCPerSec, c.PeakRSSMB, c.CgPeakMB, c.OOMKills, c.Alive)
 		fmt.Fprintln(tw)
 	}
 }
@@ -437,8 +437,8 @@ func markdownRestart(w io.Writer, r *Results) {
 		}
 	}
 	if c := r.Cgroup; c != nil {
-		fmt.Fprintf(w, "\n**In a 512 MB cgroup under load** (%s; %d of today's tickets in the store; memory limit %d MiB, %s): %d/%d event streams, then joins sent on schedule at %.0f/s for %.0f s (open loop, timed from the schedule): %d joins, p50 %.1f ms, p99 %.1f ms, max %.1f ms; then %d clients joining as fast as answered for %.0f s: %.0f joins/s, p50 %.1f ms, p99 %.1f ms; %d streams had the last board after it. GC over both: %d cycles (%.2f/s), %.2f s CPU = %.1f %% of the kiosk's %.1f s. Kiosk RSS %.0f MB with the streams, peak %.0f MB; cgroup peak %.0f MB (page cache included), failcnt %d, OOM kills %d, alive %v.\n",
-			c.Cgroup, c.Tickets, c.LimitMiB, c.LimitWhy, c.Connected, c.Subscribers, c.Rate, c.Seconds, c.Joins, c.P50Ms, c.P99Ms, c.MaxMs, c.SatClients, c.SatSeconds, c.SatPerSec, c.SatP50Ms, c.SatP99Ms, c.StillLive,
+		fmt.Fprintf(w, "\n**In a 512 MB cgroup under load** (%s; %d of today's tickets in the store; memory limit %d MiB, %s): %d/%d event streams, then joins sent on schedule at %.0f/s for %.0f s (open loop, timed from the schedule): %d joins, p50 %.1f ms, p99 %.1f ms, max %.1f ms; then %d clients joining as fast as answered for %.0f s: %.0f joins/s, p50 %.1f ms, p99 %.1f ms; %d streams had the last board after it; meanwhile a 300-byte append + fsync every 20 ms in the work dir took p50 %.2f ms, p99 %.1f ms, max %.1f ms. GC over both: %d cycles (%.2f/s), %.2f s CPU = %.1f %% of the kiosk's %.1f s. Kiosk RSS %.0f MB with the streams, peak %.0f MB; cgroup peak %.0f MB (page cache included), failcnt %d, OOM kills %d, alive %v.\n",
+			c.Cgroup, c.Tickets, c.LimitMiB, c.LimitWhy, c.Connected, c.Subscribers, c.Rate, c.Seconds, c.Joins, c.P50Ms, c.P99Ms, c.MaxMs, c.SatClients, c.SatSeconds, c.SatPerSec, c.SatP50Ms, c.SatP99Ms, c.StillLive, c.FsyncP50Ms, c.FsyncP99Ms, c.FsyncMaxMs,
 			c.GCs, c.GCPerSec, c.GCCPU, c.GCShare, c.KioskCPU, c.RSSConnMB, c.PeakRSSMB, c.CgPeakMB, c.Failcnt, c.OOMKills, c.Alive)
 	}
 }
