@@ -108,8 +108,9 @@ func seedToday(data string, n, desks int) (todayMix, error) {
 	m.Activated, m.Failed, m.NoShow = snap.Tonight.Activated, snap.Tonight.Failed, snap.Tonight.NoShow
 	// A day's tickets arrive over hours and Badger compacts as they come; a
 	// bulk load leaves a backlog of level-0 tables whose compaction would
-	// then run during the measured start (5–9 s and 350 MB peak RSS at 100k
-	// on a loaded machine, against a settled store's 3–4 s and 140 MB). Settle it.
+	// then run during the measured start (5–9 s to /healthz and 305–350 MB
+	// peak RSS at 100k on a loaded machine, against 1.5–3.4 s and 130 MB
+	// settled). Settle it.
 	if err := q.Compact(); err != nil {
 		return fail(fmt.Errorf("settle: %w", err))
 	}
