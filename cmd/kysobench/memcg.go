@@ -24,12 +24,13 @@ type memCgroup struct {
 // cgroup v1's memory hierarchy is preferred when mounted (this machine),
 // then a unified (v2) hierarchy that has the memory controller.
 func memCgroupBase() (dir string, v2 bool, err error) {
+	var why []string
 	v1 := "/sys/fs/cgroup/memory"
 	if fileExists(filepath.Join(v1, "memory.limit_in_bytes")) {
 		if writable(v1) {
 			return v1, false, nil
 		}
-		err = fmt.Errorf("cgroup v1 memory hierarchy %s is not writable (not root?)", v1)
+		why = append(why, fmt.Sprintf("cgroup v1 memory hierarchy %s is not writable (not root?)", v1))
 	}
 	for _, u := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
 		b, rerr := os.ReadFile(filepath.Join(u, "cgroup.controllers"))
@@ -37,27 +38,27 @@ func memCgroupBase() (dir string, v2 bool, err error) {
 			continue
 		}
 		if !strings.Contains(" "+strings.TrimSpace(string(b))+" ", " memory ") {
-			err = errors.Join(err, fmt.Errorf("cgroup v2 at %s has no memory controller (has %q)", u, strings.TrimSpace(string(b))))
+			why = append(why, fmt.Sprintf("cgroup v2 at %s has no memory controller (has %q)", u, strings.TrimSpace(string(b))))
 			continue
 		}
 		if !writable(u) {
-			err = errors.Join(err, fmt.Errorf("cgroup v2 at %s is not writable", u))
+			why = append(why, fmt.Sprintf("cgroup v2 at %s is not writable", u))
 			continue
 		}
 		// Children get the memory controller only when the parent delegates it.
 		sub := filepath.Join(u, "cgroup.subtree_control")
 		if s, _ := os.ReadFile(sub); !strings.Contains(string(s), "memory") {
 			if werr := os.WriteFile(sub, []byte("+memory"), 0); werr != nil {
-				err = errors.Join(err, fmt.Errorf("cgroup v2 at %s: cannot enable memory for children: %v", u, werr))
+				why = append(why, fmt.Sprintf("cgroup v2 at %s: cannot enable memory for children: %v", u, werr))
 				continue
 			}
 		}
 		return u, true, nil
 	}
-	if err == nil {
-		err = errors.New("no cgroup v1 memory hierarchy and no cgroup v2 mount")
+	if len(why) == 0 {
+		why = append(why, "no cgroup v1 memory hierarchy and no cgroup v2 mount")
 	}
-	return "", false, err
+	return "", false, errors.New(strings.Join(why, "; "))
 }
 
 func writable(dir string) bool {
