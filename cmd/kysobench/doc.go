@@ -10,6 +10,9 @@
 // Invariants:
 //   - Every child process is started by this tool in its own process group,
 //     and stopped by that group's id; nothing else is signalled.
+//   - Memory cgroups (restart, cgroup sections) are made by this tool, named
+//     kysobench-<pid>-<tag>, hold only the kiosk it started, and are removed
+//     when it has exited; where none can be made the runs say why instead.
 //   - Data directories live under one work directory that is removed at the
 //     end unless -keep is given. Fsync-sensitive measurements refuse to pretend:
 //     the work directory's file system type and a measured fsync time are

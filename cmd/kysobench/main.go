@@ -38,7 +38,7 @@ type Config struct {
 }
 
 // sections in the order they run.
-var sections = []string{"join", "sse", "idle", "ward", "pages", "binary"}
+var sections = []string{"join", "sse", "idle", "restart", "cgroup", "ward", "pages", "binary"}
 
 // Validate checks the config and fills defaults.
 func (c *Config) Validate() error {
@@ -136,6 +136,7 @@ type env struct {
 	kiosk string // binary
 	ward  string // binary, "" when cmd/ward does not exist yet
 	seedT *seedTemplates
+	today *todayTemplates // stores holding today's tickets (restart, cgroup)
 	fsync time.Duration
 	res   *Results
 }
@@ -189,6 +190,7 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Res
 		fn   func(context.Context) error
 	}{
 		{"join", e.joinSection}, {"sse", e.sseSection}, {"idle", e.idleSection},
+		{"restart", e.restartSection}, {"cgroup", e.cgroupSection},
 		{"ward", e.wardSection}, {"pages", e.pagesSection}, {"binary", e.binarySection},
 	}
 	for _, s := range steps {

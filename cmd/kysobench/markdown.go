@@ -92,6 +92,7 @@ func markdown(r *Results) string {
 			fmt.Fprintf(&w, "\nRecords through HTTP (walk-in join, then complete, one tablet): %.0f/s, complete p50 %.2f ms, p99 %.2f ms: 100k would take %.1f min.\n", h.PerSec, h.CompleteP50Ms, h.CompleteP99Ms, h.Est100kMinutes)
 		}
 	}
+	markdownRestart(&w, r)
 	if wd := r.Ward; wd != nil {
 		fmt.Fprintf(&w, "\n**Ward**: push ingest %.0f records/s (%d records, %d pushers, %d per request); loaded to %d records at %.0f/s overall; `/api/v1/progress` at %d records: first %.2f ms, p50 %.2f ms, p99 %.2f ms over %d queries (%d bytes); ward RSS %.0f MB. Backlog: %d records drained kiosk→ward in %.2f s from kiosk exec (%.2f s after its first /healthz).\n",
 			wd.IngestPerSec, wd.IngestRecords, wd.Pushers, wd.Batch, wd.LoadedRecords, wd.LoadPerSec, wd.LoadedRecords, wd.ProgressFirstMs, wd.ProgressP50Ms, wd.ProgressP99Ms, wd.ProgressQueries, wd.ProgressBytes, wd.WardRSSMB, wd.DrainRecords, wd.DrainS, wd.DrainAfterReadyS)

@@ -37,6 +37,10 @@ type procSpec struct {
 	// fsyncDelay, when positive, runs the program under strace with every
 	// fsync/fdatasync/msync held that long: a slow SD card on a fast disk.
 	fsyncDelay time.Duration
+	// cgroup, when set, starts the program inside that memory cgroup.
+	cgroup *memCgroup
+	// env replaces the program's environment when not nil.
+	env []string
 }
 
 func freePort() (int, error) {
@@ -84,7 +88,11 @@ func startProcess(spec procSpec) (*process, error) {
 		name = "strace"
 		argv = append(append(straceArgs(spec.fsyncDelay), "--", spec.bin), args...)
 	}
+	if spec.cgroup != nil {
+		name, argv = spec.cgroup.wrap(name, argv)
+	}
 	cmd := exec.Command(name, argv...)
+	cmd.Env = spec.env
 	logf, err := os.OpenFile(spec.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,8 @@ type Results struct {
 	Join      *JoinSection      `json:"join,omitempty"`
 	SSE       *SSESection       `json:"sse,omitempty"`
 	Idle      *IdleSection      `json:"idle,omitempty"`
+	Restart   *RestartSection   `json:"restart,omitempty"`
+	Cgroup    *CgroupSection    `json:"cgroup,omitempty"`
 	Ward      *WardSection      `json:"ward,omitempty"`
 	Pages     *PagesSection     `json:"pages,omitempty"`
 	Binary    *BinarySection    `json:"binary,omitempty"`
@@ -308,6 +310,7 @@ func printTable(w io.Writer, r *Results) {
 			fmt.Fprintf(w, "records via HTTP: %.0f/s (walk-in join + complete, one tablet); complete p50 %.2f ms; 100k would take %.1f min\n\n", h.PerSec, h.CompleteP50Ms, h.Est100kMinutes)
 		}
 	}
+	printRestart(tw, r)
 	if wd := r.Ward; wd != nil {
 		fmt.Fprintln(tw, "WARD\tingest rec/s\tprogress @N\tp50 ms\tp99 ms\tdrain N\tdrain s\tward RSS MB\t")
 		fmt.Fprintf(tw, "\t%.0f (%d pushers × %d)\t%d\t%.2f\t%.2f\t%d\t%.2f\t%.0f\t\n", wd.IngestPerSec, wd.Pushers, wd.Batch, wd.LoadedRecords, wd.ProgressP50Ms, wd.ProgressP99Ms, wd.DrainRecords, wd.DrainS, wd.WardRSSMB)

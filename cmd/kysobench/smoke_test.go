@@ -72,6 +72,10 @@ func TestQuickRun(t *testing.T) {
 			if s == "binary" || (s == "ward" && len(need) == 1) {
 				continue
 			}
+			if s == "cgroup" && strings.HasPrefix(reason, "no writable memory cgroup") {
+				t.Logf("section cgroup skipped: %s", reason) // not root, or no memory controller: said, not hidden
+				continue
+			}
 			t.Errorf("section %s skipped: %s", s, reason)
 		}
 	}
