@@ -81,6 +81,8 @@ type Queue struct {
 	activated  int
 	repair     *RepairState // set when the store was rebuilt after damage (repair.go)
 	pending    uint64       // highest pending key while repairing
+	// digestsFrom is the first day counted from ticket digests (digest.go).
+	digestsFrom string
 
 	// waiting (today's waiting tickets in line order) and stats are kept
 	// up to date by track/untrack on every change, so that a join, a
@@ -115,6 +117,10 @@ func Open(opts Options) (*Queue, error) {
 	q.callID = q.rev
 	if q.changed == nil {
 		q.changed = func() {}
+	}
+	if q.digestsFrom, err = digestsFrom(db, Day(q.now())); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := q.restore(); err != nil {
 		db.Close()
@@ -201,9 +207,7 @@ func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 	defer func() {
 		sort.Slice(q.waiting, func(i, j int) bool { return q.waiting[i].Order < q.waiting[j].Order })
 	}()
-	// Decoded on every core (load.go); each ticket's effect below does not
-	// depend on the order they come in.
-	return eachTicket(txn, kv.IterOptions{Prefix: []byte(prefTicket + day + "/")}, func(t *Ticket) error {
+	add := func(t *Ticket) {
 		q.countLocked(t)
 		if t.Status.Active() {
 			q.tickets[t.ID] = t
@@ -219,6 +223,16 @@ func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 		if t.Status == Called && t.Desk >= 1 && t.Desk <= len(q.desks) && t.CalledAt.After(q.desks[t.Desk-1].CalledAt) {
 			q.desks[t.Desk-1] = DeskState{Desk: t.Desk, Number: t.Number, CalledAt: t.CalledAt}
 		}
+	}
+	if day >= q.digestsFrom {
+		// Every ticket of the day has a digest: count from those, read
+		// only the active tickets whole (digest.go).
+		return q.loadDigestsLocked(txn, day, add)
+	}
+	// An older day: decoded on every core (load.go); each ticket's effect
+	// does not depend on the order they come in.
+	return eachTicket(txn, kv.IterOptions{Prefix: []byte(prefTicket + day + "/")}, func(t *Ticket) error {
+		add(t)
 		return nil
 	})
 }
@@ -319,7 +333,7 @@ func (q *Queue) putJoin(t Ticket) error {
 			}
 			return err
 		}
-		return txn.Set(ticketKey(t.Day, t.ID), b)
+		return putTicketTxn(txn, &t, b)
 	})
 	switch {
 	case errors.Is(err, ErrAlreadyActivated), errors.Is(err, kv.ErrConflict):
@@ -336,7 +350,7 @@ func (q *Queue) putTicket(t Ticket) error {
 	if err != nil {
 		return err
 	}
-	return unavailable(q.db.Update(func(txn kv.Txn) error { return txn.Set(ticketKey(t.Day, t.ID), b) }))
+	return unavailable(q.db.Update(func(txn kv.Txn) error { return putTicketTxn(txn, &t, b) }))
 }
 
 // Get returns one of today's tickets.
@@ -771,7 +785,7 @@ func (q *Queue) appendLocked(rec *record.Record, t *Ticket) error {
 			if err != nil {
 				return err
 			}
-			return txn.Set(ticketKey(t.Day, t.ID), tb)
+			return putTicketTxn(txn, t, tb)
 		}
 		return nil
 	})
