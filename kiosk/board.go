@@ -172,6 +172,7 @@ func (b *boardState) json() []byte {
 func (b *boardState) publishLoop(ctx context.Context) error {
 	tick := time.NewTicker(30 * time.Second) // refresh time-derived fields
 	defer tick.Stop()
+	defer b.tally.save(b.q.Log()) // the next start reads only what is newer
 	for {
 		select {
 		case <-ctx.Done():
