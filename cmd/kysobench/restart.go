@@ -174,7 +174,29 @@ func (e *env) todayTemplate(n int, also ...int) (todaySeed, error) {
 	if firstErr != nil {
 		return todaySeed{}, firstErr
 	}
+	for k := range todo {
+		if err := e.warmUp(t.done[k]); err != nil {
+			return todaySeed{}, err
+		}
+	}
 	return t.done[n], nil
+}
+
+// warmUp runs the kiosk once on a freshly seeded store and stops it as an
+// operator would: what a restart finds is a store a kiosk has run on (its
+// checkpoints written at shutdown), not one only the seeder wrote.
+func (e *env) warmUp(seed todaySeed) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	p, err := startProcess(procSpec{name: "kiosk", bin: e.kiosk, args: kioskArgs(seed.dir), log: seed.dir + ".warm.log", env: benchEnv()})
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	if _, err := waitBoard(ctx, p, seed.mix, 2*time.Minute); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return p.stop()
 }
 
 // RestartSection: a kiosk restarted in the middle of a long flood day.
