@@ -135,9 +135,9 @@ func digestsFrom(db kv.Store, today string) (string, error) {
 	return from, nil
 }
 
-// loadDigestsLocked walks day's digests: every ticket is counted, and only
-// the active ones are read whole (and then held in memory).
-func (q *Queue) loadDigestsLocked(txn kv.Txn, day string, add func(t *Ticket)) error {
+// loadDigests walks day's digests: every ticket is counted, and only the
+// active ones are read whole (and then held in memory).
+func loadDigests(txn kv.Txn, day string, add func(t *Ticket)) error {
 	var active [][]byte
 	prefix := prefDigest + day + "/"
 	err := txn.Iterate(kv.IterOptions{Prefix: []byte(prefix)}, func(k, v []byte) error {

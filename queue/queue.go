@@ -173,7 +173,7 @@ func (q *Queue) restore() error {
 		if err != nil {
 			return err
 		}
-		if err := q.loadRepairLocked(txn); err != nil {
+		if q.repair, q.pending, err = loadRepair(txn); err != nil {
 			return err
 		}
 		return q.loadDayLocked(txn, Day(q.now()))
@@ -227,7 +227,7 @@ func (q *Queue) loadDayLocked(txn kv.Txn, day string) error {
 	if day >= q.digestsFrom {
 		// Every ticket of the day has a digest: count from those, read
 		// only the active tickets whole (digest.go).
-		return q.loadDigestsLocked(txn, day, add)
+		return loadDigests(txn, day, add)
 	}
 	// An older day: decoded on every core (load.go); each ticket's effect
 	// does not depend on the order they come in.
@@ -759,7 +759,7 @@ func (q *Queue) Complete(id string, c Completion) (record.Record, error) {
 // when the repair ends.
 func (q *Queue) appendLocked(rec *record.Record, t *Ticket) error {
 	key, ref := recordKey(rec.Seq), strconv.FormatUint(rec.Seq, 10)
-	repairing := q.repairingLocked()
+	repairing := repairing(q.repair)
 	if repairing {
 		rec.Seq = 0
 		key, ref = pendingKey(q.pending+1), "p"+strconv.FormatUint(q.pending+1, 10)
@@ -874,12 +874,16 @@ func (l *Log) Records(after uint64, limit int) ([]record.Record, uint64, error) 
 		limit = 5000
 	}
 	q.mu.Lock()
-	head, floor, repairing := q.head, q.floor, q.repairingLocked()
+	head, floor, repairing := q.head, q.floor, repairing(q.repair)
 	q.mu.Unlock()
 	if repairing {
 		return nil, head, ErrRepairing
 	}
-	lost := func(from, to uint64) bool { q.mu.Lock(); defer q.mu.Unlock(); return q.lostLocked(from, to) }
+	lost := func(from, to uint64) bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.repair != nil && lostIn(q.repair.Lost, from, to)
+	}
 	out := []record.Record{}
 	next := after + 1 // the seq the page must hold next
 	err := q.db.View(func(txn kv.Txn) error {
@@ -964,7 +968,7 @@ func (l *Log) AdoptWardHead(seq uint64) (bool, error) {
 	defer q.logMu.Unlock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if seq <= q.head || q.repairingLocked() {
+	if seq <= q.head || repairing(q.repair) {
 		return false, nil // a repair takes the ward's records back instead
 	}
 	v := []byte(strconv.FormatUint(seq, 10))

@@ -114,33 +114,29 @@ func pendingKey(n uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte(prefPending), n)
 }
 
-// loadRepairLocked reads the repair state and counts the pending records.
-func (q *Queue) loadRepairLocked(txn kv.Txn) error {
+// loadRepair reads the repair state, if any, and the highest pending key.
+func loadRepair(txn kv.Txn) (*RepairState, uint64, error) {
 	v, err := txn.Get(keyRepair)
 	if errors.Is(err, kv.ErrNotFound) {
-		return nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	st := new(RepairState)
 	if err := json.Unmarshal(v, st); err != nil {
-		return fmt.Errorf("%w: repair state: %v", ErrDamaged, err)
+		return nil, 0, fmt.Errorf("%w: repair state: %v", ErrDamaged, err)
 	}
-	q.repair = st
-	return txn.Iterate(kv.IterOptions{KeysOnly: true, Prefix: []byte(prefPending)}, func(k, _ []byte) error {
-		q.pending = max(q.pending, binaryUint64(k[len(prefPending):]))
+	var pending uint64
+	err = txn.Iterate(kv.IterOptions{KeysOnly: true, Prefix: []byte(prefPending)}, func(k, _ []byte) error {
+		pending = max(pending, binaryUint64(k[len(prefPending):]))
 		return nil
 	})
+	return st, pending, err
 }
 
-// repairingLocked reports whether appends go to the pending list.
-func (q *Queue) repairingLocked() bool { return q.repair != nil && !q.repair.Done }
-
-// lostLocked reports whether every seq in [from, to] is known lost.
-func (q *Queue) lostLocked(from, to uint64) bool {
-	return q.repair != nil && lostIn(q.repair.Lost, from, to)
-}
+// repairing reports whether appends go to the pending list.
+func repairing(st *RepairState) bool { return st != nil && !st.Done }
 
 // lostIn reports whether [from, to] lies inside one of the lost ranges:
 // such a hole in the log is known and reported, not damage.
@@ -174,7 +170,7 @@ func (l *Log) Repairing() bool {
 	q := l.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.repairingLocked()
+	return repairing(q.repair)
 }
 
 // PutRecovered stores records the ward gave back, under their own seqs.
@@ -186,7 +182,7 @@ func (l *Log) PutRecovered(recs []record.Record) error {
 	defer q.logMu.Unlock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.repairingLocked() {
+	if !repairing(q.repair) {
 		return errors.New("the log is not being repaired")
 	}
 	for _, r := range recs {
@@ -245,7 +241,7 @@ func (l *Log) FinishRepair(wardHead uint64, wardMissing []record.SeqRange, now t
 	defer q.logMu.Unlock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.repairingLocked() {
+	if !repairing(q.repair) {
 		return RepairState{}, errors.New("the log is not being repaired")
 	}
 	st := *q.repair
