@@ -101,6 +101,25 @@ forget_crash() {
 	fi
 }
 
+# Chromium's flags. kiosk/board_cpu_bench_test.go starts its Chromium with
+# the lines between the two markers, so the bench measures this browser:
+# one plain flag a line (no quotes, no variables), comments on lines of
+# their own.
+# chromium flags: begin
+flags=(
+	--kiosk
+	--noerrdialogs
+	--disable-infobars
+	--autoplay-policy=no-user-gesture-required
+	--enable-speech-dispatcher
+	--check-for-update-interval=31536000
+	--no-first-run
+	--disable-session-crashed-bubble
+	--disable-features=Translate
+	--password-store=basic
+)
+# chromium flags: end
+
 pid=""
 stop_browser() {
 	[ -n "$pid" ] || return 0
@@ -132,13 +151,7 @@ while :; do
 		log "speech-dispatcher missing, the board can only chime: sudo apt-get install speech-dispatcher speech-dispatcher-espeak-ng"
 	fi
 	log "showing $url (service version ${v0:-unknown})"
-	"$browser" --kiosk --noerrdialogs --disable-infobars \
-		--autoplay-policy=no-user-gesture-required \
-		--enable-speech-dispatcher \
-		--check-for-update-interval=31536000 \
-		--no-first-run --disable-session-crashed-bubble \
-		--disable-features=Translate --password-store=basic \
-		--user-data-dir="$profile" "$url" &
+	"$browser" "${flags[@]}" --user-data-dir="$profile" "$url" &
 	pid=$!
 	down_since=""
 	while kill -0 "$pid" 2>/dev/null; do

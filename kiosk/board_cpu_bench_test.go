@@ -43,6 +43,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyso-vn/kyso/internal/testenv"
@@ -100,7 +101,7 @@ func BenchmarkBoardCPU(b *testing.B) {
 	// The TV exactly: Chromium with kyso-tv.sh's flags and nothing attached
 	// (DevTools itself costs CPU on every DOM change); /proc only.
 	b.Run("tv", func(b *testing.B) {
-		pid, speechDir := plainTV(b, exe, display, base)
+		pid, speechDir := plainTV(b, exe, display, base+"/")
 		time.Sleep(40 * time.Second) // voices listed, page settled
 		measure(b, "idle", window, pid, speechDir, nil, idle)
 		measure(b, "calls", window, pid, speechDir, nil, calls)
@@ -189,17 +190,55 @@ func measure(b *testing.B, name string, window time.Duration, pid int, speechDir
 	b.Logf("%s: CPU s/min by process: %s", name, strings.Join(parts, ", "))
 }
 
+// tvScript is the script that starts the TV's Chromium, from this package's
+// directory (where go test runs).
+const tvScript = "../deploy/kyso-tv.sh"
+
+// tvFlags are the Chromium flags of deploy/kyso-tv.sh: the lines between
+// its "# chromium flags: begin" and "# chromium flags: end" markers, one
+// plain flag a line. The script is their only home, so the bench measures
+// the browser the TV runs.
+func tvFlags(tb testing.TB) []string {
+	tb.Helper()
+	src, err := os.ReadFile(tvScript)
+	require.NoError(tb, err)
+	_, rest, ok := strings.Cut(string(src), "\n# chromium flags: begin\n")
+	require.True(tb, ok, "%s: no \"# chromium flags: begin\" line", tvScript)
+	block, _, ok := strings.Cut(rest, "\n# chromium flags: end\n")
+	require.True(tb, ok, "%s: no \"# chromium flags: end\" line", tvScript)
+	var flags []string
+	for _, line := range strings.Split(block, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || line == "flags=(" || line == ")" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "--") && !strings.ContainsAny(line, " \t'\"$\\`;&|()<>"):
+			flags = append(flags, line)
+		default:
+			require.FailNow(tb, "not a plain flag", "%s: %q between the chromium flags markers", tvScript, line)
+		}
+	}
+	return flags
+}
+
+// TestTVFlags: the bench can read the TV's flags, and they still make the
+// board speak with no one touching the TV.
+func TestTVFlags(t *testing.T) {
+	flags := tvFlags(t)
+	for _, f := range []string{"--kiosk", "--enable-speech-dispatcher", "--autoplay-policy=no-user-gesture-required"} {
+		assert.Contains(t, flags, f)
+	}
+	assert.NotContains(t, flags, "--mute-audio")
+}
+
 // plainTV starts Chromium with deploy/kyso-tv.sh's flags on display, showing
-// the board, and returns its pid and speech-dispatcher directory.
-func plainTV(b *testing.B, exe, display, base string) (int, string) {
+// url, and returns its pid and speech-dispatcher directory.
+func plainTV(b *testing.B, exe, display, url string) (int, string) {
 	dir := b.TempDir()
 	run := filepath.Join(dir, "run")
 	require.NoError(b, os.Mkdir(run, 0o700))
-	cmd := exec.Command(exe, "--kiosk", "--noerrdialogs", "--disable-infobars",
-		"--autoplay-policy=no-user-gesture-required", "--enable-speech-dispatcher",
-		"--check-for-update-interval=31536000", "--no-first-run", "--disable-session-crashed-bubble",
-		"--disable-features=Translate", "--password-store=basic", "--no-sandbox", "--window-size=1280,720",
-		"--user-data-dir="+filepath.Join(dir, "profile"), base+"/")
+	args := append(tvFlags(b), "--no-sandbox", "--window-size=1280,720",
+		"--user-data-dir="+filepath.Join(dir, "profile"), url)
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "XDG_RUNTIME_DIR="+run, "XDG_CONFIG_HOME="+speechdConfig(b, dir))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(b, cmd.Start())
