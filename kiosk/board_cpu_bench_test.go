@@ -22,7 +22,7 @@ package kiosk
 //
 // Run: go test -run '^$' -bench BoardCPU -benchtime 1x -timeout 30m ./kiosk/
 // KYSO_BOARD_BENCH_WINDOW sets each phase's length (default 60s),
-// KYSO_BOARD_BENCH_SETTLE the tv run's settling time (default 3m).
+// KYSO_BOARD_BENCH_SETTLE the tv run's settling time (default 4m).
 
 import (
 	"bytes"
@@ -65,7 +65,7 @@ func BenchmarkBoardCPU(b *testing.B) {
 		require.NoError(b, err)
 		window = d
 	}
-	settle := 3 * time.Minute
+	settle := 4 * time.Minute
 	if v := os.Getenv("KYSO_BOARD_BENCH_SETTLE"); v != "" {
 		d, err := time.ParseDuration(v)
 		require.NoError(b, err)
