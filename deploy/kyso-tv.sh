@@ -161,9 +161,6 @@ flags=(
 	--disable-infobars
 	--autoplay-policy=no-user-gesture-required
 	--enable-speech-dispatcher
-	# Sound only while a call plays: Chromium's audio process ends 10 s
-	# after the last chime instead of staying up all evening.
-	--audio-service-quit-timeout-ms=10000
 	--check-for-update-interval=31536000
 	--no-first-run
 	--disable-session-crashed-bubble
