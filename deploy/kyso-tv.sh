@@ -47,8 +47,8 @@ log() {
 # ESPEAK_DATA_PATH (nothing when espeak-ng's data is not found). Why: for
 # every call it speaks, Chromium goes through every voice speech-dispatcher
 # offers, and espeak-ng offers each of its 131 languages in 102 variants,
-# 13,363 voices: about 0.25 s of CPU per spoken call between the browser
-# and speech-dispatcher. The board speaks Vietnamese only; with these data
+# 13,363 voices: about 0.2 s of Chromium's CPU per spoken call (measured in
+# docs/benchmarks.md, the TV). The board speaks Vietnamese only; with these data
 # the speech-dispatcher Chromium starts offers 3 voices (vi,
 # vi-VN-X-CENTRAL, vi-VN-X-SOUTH). A speech-dispatcher already running for
 # this user keeps all its voices, and the board still finds "vi" among them.
