@@ -308,6 +308,51 @@ func TestTVFlags(t *testing.T) {
 	}
 }
 
+// TestTVSpeechVietnameseOnly: with the environment kyso-tv.sh gives it, the
+// TV's Chromium lists the three Vietnamese voices and nothing else (not
+// espeak-ng's 13,363, which it would go through for every call), and a
+// call in the Northern voice is spoken to its end.
+func TestTVSpeechVietnameseOnly(t *testing.T) {
+	t.Parallel()
+	needSpeech(t)
+	display := xvfb(t)
+	dir := t.TempDir()
+	env := tvEnv(t, dir)
+	require.NotEmpty(t, env, "kyso-tv.sh found no espeak-ng data")
+	run := filepath.Join(dir, "run")
+	require.NoError(t, os.Mkdir(run, 0o700))
+	t.Cleanup(func() { stopSpeechd(run) })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)), chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.NoSandbox,
+		chromedp.Flag("headless", false), chromedp.Flag("mute-audio", false),
+		chromedp.Flag("enable-speech-dispatcher", true),
+		chromedp.Env(append([]string{"DISPLAY=" + display, "XDG_RUNTIME_DIR=" + run, "XDG_CONFIG_HOME=" + speechdConfig(t, dir)}, env...)...),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	root, rcancel := chromedp.NewContext(actx)
+	defer rcancel()
+	require.NoError(t, chromedp.Do(root, chromedp.Navigate("data:text/html,<title>TV</title>")))
+	// speech-dispatcher lists its voices in batches: wait for the list to stop growing.
+	require.NoError(t, chromedp.Do(root, chromedp.Poll[chromedp.Void](`speechSynthesis.getVoices().length >= 3`,
+		chromedp.WithPollingTimeout(60*time.Second))))
+	time.Sleep(3 * time.Second)
+	langs, err := chromedp.Run(root, chromedp.Evaluate[[]string](`speechSynthesis.getVoices().map(v => v.lang).sort()`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"vi", "vi-VN-X-CENTRAL", "vi-VN-X-SOUTH"}, langs)
+	require.NoError(t, chromedp.Do(root, chromedp.Evaluate[chromedp.Void](`(() => {
+		const u = new SpeechSynthesisUtterance('Mời số mười hai đến bàn hai');
+		u.voice = speechSynthesis.getVoices().find(v => v.lang === 'vi'); u.lang = 'vi';
+		window.ended = false; u.onend = () => { window.ended = true; };
+		window.keep = u; // a collected utterance never ends
+		speechSynthesis.speak(u);
+	})()`)))
+	require.NoError(t, chromedp.Do(root, chromedp.Poll[chromedp.Void](`window.ended`,
+		chromedp.WithPollingTimeout(30*time.Second))), "the call was spoken to its end")
+}
+
 // plainTV starts Chromium with deploy/kyso-tv.sh's flags on display, showing
 // url, and returns its pid and speech-dispatcher directory.
 func plainTV(b *testing.B, exe, display, url string) (int, string) {
