@@ -41,6 +41,49 @@ log() {
 	logger -t kyso-tv -- "$*" 2>/dev/null || true
 }
 
+# vietnamese_voices makes $state/espeak/espeak-ng-data, the system's
+# espeak-ng data (symbolic links) with the Vietnamese languages only and no
+# voice variants, and prints the directory to give espeak-ng as
+# ESPEAK_DATA_PATH (nothing when espeak-ng's data is not found). Why: for
+# every call it speaks, Chromium goes through every voice speech-dispatcher
+# offers, and espeak-ng offers each of its 131 languages in 102 variants,
+# 13,363 voices: about 0.2 s of Chromium's CPU per spoken call (measured in
+# docs/benchmarks.md, the TV). The board speaks Vietnamese only; with these data
+# the speech-dispatcher Chromium starts offers 3 voices (vi,
+# vi-VN-X-CENTRAL, vi-VN-X-SOUTH). A speech-dispatcher already running for
+# this user keeps all its voices, and the board still finds "vi" among them.
+vietnamese_voices() {
+	local src="" d dst=$state/espeak/espeak-ng-data
+	for d in /usr/lib/*/espeak-ng-data /usr/share/espeak-ng-data; do
+		if [ -d "$d/lang/aav" ]; then
+			src=$d
+			break
+		fi
+	done
+	[ -n "$src" ] || return 0
+	rm -rf "$state/espeak"
+	mkdir -p "$dst/lang" "$dst/voices/!v" || return 0
+	for d in "$src"/*; do
+		case ${d##*/} in
+		lang | voices) ;;
+		*) ln -s "$d" "$dst/${d##*/}" ;;
+		esac
+	done
+	ln -s "$src/lang/aav" "$dst/lang/aav"
+	printf '%s\n' "$state/espeak"
+}
+
+# "kyso-tv.sh --browser-env" prepares and prints the environment the
+# browser gets (for kiosk/board_cpu_bench_test.go), and exits.
+if [ "${1:-}" = "--browser-env" ]; then
+	mkdir -p "$state"
+	espeak=$(vietnamese_voices)
+	if [ -n "$espeak" ]; then
+		printf 'ESPEAK_DATA_PATH=%s\n' "$espeak"
+	fi
+	exit 0
+fi
+
 browser=${KYSO_TV_BROWSER:-}
 if [ -z "$browser" ]; then
 	for b in chromium chromium-browser; do
@@ -61,6 +104,11 @@ exec 9>"${XDG_RUNTIME_DIR:-$state}/kyso-tv.lock"
 if ! flock -n 9; then
 	log "already running"
 	exit 0
+fi
+
+espeak=$(vietnamese_voices)
+if [ -n "$espeak" ]; then
+	export ESPEAK_DATA_PATH=$espeak
 fi
 
 # fetch prints the health answer, or fails when the service does not answer.
@@ -101,6 +149,44 @@ forget_crash() {
 	fi
 }
 
+# Chromium's flags. kiosk/board_cpu_bench_test.go starts its Chromium with
+# the lines between the two markers, so the bench measures this browser:
+# one plain flag a line (no quotes, no variables), comments on lines of
+# their own.
+# chromium flags: begin
+# shellcheck disable=SC2054 # the commas separate features inside one flag
+flags=(
+	--kiosk
+	--noerrdialogs
+	--disable-infobars
+	--autoplay-policy=no-user-gesture-required
+	--enable-speech-dispatcher
+	--check-for-update-interval=31536000
+	--no-first-run
+	--disable-session-crashed-bubble
+	--password-store=basic
+	# A TV on a village network with one page to show: no Google services,
+	# updates, reports or suggestions to reach (often no internet to reach
+	# them), no second renderer kept warm. Their CPU gain was within the
+	# noise on the test VM (docs/benchmarks.md); they cost nothing and take
+	# timers and connection attempts away from a Pi.
+	--disable-background-networking
+	--disable-component-update
+	--disable-sync
+	--disable-default-apps
+	--disable-breakpad
+	--disable-domain-reliability
+	--disable-client-side-phishing-detection
+	--disable-component-extensions-with-background-pages
+	--no-pings
+	--metrics-recording-only
+	--renderer-process-limit=1
+	--disable-features=Translate,MediaRouter,OptimizationHints,OptimizationGuideModelDownloading,OptimizationGuideOnDeviceModel,HardwareMediaKeyHandling,GlobalMediaControls,SpareRendererForSitePerProcess,AutofillServerCommunication
+	# No GPU flag: a Pi 4 composites on its GPU (V3D); --disable-gpu would
+	# move that to its CPU, and --in-process-gpu saved nothing here.
+)
+# chromium flags: end
+
 pid=""
 stop_browser() {
 	[ -n "$pid" ] || return 0
@@ -132,13 +218,7 @@ while :; do
 		log "speech-dispatcher missing, the board can only chime: sudo apt-get install speech-dispatcher speech-dispatcher-espeak-ng"
 	fi
 	log "showing $url (service version ${v0:-unknown})"
-	"$browser" --kiosk --noerrdialogs --disable-infobars \
-		--autoplay-policy=no-user-gesture-required \
-		--enable-speech-dispatcher \
-		--check-for-update-interval=31536000 \
-		--no-first-run --disable-session-crashed-bubble \
-		--disable-features=Translate --password-store=basic \
-		--user-data-dir="$profile" "$url" &
+	"$browser" "${flags[@]}" --user-data-dir="$profile" "$url" &
 	pid=$!
 	down_since=""
 	while kill -0 "$pid" 2>/dev/null; do

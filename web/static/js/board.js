@@ -9,7 +9,9 @@
 //   - no AudioContext lives while idle: one is made for each chime and closed
 //     after it (a running context renders silence non-stop);
 //   - nothing animates: a call changes colours once and back once;
-//   - the clock and counters touch the DOM only when their text changes.
+//   - the clock and counters touch the DOM only when their text changes;
+//   - idle, the page wakes only for the kiosk's messages and once a minute
+//     for the clock: no polling while the event stream is alive.
 // window.kysoSpeech = {available, settled, voice, lang} tells whether a
 // Vietnamese voice exists (settled: the browser has listed its voices, or
 // had VOICE_WAIT to do so);
@@ -25,6 +27,7 @@
   const FLASH_MS = 6000;    // banner and lit desk after the latest call
   const VOICE_WAIT = 15000; // speech-dispatcher may take this long to list its voices
   const LIST_QUIET = 3000;  // …and lists them in batches this far apart at most
+  const SILENT = 75000;     // no board on the stream this long: fetch it
   let rev = -1, spoken = -1, fresh = true, skew = 0, voice = null;
   let pending = [], speaking = false, current = null, lastSaid = 0, flashTimer = 0, soundOK = false;
   const lit = new Map(); // desk → timer that turns its highlight off
@@ -82,7 +85,7 @@
     else if (b.rev === rev) return;
     rev = b.rev;
     const now = Date.parse(b.time);
-    if (!isNaN(now)) skew = now - Date.now();
+    if (!isNaN(now) && Math.abs(now - Date.now() - skew) > 1000) { skew = now - Date.now(); clock(); }
     for (const d of b.desks || []) {
       const el = deskEl(d.desk);
       setText($('.desk-number', el), d.number || '–');
@@ -111,7 +114,6 @@
     setText($('#board-eta'), per ? 'Người mới lấy số chờ khoảng ' + per + ' phút' : '');
     const tn = b.tonight || {};
     for (const el of K.$$('#board-tonight [data-k]')) setText(el, K.num(tn[el.dataset.k]));
-    setText($('#board-day'), new Date().getHours() >= 17 ? 'Tối nay' : 'Hôm nay');
     // A damaged store: the TV says so while the repair runs and when
     // something could not be taken back (a clean repair stays on the tablet).
     const sa = b.store_alert;
@@ -284,17 +286,30 @@
 
   // ---- wiring ----
   const reload = () => K.api('GET', '/api/v1/board').then(r => apply(r.data), () => {});
-  const clock = () => setText($('#board-clock'),
-    new Date(Date.now() + skew).toLocaleTimeString('vi-VN', {hour: '2-digit', minute: '2-digit'}));
+  // The kiosk sends the board at least every 30 s (its time-derived
+  // fields), so a stream that went quiet for SILENT is dead without having
+  // said so: only then is the board fetched, not on a timer that would wake
+  // the browser and the kiosk every minute for nothing.
+  let silent = 0;
+  const heard = () => { clearTimeout(silent); silent = setTimeout(() => { reload(); heard(); }, SILENT); };
+  // The clock shows hours and minutes: it wakes once a minute, just after
+  // the minute turns on the kiosk's clock, never more often.
+  let tick = 0;
+  const clock = () => {
+    const now = new Date(Date.now() + skew);
+    setText($('#board-clock'), now.toLocaleTimeString('vi-VN', {hour: '2-digit', minute: '2-digit'}));
+    setText($('#board-day'), now.getHours() >= 17 ? 'Tối nay' : 'Hôm nay');
+    clearTimeout(tick);
+    tick = setTimeout(clock, 60000 - (now.getTime() % 60000) + 50);
+  };
   pickVoice();
   if (window.speechSynthesis) speechSynthesis.addEventListener('voiceschanged', pickVoice);
   setTimeout(settleVoices, window.speechSynthesis ? VOICE_WAIT : 0);
   probeSound();
   K.on($('#btn-sound'), 'click', unlock);
   document.addEventListener('pointerdown', () => { if (!soundOK) unlock(); }, {once: true});
-  K.live(apply, reload, () => K.show($('#board-offline'), true));
-  setInterval(reload, 60000); // a silently dead stream still gets fixed
-  setInterval(clock, 5000);
+  K.live(b => { heard(); apply(b); }, reload, () => K.show($('#board-offline'), true));
+  heard();
   clock();
   window.kysoBoard = {words, sentence}; // for tests and the console
 })();
