@@ -181,6 +181,8 @@ type WardSection struct {
 	ProgressP99Ms   float64 `json:"progress_p99_ms"`
 	ProgressBytes   int     `json:"progress_bytes"`
 	WardRSSMB       float64 `json:"ward_rss_mb"`
+	WardRSSAnonMB   float64 `json:"ward_rss_anon_mb,omitempty"` // Go heap, stacks
+	WardRSSFileMB   float64 `json:"ward_rss_file_mb,omitempty"` // Badger's mapped files
 	WardStartupMs   float64 `json:"ward_startup_ms"`
 	// Exports of every record, streamed: seconds, bytes and the ward's
 	// highest RSS while each ran (sampled every 20 ms).

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,10 @@ import (
 	"github.com/kyso-vn/kyso/record"
 )
 
+// wardRecordsEnv sizes the ward section's load (default 1,000,000; -quick
+// 20,000), e.g. to profile a smaller ward without editing the tool.
+const wardRecordsEnv = "KYSOBENCH_WARD_RECORDS"
+
 // wardSection: push ingest, progress over a million records, and one
 // kiosk's backlog drained into that ward.
 func (e *env) wardSection(ctx context.Context) error {
@@ -31,6 +36,9 @@ func (e *env) wardSection(ctx context.Context) error {
 	measured, total, queries, drainN := 200_000, 1_000_000, 200, 10_000
 	if e.cfg.Quick {
 		measured, total, queries, drainN = 10_000, 20_000, 20, 1000
+	}
+	if n, err := strconv.Atoi(os.Getenv(wardRecordsEnv)); err == nil && n > 0 {
+		total, measured = n, min(measured, n)
 	}
 	sec := &WardSection{Pushers: pushers, Batch: batch, DrainRecords: drainN}
 	e.res.Ward = sec
@@ -135,8 +143,9 @@ func (e *env) wardSection(ctx context.Context) error {
 	sortDurations(lat)
 	sec.ProgressQueries = len(lat)
 	sec.ProgressP50Ms, sec.ProgressP99Ms = ms(percentile(lat, .5)), ms(percentile(lat, .99))
-	if kb, err := w.rssKB(); err == nil {
-		sec.WardRSSMB = mb(kb)
+	if m, err := w.mem(); err == nil {
+		sec.WardRSSMB, sec.WardRSSAnonMB, sec.WardRSSFileMB = mb(m["VmRSS"]), mb(m["RssAnon"]), mb(m["RssFile"])
+		e.log.Info("ward memory after load", "rss_mb", sec.WardRSSMB, "anon_mb", sec.WardRSSAnonMB, "file_mb", sec.WardRSSFileMB)
 	}
 	if err := exportMeasure(ctx, w, sec); err != nil {
 		return err
