@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,6 +130,8 @@ func (s *Service) init() error {
 	if err := s.led.rebuild(); err != nil {
 		return err
 	}
+	// Reading every record made garbage many times the index it left.
+	debug.FreeOSMemory()
 	if err := s.fleet.load(cfg.Pulls); err != nil {
 		return err
 	}
@@ -195,6 +198,11 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	go func() {
 		defer s.wg.Done()
 		_ = s.store.RunGC(ctx, 5*time.Minute)
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		trimMemory(ctx)
 	}()
 
 	errc := make(chan error, 1)

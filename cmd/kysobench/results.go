@@ -193,6 +193,25 @@ type WardSection struct {
 	ExportXLSXMB     float64 `json:"export_xlsx_mb,omitempty"`
 	ExportXLSXPeakMB float64 `json:"export_xlsx_peak_rss_mb,omitempty"`
 	ExportXLSXSheets int     `json:"export_xlsx_sheets,omitempty"`
+	// The anonymous part of those peaks (Go heap and stacks; the rest is
+	// Badger's mapped files).
+	ExportCSVPeakAnonMB  float64 `json:"export_csv_peak_anon_mb,omitempty"`
+	ExportXLSXPeakAnonMB float64 `json:"export_xlsx_peak_anon_mb,omitempty"`
+	// XLSX past Excel's 1,048,576 rows (full runs only): more sheets, and
+	// what LibreOffice made of it.
+	BigXLSXRecords    int     `json:"big_xlsx_records,omitempty"`
+	BigXLSXS          float64 `json:"big_xlsx_s,omitempty"`
+	BigXLSXMB         float64 `json:"big_xlsx_mb,omitempty"`
+	BigXLSXPeakMB     float64 `json:"big_xlsx_peak_rss_mb,omitempty"`
+	BigXLSXPeakAnonMB float64 `json:"big_xlsx_peak_anon_mb,omitempty"`
+	BigXLSXSheets     int     `json:"big_xlsx_sheets,omitempty"`
+	LibreOffice       string  `json:"libreoffice,omitempty"`
+	LibreOfficeS      float64 `json:"libreoffice_s,omitempty"`
+	// A restart on the same data: exec to the first 200 from /healthz.
+	RestartRecords   int     `json:"restart_records,omitempty"`
+	RestartS         float64 `json:"restart_s,omitempty"`
+	RestartRSSMB     float64 `json:"restart_rss_mb,omitempty"`
+	RestartRSSAnonMB float64 `json:"restart_rss_anon_mb,omitempty"`
 	DrainRecords     int     `json:"drain_records"`
 	DrainS           float64 `json:"drain_s"`             // kiosk exec → acked_seq == head_seq
 	DrainAfterReadyS float64 `json:"drain_after_ready_s"` // first /healthz → acked_seq == head_seq

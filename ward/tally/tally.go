@@ -172,13 +172,32 @@ type names struct {
 	idx  map[string]uint32 // by quota.Key
 	name []string          // display name: first seen
 	key  []string
+	// raw remembers spellings already interned: quota.Key and Clean cost
+	// more than the rest of an Add, and a million records carry a few
+	// dozen spellings. A spelling seen again changes nothing (tidier is a
+	// strict order), so it is answered from here.
+	raw map[string]uint32
 }
 
+// maxRaw bounds the spellings remembered (free text can be anything).
+const maxRaw = 1 << 14
+
 func newNames() names {
-	return names{idx: map[string]uint32{"": 0}, name: []string{""}, key: []string{""}}
+	return names{idx: map[string]uint32{"": 0}, name: []string{""}, key: []string{""}, raw: map[string]uint32{"": 0}}
 }
 
 func (n *names) intern(s string) uint32 {
+	if i, ok := n.raw[s]; ok {
+		return i
+	}
+	i := n.internNew(s)
+	if len(n.raw) < maxRaw {
+		n.raw[strings.Clone(s)] = i
+	}
+	return i
+}
+
+func (n *names) internNew(s string) uint32 {
 	k := quota.Key(s)
 	if i, ok := n.idx[k]; ok {
 		if c := quota.Clean(s); tidier(c, n.name[i]) {
@@ -747,13 +766,50 @@ func (t *Tally) Snapshot(now time.Time, windowDays int) Snapshot {
 // one village (by quota.Key) and only those that count. Sorted by time of
 // the original record, then kiosk and seq.
 func (t *Tally) Refs(villageKey string, onlyCounted bool) []Ref {
+	l := t.List(villageKey, onlyCounted, nil)
+	return l.Refs(0, l.Len())
+}
+
+// RefList is a sorted list of held records at 4 bytes each: an export of a
+// million lines holds this, and expands a chunk at a time into Refs.
+type RefList struct {
+	t   *Tally
+	idx []int32
+}
+
+// Len is the number of records listed.
+func (l RefList) Len() int { return len(l.idx) }
+
+// Refs expands the records from..to of the list. A record's Counted and
+// Duplicate are as the tally holds them now.
+func (l RefList) Refs(from, to int) []Ref {
+	t := l.t
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]Ref, 0, to-from)
+	for _, i := range l.idx[from:to] {
+		e := t.ent(i)
+		g := t.groups[e.group]
+		out = append(out, Ref{
+			Kiosk: t.kiosks[g.kiosk].id, Seq: e.seq, At: time.Unix(0, t.baseAt(i)), Village: t.villages.key[g.village],
+			Counted:   e.flags&fCounted != 0,
+			Duplicate: e.flags&fListed != 0 && e.flags&fCounted == 0,
+		})
+	}
+	return out
+}
+
+// List is Refs as a RefList. villageRank, when given, orders the list by
+// village first: by villageRank of the village's quota.Key, then by the key
+// itself, then as Refs does.
+func (t *Tally) List(villageKey string, onlyCounted bool, villageRank func(key string) int) RefList {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	v, filter := uint32(0), villageKey != ""
 	if filter {
 		var ok bool
 		if v, ok = t.villages.idx[villageKey]; !ok {
-			return nil
+			return RefList{t: t}
 		}
 	}
 	var idx []int32
@@ -764,16 +820,34 @@ func (t *Tally) Refs(villageKey string, onlyCounted bool) []Ref {
 		}
 		idx = append(idx, i)
 	}
-	sort.Slice(idx, func(a, b int) bool { return t.earlier(idx[a], idx[b]) })
-	out := make([]Ref, len(idx))
-	for j, i := range idx {
-		e := t.ent(i)
-		g := t.groups[e.group]
-		out[j] = Ref{
-			Kiosk: t.kiosks[g.kiosk].id, Seq: e.seq, At: time.Unix(0, t.baseAt(i)), Village: t.villages.key[g.village],
-			Counted:   e.flags&fCounted != 0,
-			Duplicate: e.flags&fListed != 0 && e.flags&fCounted == 0,
+	// pos orders villages once, so that a million comparisons compare ints.
+	pos := make([]int, len(t.villages.key))
+	if villageRank != nil {
+		order := make([]int, len(pos))
+		for i := range order {
+			order[i] = i
+		}
+		rank := make([]int, len(pos))
+		for i, k := range t.villages.key {
+			rank[i] = villageRank(k)
+		}
+		sort.Slice(order, func(a, b int) bool {
+			x, y := order[a], order[b]
+			if rank[x] != rank[y] {
+				return rank[x] < rank[y]
+			}
+			return t.villages.key[x] < t.villages.key[y]
+		})
+		for p, i := range order {
+			pos[i] = p
 		}
 	}
-	return out
+	sort.Slice(idx, func(a, b int) bool {
+		x, y := idx[a], idx[b]
+		if px, py := pos[t.groups[t.ent(x).group].village], pos[t.groups[t.ent(y).group].village]; px != py {
+			return px < py
+		}
+		return t.earlier(x, y)
+	})
+	return RefList{t: t, idx: idx}
 }
