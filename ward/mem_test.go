@@ -2,6 +2,7 @@ package ward
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyso-vn/kyso/record"
+	"github.com/kyso-vn/kyso/ward/export"
 	"github.com/kyso-vn/kyso/ward/store"
 )
 
@@ -56,9 +58,16 @@ func TestMemoryPerRecord(t *testing.T) {
 	}
 	h.stop()
 	gone := heapInUse()
+	if f := os.Getenv("KYSO_WARD_CPUPROF"); f != "" {
+		out, err := os.Create(f)
+		require.NoError(t, err)
+		require.NoError(t, pprof.StartCPUProfile(out))
+		defer out.Close()
+	}
 	t2 := time.Now()
 	h.open()
 	took := time.Since(t2)
+	pprof.StopCPUProfile()
 	again := heapInUse()
 	t.Logf("restart with %d records: %s (%.1f µs/record); heap in use %.1f MB, %.0f bytes/record",
 		n, took.Round(time.Millisecond), float64(took.Microseconds())/float64(n), float64(again)/(1<<20), float64(again-gone)/float64(n))
@@ -69,6 +78,54 @@ func TestMemoryPerRecord(t *testing.T) {
 		out.Close()
 	}
 	require.Equal(t, n, h.svc.led.tally.Len())
+
+	// An export of every record: the heap it adds.
+	for _, kind := range []string{"csv", "xlsx"} {
+		base := heapInUse()
+		var peak uint64
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			tk := time.NewTicker(5 * time.Millisecond)
+			defer tk.Stop()
+			for {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapInuse)
+				select {
+				case <-stop:
+					return
+				case <-tk.C:
+				}
+			}
+		}()
+		rows, _ := h.svc.led.CompletionRows(h.svc.camp.Plan(), "", true)
+		lines := 0
+		counted := func(fn func(export.Completion) error) error {
+			return rows(func(c export.Completion) error {
+				if lines++; lines == n/2 {
+					if f := os.Getenv("KYSO_WARD_MEMPROF"); f != "" {
+						out, err := os.Create(f + ".export-" + kind)
+						require.NoError(t, err)
+						require.NoError(t, pprof.Lookup("heap").WriteTo(out, 0))
+						out.Close()
+					}
+				}
+				return fn(c)
+			})
+		}
+		t3 := time.Now()
+		var err error
+		if kind == "csv" {
+			err = export.WriteCompletionsCSV(io.Discard, counted)
+		} else {
+			err = export.WriteCompletionsXLSX(io.Discard, "DANH SÁCH", "Toàn xã", counted)
+		}
+		require.NoError(t, err)
+		close(stop)
+		<-done
+		t.Logf("%s export of %d lines in %s: heap in use %.1f MB before, peak %.1f MB", kind, lines, time.Since(t3).Round(time.Millisecond), float64(base)/(1<<20), float64(peak)/(1<<20))
+	}
 }
 
 func heapInUse() uint64 {

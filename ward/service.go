@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,8 +129,6 @@ func (s *Service) init() error {
 	if err := s.led.rebuild(); err != nil {
 		return err
 	}
-	// Reading every record made garbage many times the index it left.
-	debug.FreeOSMemory()
 	if err := s.fleet.load(cfg.Pulls); err != nil {
 		return err
 	}

@@ -306,6 +306,7 @@ type brief struct {
 // association, outcome, reason, recorded_at and clock, and Canonical is
 // valid only during fn (it is not copied).
 func (s *Store) EachRecordBrief(fn func(Stored) error) error {
+	names := map[string]string{}
 	return s.db.View(func(txn kv.Txn) error {
 		return txn.Iterate(kv.IterOptions{Prefix: []byte(pRecord), Prefetch: 256}, func(k, v []byte) error {
 			st, body, err := decodeHead(v)
@@ -313,7 +314,7 @@ func (s *Store) EachRecordBrief(fn func(Stored) error) error {
 				return fmt.Errorf("record %q: %w", k, err)
 			}
 			var b brief
-			if err := json.Unmarshal(body, &b); err != nil {
+			if err := decodeBriefWith(body, &b, names); err != nil {
 				return fmt.Errorf("record %q: stored record: %w", k, err)
 			}
 			st.Canonical = body
