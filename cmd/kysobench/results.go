@@ -183,7 +183,12 @@ type WardSection struct {
 	WardRSSMB       float64 `json:"ward_rss_mb"`
 	WardRSSAnonMB   float64 `json:"ward_rss_anon_mb,omitempty"` // Go heap, stacks
 	WardRSSFileMB   float64 `json:"ward_rss_file_mb,omitempty"` // Badger's mapped files
-	WardStartupMs   float64 `json:"ward_startup_ms"`
+	// Before the exports the tool waits for the RSS to settle (Badger's
+	// compactions of the load to end): how long, and the RSS then.
+	SettleS          float64 `json:"settle_s,omitempty"`
+	SettledRSSMB     float64 `json:"settled_rss_mb,omitempty"`
+	SettledRSSAnonMB float64 `json:"settled_rss_anon_mb,omitempty"`
+	WardStartupMs    float64 `json:"ward_startup_ms"`
 	// Exports of every record, streamed: seconds, bytes and the ward's
 	// highest RSS while each ran (sampled every 20 ms).
 	ExportCSVS       float64 `json:"export_csv_s,omitempty"`

@@ -128,6 +128,15 @@ func (e *env) wardSection(ctx context.Context) error {
 		sec.WardRSSMB, sec.WardRSSAnonMB, sec.WardRSSFileMB = mb(m["VmRSS"]), mb(m["RssAnon"]), mb(m["RssFile"])
 		e.log.Info("ward memory after load", "rss_mb", sec.WardRSSMB, "anon_mb", sec.WardRSSAnonMB, "file_mb", sec.WardRSSFileMB)
 	}
+	// Badger compacts a freshly pushed million records for a while after
+	// the last push, holding hundreds of MB that then go back (memtrim):
+	// the exports are measured once that is over, so that they show what
+	// an export costs; the burst is the RSS after load above.
+	// (-quick: 20k records leave nothing to wait for.)
+	if !e.cfg.Quick {
+		sec.SettleS, sec.SettledRSSMB, sec.SettledRSSAnonMB = settle(ctx, w, 3*time.Minute)
+		e.log.Info("ward settled", "seconds", sec.SettleS, "rss_mb", sec.SettledRSSMB, "anon_mb", sec.SettledRSSAnonMB)
+	}
 	if err := exportMeasure(ctx, w, sec); err != nil {
 		return err
 	}
@@ -139,6 +148,7 @@ func (e *env) wardSection(ctx context.Context) error {
 			return err
 		}
 		sec.BigXLSXRecords = pushers * (per + rest + more)
+		settle(ctx, w, 3*time.Minute)
 		if err := bigXLSX(ctx, w, e.work, sec, e.log); err != nil {
 			return err
 		}
@@ -202,6 +212,32 @@ func (e *env) wardSection(ctx context.Context) error {
 	os.RemoveAll(data)
 	e.log.Info("drain", "records", drainN, "seconds", sec.DrainS)
 	return nil
+}
+
+// settle waits until the ward's RSS has stayed within 2% for 10 s (at most
+// limit) and returns how long that took and the RSS then.
+func settle(ctx context.Context, w *process, limit time.Duration) (secs, rssMB, anonMB float64) {
+	t0 := time.Now()
+	var last []int
+	for time.Since(t0) < limit && ctx.Err() == nil {
+		m, err := w.mem()
+		if err != nil {
+			break
+		}
+		last = append(last, m["VmRSS"])
+		rssMB, anonMB = mb(m["VmRSS"]), mb(m["RssAnon"])
+		if n := len(last); n > 10 {
+			lo, hi := last[n-11], last[n-11]
+			for _, v := range last[n-11:] {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			if float64(hi-lo) <= 0.02*float64(hi) {
+				break
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	return round(time.Since(t0).Seconds(), 0), rssMB, anonMB
 }
 
 // fillWard pushes seqs from..to of every pusher's kiosk, made on the fly
