@@ -128,13 +128,13 @@ func (e *env) wardSection(ctx context.Context) error {
 		sec.WardRSSMB, sec.WardRSSAnonMB, sec.WardRSSFileMB = mb(m["VmRSS"]), mb(m["RssAnon"]), mb(m["RssFile"])
 		e.log.Info("ward memory after load", "rss_mb", sec.WardRSSMB, "anon_mb", sec.WardRSSAnonMB, "file_mb", sec.WardRSSFileMB)
 	}
-	// Badger compacts a freshly pushed million records for a while after
-	// the last push, holding hundreds of MB that then go back (memtrim):
+	// Badger compacts a freshly pushed million records for a minute or more
+	// after the last push, holding hundreds of MB that then go back:
 	// the exports are measured once that is over, so that they show what
 	// an export costs; the burst is the RSS after load above.
 	// (-quick: 20k records leave nothing to wait for.)
 	if !e.cfg.Quick {
-		sec.SettleS, sec.SettledRSSMB, sec.SettledRSSAnonMB = settle(ctx, w, 3*time.Minute)
+		sec.SettleS, sec.SettledRSSMB, sec.SettledRSSAnonMB = settle(ctx, w, filepath.Join(e.work, "ward", "store"), 5*time.Minute)
 		e.log.Info("ward settled", "seconds", sec.SettleS, "rss_mb", sec.SettledRSSMB, "anon_mb", sec.SettledRSSAnonMB)
 	}
 	if err := exportMeasure(ctx, w, sec); err != nil {
@@ -148,7 +148,7 @@ func (e *env) wardSection(ctx context.Context) error {
 			return err
 		}
 		sec.BigXLSXRecords = pushers * (per + rest + more)
-		settle(ctx, w, 3*time.Minute)
+		settle(ctx, w, filepath.Join(e.work, "ward", "store"), 5*time.Minute)
 		if err := bigXLSX(ctx, w, e.work, sec, e.log); err != nil {
 			return err
 		}
@@ -214,24 +214,32 @@ func (e *env) wardSection(ctx context.Context) error {
 	return nil
 }
 
-// settle waits until the ward's RSS has stayed within 2% for 10 s (at most
-// limit) and returns how long that took and the RSS then.
-func settle(ctx context.Context, w *process, limit time.Duration) (secs, rssMB, anonMB float64) {
+// settle waits at least a minute, then until Badger has stopped compacting
+// (the store's set of tables unchanged for 30 s) and the ward's RSS has
+// stayed within 2% for 30 s (the ward hands idle memory back every 10 s;
+// a long compaction changes no table for a while, hence the minute), at
+// most limit; it returns how long that took and the RSS then.
+func settle(ctx context.Context, w *process, store string, limit time.Duration) (secs, rssMB, anonMB float64) {
+	const quiet = 30
 	t0 := time.Now()
-	var last []int
+	var rss []int
+	var tables []string
 	for time.Since(t0) < limit && ctx.Err() == nil {
 		m, err := w.mem()
 		if err != nil {
 			break
 		}
-		last = append(last, m["VmRSS"])
+		sst, _ := filepath.Glob(filepath.Join(store, "*.sst"))
+		tables = append(tables, strings.Join(sst, ","))
+		rss = append(rss, m["VmRSS"])
 		rssMB, anonMB = mb(m["VmRSS"]), mb(m["RssAnon"])
-		if n := len(last); n > 10 {
-			lo, hi := last[n-11], last[n-11]
-			for _, v := range last[n-11:] {
-				lo, hi = min(lo, v), max(hi, v)
+		if n := len(rss); n > quiet {
+			lo, hi, same := rss[n-quiet-1], rss[n-quiet-1], true
+			for i := n - quiet - 1; i < n; i++ {
+				lo, hi = min(lo, rss[i]), max(hi, rss[i])
+				same = same && tables[i] == tables[n-1]
 			}
-			if float64(hi-lo) <= 0.02*float64(hi) {
+			if same && float64(hi-lo) <= 0.02*float64(hi) && time.Since(t0) >= time.Minute {
 				break
 			}
 		}
