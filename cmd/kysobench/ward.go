@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -479,6 +480,9 @@ func bigXLSX(ctx context.Context, w *process, work string, sec *WardSection, log
 	t0 := time.Now()
 	cmd := exec.CommandContext(lctx, soffice, "--headless", "--norestore", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
 		"--convert-to", "csv", "--outdir", dir, file)
+	// soffice is a script that starts soffice.bin: end the whole group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err := cmd.CombinedOutput()
 	sec.LibreOfficeS = round(time.Since(t0).Seconds(), 1)
 	csv := filepath.Join(dir, "completions.csv")
