@@ -8,28 +8,51 @@ import (
 )
 
 // Memory the ward no longer uses goes back to the OS soon after a burst.
-// Go keeps a freed heap for reuse and hands it back slowly: after a
-// district's million records arrived (Badger's compactions hold hundreds
-// of MB for a while) or an export, the ward kept 1.4 GB resident with a
-// third of that live (issue 15). The check is cheap; the GC it forces runs
-// only when that much is held idle.
+// After a district's million records arrived the ward kept 1.4 GB resident
+// with a fraction of that live (issue 15): Go collects only when the heap
+// reaches its goal, and an idle ward allocates nothing, so the garbage of
+// the burst (and Badger's compaction buffers) stayed until the runtime's
+// two-minute forced collection, and freed memory goes back slowly after
+// that. Every trimEvery the ward compares what the heap holds with what
+// was live at the last collection, and when more than trimThreshold is
+// garbage or idle it collects and returns it (debug.FreeOSMemory). Busy,
+// that is one extra collection every ten seconds; idle, none.
 const (
 	trimEvery     = 10 * time.Second
-	trimThreshold = 64 << 20 // free heap not yet returned, bytes
+	trimThreshold = 64 << 20 // bytes held beyond the live heap
 )
 
-// heapFree reads how much of the heap is free but still held from the OS.
-func heapFree() uint64 {
-	s := []rtmetrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
-	rtmetrics.Read(s)
-	if s[0].Value.Kind() != rtmetrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
+var trimSamples = []string{
+	"/gc/heap/live:bytes",                // live at the last collection
+	"/memory/classes/heap/objects:bytes", // live and not yet collected
+	"/memory/classes/heap/free:bytes",    // free, not returned
+	"/memory/classes/heap/unused:bytes",  // in spans, unused
 }
 
-// trimMemory returns idle heap to the OS every trimEvery while more than
-// trimThreshold is idle, until ctx ends.
+// heapSpare is how much the heap holds beyond what was live at the last
+// collection.
+func heapSpare() uint64 {
+	s := make([]rtmetrics.Sample, len(trimSamples))
+	for i, n := range trimSamples {
+		s[i].Name = n
+	}
+	rtmetrics.Read(s)
+	var v [4]uint64
+	for i := range s {
+		if s[i].Value.Kind() != rtmetrics.KindUint64 {
+			return 0
+		}
+		v[i] = s[i].Value.Uint64()
+	}
+	held := v[1] + v[2] + v[3]
+	if held <= v[0] {
+		return 0
+	}
+	return held - v[0]
+}
+
+// trimMemory returns what the heap holds beyond the live heap every
+// trimEvery while that is more than trimThreshold, until ctx ends.
 func trimMemory(ctx context.Context) {
 	t := time.NewTicker(trimEvery)
 	defer t.Stop()
@@ -38,7 +61,7 @@ func trimMemory(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if heapFree() > trimThreshold {
+			if heapSpare() > trimThreshold {
 				debug.FreeOSMemory()
 			}
 		}
