@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"io"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -48,7 +47,6 @@ func (l *ledger) CompletionRows(plan quota.Plan, village string, all bool) (rows
 	if village != "" {
 		key = quota.Key(village)
 	}
-	refs := l.tally.Refs(key, !all)
 	order := map[string]int{}
 	names := map[string]string{}
 	for i, v := range plan.Villages.Rows {
@@ -61,20 +59,14 @@ func (l *ledger) CompletionRows(plan quota.Plan, village string, all bool) (rows
 		}
 		return len(order)
 	}
-	// Refs come sorted by time, kiosk and seq: a stable sort by village
-	// keeps that order within each village.
-	sort.SliceStable(refs, func(i, j int) bool {
-		a, b := refs[i].Village, refs[j].Village
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra < rb
-		}
-		return a < b
-	})
+	// The list is 4 bytes a line, sorted by village (the plan's order),
+	// then time, kiosk and seq; Refs are made a chunk at a time.
+	list := l.tally.List(key, !all, rank)
 	const chunk = 512
 	return func(fn func(export.Completion) error) error {
 		keys := make([]store.Ref, 0, chunk)
-		for from := 0; from < len(refs); from += chunk {
-			part := refs[from:min(from+chunk, len(refs))]
+		for from := 0; from < list.Len(); from += chunk {
+			part := list.Refs(from, min(from+chunk, list.Len()))
 			keys = keys[:0]
 			for _, r := range part {
 				keys = append(keys, store.Ref{Kiosk: r.Kiosk, Seq: r.Seq})
@@ -97,7 +89,7 @@ func (l *ledger) CompletionRows(plan quota.Plan, village string, all bool) (rows
 			}
 		}
 		return nil
-	}, len(refs)
+	}, list.Len()
 }
 
 func completionOf(st store.Stored, ref tally.Ref, names map[string]string) export.Completion {

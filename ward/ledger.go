@@ -95,7 +95,9 @@ const MaxRecordsPerDelivery = 50_000
 func (l *ledger) rebuild() error {
 	start := time.Now()
 	batch := make([]tally.Item, 0, 1024)
-	err := l.store.EachRecord(func(st store.Stored) error {
+	// Only the fields the counts and the outreach book need are decoded;
+	// the content hash is taken of the stored canonical bytes as they are.
+	err := l.store.EachRecordBrief(func(st store.Stored) error {
 		l.outcome(&st.Record, &st)
 		batch = append(batch, l.pseudo.StoredItem(&st))
 		if len(batch) == cap(batch) {

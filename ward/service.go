@@ -196,6 +196,11 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		defer s.wg.Done()
 		_ = s.store.RunGC(ctx, 5*time.Minute)
 	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		trimMemory(ctx)
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.app.Listener(httpx.LingerListener(ln, lingerTime, lingerBytes)) }()

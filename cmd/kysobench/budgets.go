@@ -59,6 +59,9 @@ func (e *env) judge() {
 		if w.ExportXLSXPeakMB > 0 {
 			b = append(b, budget("export_xlsx_rss", fmt.Sprintf("ward RSS while exporting %d records as XLSX", w.LoadedRecords), w.ExportXLSXPeakMB, "MB", "<", 400, quick))
 		}
+		if w.BigXLSXPeakMB > 0 {
+			b = append(b, budget("export_xlsx_big_rss", fmt.Sprintf("ward RSS while exporting %d records as XLSX (%d sheets; LibreOffice %s)", w.BigXLSXRecords, w.BigXLSXSheets, w.LibreOffice), w.BigXLSXPeakMB, "MB", "<", 400, quick))
+		}
 		if w.DrainS > 0 {
 			b = append(b, budget("drain", fmt.Sprintf("%d-record backlog kiosk→ward (from kiosk exec)", w.DrainRecords), w.DrainS, "s", "<", 3, quick))
 		}

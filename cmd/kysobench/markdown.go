@@ -99,6 +99,16 @@ func markdown(r *Results) string {
 		if wd.ExportCSVS > 0 {
 			fmt.Fprintf(&w, "Exports of all %d records, streamed: CSV %.1f MB in %.1f s (ward peak RSS %.0f MB); XLSX %.1f MB in %.1f s on %d sheet(s) (peak RSS %.0f MB), opened again with excelize.\n",
 				wd.LoadedRecords, wd.ExportCSVMB, wd.ExportCSVS, wd.ExportCSVPeakMB, wd.ExportXLSXMB, wd.ExportXLSXS, wd.ExportXLSXSheets, wd.ExportXLSXPeakMB)
+			fmt.Fprintf(&w, "Of those peaks, anonymous memory (Go heap, stacks): CSV %.0f MB, XLSX %.0f MB. Right after the load the ward held %.0f MB anonymous and %.0f MB of mapped store files; the exports started once its RSS had settled (%.0f s, %.0f MB, %.0f MB anonymous).\n",
+				wd.ExportCSVPeakAnonMB, wd.ExportXLSXPeakAnonMB, wd.WardRSSAnonMB, wd.WardRSSFileMB, wd.SettleS, wd.SettledRSSMB, wd.SettledRSSAnonMB)
+		}
+		if wd.BigXLSXRecords > 0 {
+			fmt.Fprintf(&w, "XLSX of all %d records: %.1f MB in %.1f s on %d sheets (peak RSS %.0f MB, anonymous %.0f MB); LibreOffice: %s (%.0f s).\n",
+				wd.BigXLSXRecords, wd.BigXLSXMB, wd.BigXLSXS, wd.BigXLSXSheets, wd.BigXLSXPeakMB, wd.BigXLSXPeakAnonMB, wd.LibreOffice, wd.LibreOfficeS)
+		}
+		if wd.RestartS > 0 {
+			fmt.Fprintf(&w, "Ward restart with %d records: %.2f s to the first /healthz, then RSS %.0f MB (anonymous %.0f MB).\n",
+				wd.RestartRecords, wd.RestartS, wd.RestartRSSMB, wd.RestartRSSAnonMB)
 		}
 	}
 	if p := r.Pages; p != nil {

@@ -183,7 +183,14 @@ type WardSection struct {
 	ProgressP99Ms   float64 `json:"progress_p99_ms"`
 	ProgressBytes   int     `json:"progress_bytes"`
 	WardRSSMB       float64 `json:"ward_rss_mb"`
-	WardStartupMs   float64 `json:"ward_startup_ms"`
+	WardRSSAnonMB   float64 `json:"ward_rss_anon_mb,omitempty"` // Go heap, stacks
+	WardRSSFileMB   float64 `json:"ward_rss_file_mb,omitempty"` // Badger's mapped files
+	// Before the exports the tool waits for the RSS to settle (Badger's
+	// compactions of the load to end): how long, and the RSS then.
+	SettleS          float64 `json:"settle_s,omitempty"`
+	SettledRSSMB     float64 `json:"settled_rss_mb,omitempty"`
+	SettledRSSAnonMB float64 `json:"settled_rss_anon_mb,omitempty"`
+	WardStartupMs    float64 `json:"ward_startup_ms"`
 	// Exports of every record, streamed: seconds, bytes and the ward's
 	// highest RSS while each ran (sampled every 20 ms).
 	ExportCSVS       float64 `json:"export_csv_s,omitempty"`
@@ -193,6 +200,25 @@ type WardSection struct {
 	ExportXLSXMB     float64 `json:"export_xlsx_mb,omitempty"`
 	ExportXLSXPeakMB float64 `json:"export_xlsx_peak_rss_mb,omitempty"`
 	ExportXLSXSheets int     `json:"export_xlsx_sheets,omitempty"`
+	// The anonymous part of those peaks (Go heap and stacks; the rest is
+	// Badger's mapped files).
+	ExportCSVPeakAnonMB  float64 `json:"export_csv_peak_anon_mb,omitempty"`
+	ExportXLSXPeakAnonMB float64 `json:"export_xlsx_peak_anon_mb,omitempty"`
+	// XLSX past Excel's 1,048,576 rows (full runs only): more sheets, and
+	// what LibreOffice made of it.
+	BigXLSXRecords    int     `json:"big_xlsx_records,omitempty"`
+	BigXLSXS          float64 `json:"big_xlsx_s,omitempty"`
+	BigXLSXMB         float64 `json:"big_xlsx_mb,omitempty"`
+	BigXLSXPeakMB     float64 `json:"big_xlsx_peak_rss_mb,omitempty"`
+	BigXLSXPeakAnonMB float64 `json:"big_xlsx_peak_anon_mb,omitempty"`
+	BigXLSXSheets     int     `json:"big_xlsx_sheets,omitempty"`
+	LibreOffice       string  `json:"libreoffice,omitempty"`
+	LibreOfficeS      float64 `json:"libreoffice_s,omitempty"`
+	// A restart on the same data: exec to the first 200 from /healthz.
+	RestartRecords   int     `json:"restart_records,omitempty"`
+	RestartS         float64 `json:"restart_s,omitempty"`
+	RestartRSSMB     float64 `json:"restart_rss_mb,omitempty"`
+	RestartRSSAnonMB float64 `json:"restart_rss_anon_mb,omitempty"`
 	DrainRecords     int     `json:"drain_records"`
 	DrainS           float64 `json:"drain_s"`             // kiosk exec → acked_seq == head_seq
 	DrainAfterReadyS float64 `json:"drain_after_ready_s"` // first /healthz → acked_seq == head_seq

@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +24,10 @@ import (
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/record"
 )
+
+// wardRecordsEnv sizes the ward section's load (default 1,000,000; -quick
+// 20,000), e.g. to profile a smaller ward without editing the tool.
+const wardRecordsEnv = "KYSOBENCH_WARD_RECORDS"
 
 // wardSection: push ingest, progress over a million records, and one
 // kiosk's backlog drained into that ward.
@@ -31,6 +39,9 @@ func (e *env) wardSection(ctx context.Context) error {
 	measured, total, queries, drainN := 200_000, 1_000_000, 200, 10_000
 	if e.cfg.Quick {
 		measured, total, queries, drainN = 10_000, 20_000, 20, 1000
+	}
+	if n, err := strconv.Atoi(os.Getenv(wardRecordsEnv)); err == nil && n > 0 {
+		total, measured = n, min(measured, n)
 	}
 	sec := &WardSection{Pushers: pushers, Batch: batch, DrainRecords: drainN}
 	e.res.Ward = sec
@@ -78,28 +89,7 @@ func (e *env) wardSection(ctx context.Context) error {
 	// Fill up to total with records made on the fly (not the measured part).
 	rest := (total - per*pushers) / pushers
 	t0 := time.Now()
-	var wg sync.WaitGroup
-	var fillErr atomic.Value
-	for k := range pushers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprintf("push-%d", k+1)
-			for from := per + 1; from <= per+rest && ctx.Err() == nil; from += batch * 20 {
-				n := min(batch*20, per+rest-from+1)
-				bs, err := pushBodies(id, uint64(from), n, batch, int64(30_000_000+k*2_000_000+from-1))
-				if err == nil {
-					_, err = pushAll(ctx, w.base, []string{pushToken(k)}, [][][]byte{bs})
-				}
-				if err != nil {
-					fillErr.Store(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := fillErr.Load().(error); err != nil {
+	if err := fillWard(ctx, w.base, pushers, batch, per+1, per+rest); err != nil {
 		return err
 	}
 	sec.LoadedRecords = pushers * (per + rest)
@@ -135,12 +125,53 @@ func (e *env) wardSection(ctx context.Context) error {
 	sortDurations(lat)
 	sec.ProgressQueries = len(lat)
 	sec.ProgressP50Ms, sec.ProgressP99Ms = ms(percentile(lat, .5)), ms(percentile(lat, .99))
-	if kb, err := w.rssKB(); err == nil {
-		sec.WardRSSMB = mb(kb)
+	if m, err := w.mem(); err == nil {
+		sec.WardRSSMB, sec.WardRSSAnonMB, sec.WardRSSFileMB = mb(m["VmRSS"]), mb(m["RssAnon"]), mb(m["RssFile"])
+		e.log.Info("ward memory after load", "rss_mb", sec.WardRSSMB, "anon_mb", sec.WardRSSAnonMB, "file_mb", sec.WardRSSFileMB)
+	}
+	// Badger compacts a freshly pushed million records for a minute or more
+	// after the last push, holding hundreds of MB that then go back:
+	// the exports are measured once that is over, so that they show what
+	// an export costs; the burst is the RSS after load above.
+	// (-quick: 20k records leave nothing to wait for.)
+	if !e.cfg.Quick {
+		sec.SettleS, sec.SettledRSSMB, sec.SettledRSSAnonMB = settle(ctx, w, filepath.Join(e.work, "ward", "store"), 5*time.Minute)
+		e.log.Info("ward settled", "seconds", sec.SettleS, "rss_mb", sec.SettledRSSMB, "anon_mb", sec.SettledRSSAnonMB)
 	}
 	if err := exportMeasure(ctx, w, sec); err != nil {
 		return err
 	}
+	if !e.cfg.Quick {
+		// Past Excel's 1,048,576 rows: the workbook goes on in a second
+		// sheet, and LibreOffice must open it.
+		more := total / 5 / pushers
+		if err := fillWard(ctx, w.base, pushers, batch, per+rest+1, per+rest+more); err != nil {
+			return err
+		}
+		sec.BigXLSXRecords = pushers * (per + rest + more)
+		settle(ctx, w, filepath.Join(e.work, "ward", "store"), 5*time.Minute)
+		if err := bigXLSX(ctx, w, e.work, sec, e.log); err != nil {
+			return err
+		}
+	}
+	// Restart on the same data: what a power cut at the commune office costs.
+	if err := w.stop(); err != nil {
+		return err
+	}
+	w, err = startProcess(procSpec{name: "ward", bin: e.ward, args: args, log: filepath.Join(e.work, "ward-restart.log")})
+	if err != nil {
+		return err
+	}
+	defer w.stop()
+	up, err = w.waitReady(ctx, "/healthz", 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	sec.RestartRecords, sec.RestartS = max(sec.LoadedRecords, sec.BigXLSXRecords), round(up.Seconds(), 2)
+	if m, err := w.mem(); err == nil {
+		sec.RestartRSSMB, sec.RestartRSSAnonMB = mb(m["VmRSS"]), mb(m["RssAnon"])
+	}
+	e.log.Info("ward restarted", "records", sec.RestartRecords, "seconds", sec.RestartS, "rss_mb", sec.RestartRSSMB)
 
 	// Backlog: a kiosk that was offline comes up with drainN unsent records.
 	data := filepath.Join(e.work, "drain")
@@ -182,6 +213,70 @@ func (e *env) wardSection(ctx context.Context) error {
 	os.RemoveAll(data)
 	e.log.Info("drain", "records", drainN, "seconds", sec.DrainS)
 	return nil
+}
+
+// settle waits at least a minute, then until Badger has stopped compacting
+// (the store's set of tables unchanged for 30 s) and the ward's RSS has
+// stayed within 2% for 30 s (the ward hands idle memory back every 10 s;
+// a long compaction changes no table for a while, hence the minute), at
+// most limit; it returns how long that took and the RSS then.
+func settle(ctx context.Context, w *process, store string, limit time.Duration) (secs, rssMB, anonMB float64) {
+	const quiet = 30
+	t0 := time.Now()
+	var rss []int
+	var tables []string
+	for time.Since(t0) < limit && ctx.Err() == nil {
+		m, err := w.mem()
+		if err != nil {
+			break
+		}
+		sst, _ := filepath.Glob(filepath.Join(store, "*.sst"))
+		tables = append(tables, strings.Join(sst, ","))
+		rss = append(rss, m["VmRSS"])
+		rssMB, anonMB = mb(m["VmRSS"]), mb(m["RssAnon"])
+		if n := len(rss); n > quiet {
+			lo, hi, same := rss[n-quiet-1], rss[n-quiet-1], true
+			for i := n - quiet - 1; i < n; i++ {
+				lo, hi = min(lo, rss[i]), max(hi, rss[i])
+				same = same && tables[i] == tables[n-1]
+			}
+			if same && float64(hi-lo) <= 0.02*float64(hi) && time.Since(t0) >= time.Minute {
+				break
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	return round(time.Since(t0).Seconds(), 0), rssMB, anonMB
+}
+
+// fillWard pushes seqs from..to of every pusher's kiosk, made on the fly
+// (not measured).
+func fillWard(ctx context.Context, base string, pushers, batch, from, to int) error {
+	var wg sync.WaitGroup
+	var fillErr atomic.Value
+	for k := range pushers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("push-%d", k+1)
+			for f := from; f <= to && ctx.Err() == nil; f += batch * 20 {
+				n := min(batch*20, to-f+1)
+				bs, err := pushBodies(id, uint64(f), n, batch, int64(30_000_000+k*2_000_000+f-1))
+				if err == nil {
+					_, err = pushAll(ctx, base, []string{pushToken(k)}, [][][]byte{bs})
+				}
+				if err != nil {
+					fillErr.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := fillErr.Load().(error); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // pushBodies encodes n records of kiosk id from seq first as push requests of batch records.
@@ -282,55 +377,12 @@ func pushToken(k int) string { return fmt.Sprintf("%s-push-%d", benchToken, k+1)
 // attempts) and samples the ward's RSS meanwhile: exports stream, so the
 // peak must not grow with the record count.
 func exportMeasure(ctx context.Context, w *process, sec *WardSection) error {
-	one := func(path string) (secs, mbytes, peak float64, body []byte, err error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+path, nil)
-		if err != nil {
-			return 0, 0, 0, nil, err
-		}
-		req.SetBasicAuth("admin", "bench-admin-password")
-		stop := make(chan struct{})
-		peakKB := 0
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			t := time.NewTicker(20 * time.Millisecond)
-			defer t.Stop()
-			for {
-				if kb, err := w.rssKB(); err == nil && kb > peakKB {
-					peakKB = kb
-				}
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
-			}
-		}()
-		start := time.Now()
-		resp, err := (&http.Client{Timeout: 10 * time.Minute}).Do(req)
-		var n int64
-		if err == nil {
-			if strings.Contains(path, ".xlsx") {
-				body, err = io.ReadAll(resp.Body)
-				n = int64(len(body))
-			} else {
-				n, err = io.Copy(io.Discard, resp.Body)
-			}
-			resp.Body.Close()
-			if err == nil && resp.StatusCode != http.StatusOK {
-				err = fmt.Errorf("%s: %s", path, resp.Status)
-			}
-		}
-		close(stop)
-		<-done
-		return round(time.Since(start).Seconds(), 2), round(float64(n)/(1<<20), 1), mb(peakKB), body, err
-	}
 	var err error
-	if sec.ExportCSVS, sec.ExportCSVMB, sec.ExportCSVPeakMB, _, err = one("/export/completions.csv?all=1"); err != nil {
+	if sec.ExportCSVS, sec.ExportCSVMB, sec.ExportCSVPeakMB, sec.ExportCSVPeakAnonMB, _, err = exportOne(ctx, w, "/export/completions.csv?all=1"); err != nil {
 		return err
 	}
 	var xlsx []byte
-	if sec.ExportXLSXS, sec.ExportXLSXMB, sec.ExportXLSXPeakMB, xlsx, err = one("/export/completions.xlsx?all=1"); err != nil {
+	if sec.ExportXLSXS, sec.ExportXLSXMB, sec.ExportXLSXPeakMB, sec.ExportXLSXPeakAnonMB, xlsx, err = exportOne(ctx, w, "/export/completions.xlsx?all=1"); err != nil {
 		return err
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(xlsx), excelize.Options{UnzipXMLSizeLimit: 1 << 40, UnzipSizeLimit: 1 << 40})
@@ -340,4 +392,126 @@ func exportMeasure(ctx context.Context, w *process, sec *WardSection) error {
 	sec.ExportXLSXSheets = len(f.GetSheetList())
 	f.Close()
 	return nil
+}
+
+// exportOne downloads one export (keeping an XLSX body) while sampling the
+// ward's RSS, and its anonymous part (the Go heap; the rest is Badger's
+// mapped files, page cache the kernel can take back), every 20 ms.
+func exportOne(ctx context.Context, w *process, path string) (secs, mbytes, peak, peakAnon float64, body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+path, nil)
+	if err != nil {
+		return 0, 0, 0, 0, nil, err
+	}
+	req.SetBasicAuth("admin", "bench-admin-password")
+	stop := make(chan struct{})
+	peakKB, anonKB := 0, 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if m, err := w.mem(); err == nil {
+				peakKB, anonKB = max(peakKB, m["VmRSS"]), max(anonKB, m["RssAnon"])
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: 10 * time.Minute}).Do(req)
+	var n int64
+	if err == nil {
+		if strings.Contains(path, ".xlsx") {
+			body, err = io.ReadAll(resp.Body)
+			n = int64(len(body))
+		} else {
+			n, err = io.Copy(io.Discard, resp.Body)
+		}
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s: %s", path, resp.Status)
+		}
+	}
+	close(stop)
+	<-done
+	return round(time.Since(start).Seconds(), 2), round(float64(n)/(1<<20), 1), mb(peakKB), mb(anonKB), body, err
+}
+
+// bigXLSX exports every record past Excel's row limit as XLSX, checks that
+// it went on in a second sheet, and has LibreOffice open it (converting
+// its first sheet to CSV, which reads the whole workbook).
+func bigXLSX(ctx context.Context, w *process, work string, sec *WardSection, log *slog.Logger) error {
+	var body []byte
+	var err error
+	sec.BigXLSXS, sec.BigXLSXMB, sec.BigXLSXPeakMB, sec.BigXLSXPeakAnonMB, body, err = exportOne(ctx, w, "/export/completions.xlsx?all=1")
+	if err != nil {
+		return err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body), excelize.Options{UnzipXMLSizeLimit: 1 << 40, UnzipSizeLimit: 1 << 40})
+	if err != nil {
+		return fmt.Errorf("the %d-record workbook does not open: %w", sec.BigXLSXRecords, err)
+	}
+	sec.BigXLSXSheets = len(f.GetSheetList())
+	f.Close()
+	if sec.BigXLSXSheets < 2 {
+		return fmt.Errorf("%d records went into %d sheet(s): past 1,048,576 rows the export must go on in another sheet", sec.BigXLSXRecords, sec.BigXLSXSheets)
+	}
+	dir := filepath.Join(work, "xlsx")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	file := filepath.Join(dir, "completions.xlsx")
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		return err
+	}
+	body = nil
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		sec.LibreOffice = "not checked: soffice is not installed (apt-get install libreoffice-calc-nogui)"
+		log.Warn("LibreOffice is not installed: the workbook past Excel's row limit was not opened with it", "install", "apt-get install libreoffice-calc-nogui")
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	cmd := exec.CommandContext(lctx, soffice, "--headless", "--norestore", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
+		"--convert-to", "csv", "--outdir", dir, file)
+	// soffice is a script that starts soffice.bin: end the whole group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.CombinedOutput()
+	sec.LibreOfficeS = round(time.Since(t0).Seconds(), 1)
+	csv := filepath.Join(dir, "completions.csv")
+	lines, cerr := countLines(csv)
+	if err != nil || cerr != nil || lines == 0 {
+		return fmt.Errorf("LibreOffice did not open the %d-record workbook (%v, %v): %s", sec.BigXLSXRecords, err, cerr, bytes.TrimSpace(out))
+	}
+	sec.LibreOffice = fmt.Sprintf("opened: sheet 1 converted to CSV, %d lines", lines)
+	log.Info("LibreOffice opened the workbook", "records", sec.BigXLSXRecords, "sheets", sec.BigXLSXSheets, "sheet1_lines", lines, "seconds", sec.LibreOfficeS)
+	os.RemoveAll(dir)
+	return nil
+}
+
+func countLines(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	buf := make([]byte, 1<<20)
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }

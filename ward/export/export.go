@@ -1,6 +1,7 @@
 package export
 
 import (
+	"archive/zip"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -218,7 +219,19 @@ func WriteCompletionsXLSX(w io.Writer, title, subtitle string, rows Rows) error 
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	return f.Write(w)
+	return writeDirect(f, w)
+}
+
+// writeDirect writes the workbook's zip straight to w. excelize's Write
+// first builds the whole zip in a bytes.Buffer (to patch zip64 headers of
+// parts over 4 GiB) and only then copies it out: 60–70 MB for a million
+// lines, and twice that while the buffer grows. A sheet here holds at most
+// MaxSheetRows lines of a few hundred bytes, far below 4 GiB, so nothing
+// needs patching: the zip writer gets w and the buffer stays empty.
+func writeDirect(f *excelize.File, w io.Writer) error {
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
+	_, err := f.WriteTo(io.Discard)
+	return err
 }
 
 // Summary is what the summary workbook shows.

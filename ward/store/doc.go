@@ -29,6 +29,10 @@
 //     records start their JSON, so the two cannot be confused.
 //   - CopyTo writes only the current version of each key: old versions
 //     stay with the source store.
+//   - EachRecordBrief (start-up) reads only the fields the counts need with
+//     a field reader that, on valid JSON, gives what encoding/json gives or
+//     hands the value to encoding/json (brief.go, FuzzBrief); the content
+//     hash is taken of the stored bytes, never of a re-encoding.
 //   - Kiosk ids never contain NUL (they are validated before they get here),
 //     so NUL separates the id from the seq in keys.
 package store

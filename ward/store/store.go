@@ -167,21 +167,31 @@ func encodeStored(st Stored) []byte {
 	return append(v, st.Canonical...)
 }
 
-func decodeStored(v []byte) (Stored, error) {
+// decodeHead reads a value's receive time, via and purge mark; body is the
+// canonical JSON, still in v.
+func decodeHead(v []byte) (st Stored, body []byte, err error) {
 	if len(v) < 10 {
-		return Stored{}, errors.New("short record value")
+		return Stored{}, nil, errors.New("short record value")
 	}
-	st := Stored{
+	st = Stored{
 		ReceivedAt: time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(),
 		Via:        viaOf(v[8]),
 	}
-	body := v[9:]
+	body = v[9:]
 	if body[0] == purgedMark {
 		if len(body) < 10 {
-			return Stored{}, errors.New("short purged record value")
+			return Stored{}, nil, errors.New("short purged record value")
 		}
 		st.Purged, st.OrigHash = true, binary.BigEndian.Uint64(body[1:9])
 		body = body[9:]
+	}
+	return st, body, nil
+}
+
+func decodeStored(v []byte) (Stored, error) {
+	st, body, err := decodeHead(v)
+	if err != nil {
+		return Stored{}, err
 	}
 	st.Canonical = append([]byte(nil), body...)
 	if err := json.Unmarshal(st.Canonical, &st.Record); err != nil {
@@ -269,6 +279,53 @@ func (s *Store) EachRecord(fn func(Stored) error) error {
 			st, err := decodeStored(v)
 			if err != nil {
 				return fmt.Errorf("record %q: %w", k, err)
+			}
+			return fn(st)
+		})
+	})
+}
+
+// brief is what start-up reads of a record: the fields the counts and the
+// outreach book need. Decoding only these skips the names, phones and
+// times nobody reads at start (a district's million records).
+type brief struct {
+	ID       string `json:"id"`
+	KioskID  string `json:"kiosk_id"`
+	Seq      uint64 `json:"seq"`
+	Type     string `json:"type"`
+	Corrects string `json:"corrects"`
+	Citizen  struct {
+		CCCD        string `json:"cccd"`
+		Village     string `json:"village"`
+		Association string `json:"association"`
+	} `json:"citizen"`
+	Outcome    string    `json:"outcome"`
+	Reason     string    `json:"reason"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Clock      string    `json:"clock"`
+}
+
+// EachRecordBrief is EachRecord for start-up: Record holds only id,
+// kiosk_id, seq, type, corrects, the citizen's cccd, village and
+// association, outcome, reason, recorded_at and clock, and Canonical is
+// valid only during fn (it is not copied).
+func (s *Store) EachRecordBrief(fn func(Stored) error) error {
+	names := map[string]string{}
+	return s.db.View(func(txn kv.Txn) error {
+		return txn.Iterate(kv.IterOptions{Prefix: []byte(pRecord), Prefetch: 256}, func(k, v []byte) error {
+			st, body, err := decodeHead(v)
+			if err != nil {
+				return fmt.Errorf("record %q: %w", k, err)
+			}
+			var b brief
+			if err := decodeBriefWith(body, &b, names); err != nil {
+				return fmt.Errorf("record %q: stored record: %w", k, err)
+			}
+			st.Canonical = body
+			st.Record = record.Record{
+				ID: b.ID, KioskID: b.KioskID, Seq: b.Seq, Type: b.Type, Corrects: b.Corrects,
+				Citizen: record.Citizen{CCCD: b.Citizen.CCCD, Village: b.Citizen.Village, Association: b.Citizen.Association},
+				Outcome: b.Outcome, Reason: b.Reason, RecordedAt: b.RecordedAt, Clock: b.Clock,
 			}
 			return fn(st)
 		})

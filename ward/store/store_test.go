@@ -232,3 +232,41 @@ func TestCopyTo(t *testing.T) {
 	require.NoError(t, dst.GetSetting("secret", &v))
 	assert.Equal(t, "new", v)
 }
+
+// EachRecordBrief gives start-up every field the counts and the outreach
+// book read, the stored canonical bytes as they are, and nothing else.
+func TestEachRecordBrief(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	at := time.Date(2024, 6, 5, 9, 30, 0, 0, time.UTC)
+	failed := record.Record{ID: "b7c1e0de-0000-4000-8000-000000000002", KioskID: "dong-lao", Seq: 2, Type: record.TypeCorrection,
+		Corrects: "b7c1e0de-0000-4000-8000-000000000001", Outcome: record.OutcomeFailed, Reason: "no_email",
+		Citizen: record.Citizen{Name: "Trần Thị Mỹ Dung", CCCD: "038195004217", BirthDate: "1995-02-11", Gender: "female",
+			Phone: "0912345678", Village: "Thôn Đông Lão", Association: "Hội Phụ nữ"},
+		Volunteer: "Lê Văn Hùng", Desk: 2, ConsentAt: at.Add(-5 * time.Minute), RecordedAt: at, Clock: record.ClockUnsure}
+	purged := stored(rec("dong-lao", 1))
+	purged.Record.Citizen = record.Citizen{CCCD: "purged:0123456789abcdef01234567", Village: "Thôn Đông Lão"}
+	purged.Canonical, purged.Purged, purged.OrigHash = purged.Record.Canonical(), true, 0xfeedface
+	require.NoError(t, s.Write(Batch{Records: []Stored{purged, stored(failed)}}))
+
+	var got []Stored
+	require.NoError(t, s.EachRecordBrief(func(st Stored) error {
+		st.Canonical = bytes.Clone(st.Canonical) // valid only during the call
+		got = append(got, st)
+		return nil
+	}))
+	require.Len(t, got, 2)
+	assert.True(t, got[0].Purged)
+	assert.Equal(t, uint64(0xfeedface), got[0].OrigHash)
+	assert.Equal(t, purged.Canonical, got[0].Canonical)
+
+	want := failed
+	want.Citizen = record.Citizen{CCCD: "038195004217", Village: "Thôn Đông Lão", Association: "Hội Phụ nữ"}
+	want.Volunteer, want.Desk, want.ConsentAt = "", 0, time.Time{}
+	assert.Equal(t, want, got[1].Record)
+	assert.Equal(t, failed.Canonical(), got[1].Canonical)
+	assert.Equal(t, time.Unix(1717550000, 5).UTC(), got[1].ReceivedAt)
+	assert.Equal(t, ViaPush, got[1].Via)
+	assert.False(t, got[1].Purged)
+}

@@ -13,7 +13,7 @@ func (t *Tally) Activated(key string) bool {
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	_, ok := t.cccd[cccdKey(key, "")]
+	_, ok := t.headOf(cccdKey(key, ""))
 	return ok
 }
 
@@ -23,15 +23,16 @@ func (t *Tally) Activated(key string) bool {
 func (t *Tally) Counted(fn func(cccd, village, association, day string)) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	for k := range t.cccd {
+	t.cccd.each(func(head int32) {
+		k := t.ent(head).cccd
 		if k > maxCCCD {
-			continue
+			return
 		}
 		b := t.best(k)
 		if b < 0 {
-			continue
+			return
 		}
-		e := &t.entries[b]
-		fn(fmt.Sprintf("%012d", k), t.villages.name[e.village], t.assocs.name[e.assoc], DayString(Day(e.baseAt)))
-	}
+		g := t.groups[t.ent(b).group]
+		fn(fmt.Sprintf("%012d", k), t.villages.name[g.village], t.assocs.name[g.assoc], DayString(Day(t.baseAt(b))))
+	})
 }

@@ -62,12 +62,14 @@ type Ref struct {
 	Village   string    // quota.Key of the record's village
 }
 
-type idKey [16]byte
+// idKey stands for a record id: 96 bits of its SHA-256 (a collision among
+// 10⁷ ids has odds of about 10⁻¹⁵).
+type idKey [12]byte
 
 func keyOf(id string) idKey {
 	s := sha256.Sum256([]byte(id))
 	var k idKey
-	copy(k[:], s[:16])
+	copy(k[:], s[:len(k)])
 	return k
 }
 
@@ -106,38 +108,96 @@ const (
 	fCounted // the one record that counts its CCCD
 )
 
+// entry is one record: 56 bytes, the fields ordered so that little pads.
+// The time of the chain's original record (baseAt) is the entry's own
+// time except for corrections, which keep theirs in Tally.base; kiosk,
+// village and association are one number (a group: few combinations
+// occur, a kiosk serves a village or two).
 type entry struct {
-	id      idKey
-	cccd    uint64
-	at      int64 // own time, unix nanoseconds
-	baseAt  int64 // the time of the chain's original record, as far as known
-	seq     uint64
-	hash    uint64
-	kiosk   uint32
-	village uint32
-	assoc   uint32
-	next    int32 // next entry in the same CCCD list, -1 at the end
-	flags   uint8
+	cccd  uint64
+	at    int64 // own time, unix nanoseconds
+	seq   uint64
+	hash  uint64
+	id    idKey
+	group uint32 // index in Tally.groups
+	next  int32  // next entry in the same CCCD list, -1 at the end
+	flags uint8
 }
+
+// group is the kiosk, village and association of records.
+type group struct{ kiosk, village, assoc uint32 }
+
+// Entries live in chunks of a fixed size: no append ever copies a million
+// of them, nor leaves a quarter of a doubled slice unused.
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+	chunkMask = chunkSize - 1
+)
+
+// A kiosk's seqs are dense from 1: pages of pageSize entry numbers (+1, 0
+// for none) cost 4 bytes a record, where a map cost 20–40.
+const (
+	pageBits = 6
+	pageSize = 1 << pageBits
+)
 
 type kioskIdx struct {
 	id     string
-	seqs   map[uint64]int32
+	pages  map[uint64]*[pageSize]int32
+	held   int
 	contig uint64 // highest seq s such that 1..s are all held
 	max    uint64
+}
+
+func (k *kioskIdx) get(seq uint64) (int32, bool) {
+	p := k.pages[seq>>pageBits]
+	if p == nil || p[seq&(pageSize-1)] == 0 {
+		return 0, false
+	}
+	return p[seq&(pageSize-1)] - 1, true
+}
+
+func (k *kioskIdx) put(seq uint64, i int32) {
+	p := k.pages[seq>>pageBits]
+	if p == nil {
+		p = new([pageSize]int32)
+		k.pages[seq>>pageBits] = p
+	}
+	p[seq&(pageSize-1)] = i + 1
+	k.held++
 }
 
 type names struct {
 	idx  map[string]uint32 // by quota.Key
 	name []string          // display name: first seen
 	key  []string
+	// raw remembers spellings already interned: quota.Key and Clean cost
+	// more than the rest of an Add, and a million records carry a few
+	// dozen spellings. A spelling seen again changes nothing (tidier is a
+	// strict order), so it is answered from here.
+	raw map[string]uint32
 }
 
+// maxRaw bounds the spellings remembered (free text can be anything).
+const maxRaw = 1 << 14
+
 func newNames() names {
-	return names{idx: map[string]uint32{"": 0}, name: []string{""}, key: []string{""}}
+	return names{idx: map[string]uint32{"": 0}, name: []string{""}, key: []string{""}, raw: map[string]uint32{"": 0}}
 }
 
 func (n *names) intern(s string) uint32 {
+	if i, ok := n.raw[s]; ok {
+		return i
+	}
+	i := n.internNew(s)
+	if len(n.raw) < maxRaw {
+		n.raw[strings.Clone(s)] = i
+	}
+	return i
+}
+
+func (n *names) internNew(s string) uint32 {
 	k := quota.Key(s)
 	if i, ok := n.idx[k]; ok {
 		if c := quota.Clean(s); tidier(c, n.name[i]) {
@@ -179,11 +239,15 @@ type Tally struct {
 	mu       sync.RWMutex
 	kiosks   []*kioskIdx
 	kioskBy  map[string]uint32
-	entries  []entry
-	byID     map[idKey]int32
+	chunks   [][]entry         // entry i is chunks[i>>chunkBits][i&chunkMask]
+	n        int32             // entries held
+	byID     index             // id → the entry that represents it
 	corr     map[idKey][]int32 // corrected id → corrections naming it
 	target   map[int32]idKey   // correction → the id it corrects
-	cccd     map[uint64]int32  // CCCD → head of its list
+	base     map[int32]int64   // correction → its chain's original time, when not its own
+	cccd     index             // CCCD → head of its list
+	groups   []group
+	groupBy  map[group]uint32
 	villages names
 	assocs   names
 
@@ -202,8 +266,8 @@ type Tally struct {
 // New returns an empty tally.
 func New() *Tally {
 	return &Tally{
-		kioskBy: map[string]uint32{}, byID: map[idKey]int32{}, corr: map[idKey][]int32{},
-		target: map[int32]idKey{}, cccd: map[uint64]int32{},
+		kioskBy: map[string]uint32{}, corr: map[idKey][]int32{},
+		target: map[int32]idKey{}, base: map[int32]int64{}, groupBy: map[group]uint32{},
 		villages: newNames(), assocs: newNames(),
 		vDone: []int{0}, vDays: []map[int32]int{{}}, aDone: []int{0}, aDays: []map[int32]int{{}},
 		days: map[int32]int{},
@@ -218,11 +282,11 @@ func (t *Tally) Lookup(kiosk string, seq uint64) (hash uint64, ok bool) {
 	if !ok {
 		return 0, false
 	}
-	i, ok := t.kiosks[k].seqs[seq]
+	i, ok := t.kiosks[k].get(seq)
 	if !ok {
 		return 0, false
 	}
-	return t.entries[i].hash, true
+	return t.ent(i).hash, true
 }
 
 // Acked is the highest seq s of kiosk such that 1..s are all held: the
@@ -249,7 +313,7 @@ func (t *Tally) Kiosk(kiosk string) KioskCounts {
 	defer t.mu.RUnlock()
 	if k, ok := t.kioskBy[kiosk]; ok {
 		x := t.kiosks[k]
-		return KioskCounts{Records: len(x.seqs), Acked: x.contig, MaxSeq: x.max}
+		return KioskCounts{Records: x.held, Acked: x.contig, MaxSeq: x.max}
 	}
 	return KioskCounts{}
 }
@@ -258,7 +322,76 @@ func (t *Tally) Kiosk(kiosk string) KioskCounts {
 func (t *Tally) Len() int {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return len(t.entries)
+	return int(t.n)
+}
+
+func (t *Tally) ent(i int32) *entry { return &t.chunks[i>>chunkBits][i&chunkMask] }
+
+// baseAt is the time of the chain's original record, as far as known.
+func (t *Tally) baseAt(i int32) int64 {
+	e := t.ent(i)
+	if e.flags&fCorrection != 0 {
+		if b, ok := t.base[i]; ok {
+			return b
+		}
+	}
+	return e.at
+}
+
+func (t *Tally) setBase(i int32, b int64) {
+	if b == t.ent(i).at {
+		delete(t.base, i)
+		return
+	}
+	t.base[i] = b
+}
+
+// byIDOf finds the entry representing an id.
+func (t *Tally) byIDOf(id idKey) (int32, bool) {
+	return t.byID.get(idHash(id), func(j int32) bool { return t.ent(j).id == id })
+}
+
+func (t *Tally) setByID(id idKey, i int32) {
+	t.byID.put(idHash(id), i, func(j int32) bool { return t.ent(j).id == id }, byIDKeys{t})
+}
+
+// headOf finds the first entry of a CCCD's list.
+func (t *Tally) headOf(c uint64) (int32, bool) {
+	return t.cccd.get(mix(c), func(j int32) bool { return t.ent(j).cccd == c })
+}
+
+func (t *Tally) setHead(c uint64, i int32) {
+	t.cccd.put(mix(c), i, func(j int32) bool { return t.ent(j).cccd == c }, cccdKeys{t})
+}
+
+func (t *Tally) delHead(c uint64) {
+	t.cccd.del(mix(c), func(j int32) bool { return t.ent(j).cccd == c }, cccdKeys{t})
+}
+
+func (t *Tally) groupOf(g group) uint32 {
+	if i, ok := t.groupBy[g]; ok {
+		return i
+	}
+	i := uint32(len(t.groups))
+	t.groups = append(t.groups, g)
+	t.groupBy[g] = i
+	return i
+}
+
+// push appends an entry, starting a chunk when the last is full.
+func (t *Tally) push(e entry) int32 {
+	if t.n&chunkMask == 0 {
+		c := make([]entry, 0, chunkSize)
+		if t.n == 0 {
+			c = make([]entry, 0, 64) // a small ward stays small
+		}
+		t.chunks = append(t.chunks, c)
+	}
+	last := &t.chunks[len(t.chunks)-1]
+	*last = append(*last, e)
+	n := t.n
+	t.n++
+	return n
 }
 
 // Add indexes records not held yet; items already held are ignored.
@@ -275,7 +408,7 @@ func (t *Tally) kioskOf(id string) (uint32, *kioskIdx) {
 		return k, t.kiosks[k]
 	}
 	k := uint32(len(t.kiosks))
-	x := &kioskIdx{id: id, seqs: map[uint64]int32{}}
+	x := &kioskIdx{id: id, pages: map[uint64]*[pageSize]int32{}}
 	t.kiosks = append(t.kiosks, x)
 	t.kioskBy[id] = k
 	return k, x
@@ -283,18 +416,17 @@ func (t *Tally) kioskOf(id string) (uint32, *kioskIdx) {
 
 func (t *Tally) add(it *Item) {
 	k, kx := t.kioskOf(it.Kiosk)
-	if _, held := kx.seqs[it.Seq]; held || it.Seq == 0 {
+	if _, held := kx.get(it.Seq); held || it.Seq == 0 {
 		return
 	}
 	if !it.Received.IsZero() {
 		t.latest = max(t.latest, it.Received.UnixNano())
 	}
-	n := int32(len(t.entries))
 	e := entry{
 		id: keyOf(it.ID), cccd: cccdKey(it.CCCD, it.ID), at: it.At.UnixNano(), seq: it.Seq, hash: it.Hash,
-		kiosk: k, village: t.villages.intern(it.Village), assoc: t.assocs.intern(it.Association), next: -1,
+		group: t.groupOf(group{kiosk: k, village: t.villages.intern(it.Village), assoc: t.assocs.intern(it.Association)}), next: -1,
 	}
-	e.baseAt = e.at
+	baseAt := e.at
 	if it.Activated {
 		e.flags |= fActivated
 	}
@@ -306,36 +438,39 @@ func (t *Tally) add(it *Item) {
 		t.aDone = append(t.aDone, 0)
 		t.aDays = append(t.aDays, map[int32]int{})
 	}
-	affected := []int32{n}
 	var target idKey
 	if it.Corrects != "" {
 		e.flags |= fCorrection
 		target = keyOf(it.Corrects)
-		if ti, ok := t.byID[target]; ok {
-			e.baseAt = t.entries[ti].baseAt
+		if ti, ok := t.byIDOf(target); ok {
+			baseAt = t.baseAt(ti)
 		}
 	}
-	t.entries = append(t.entries, e)
-	kx.seqs[it.Seq] = n
+	n := t.push(e)
+	affected := []int32{n}
+	if e.flags&fCorrection != 0 {
+		t.setBase(n, baseAt)
+	}
+	kx.put(it.Seq, n)
 	if it.Seq > kx.max {
 		kx.max = it.Seq
 	}
 	for {
-		if _, ok := kx.seqs[kx.contig+1]; !ok {
+		if _, ok := kx.get(kx.contig + 1); !ok {
 			break
 		}
 		kx.contig++
 	}
 	// Two records claiming one id (a kiosk bug): the smaller (kiosk, seq)
 	// represents the id, whichever came first.
-	if prev, dup := t.byID[e.id]; !dup || t.keyLess(n, prev) {
-		t.byID[e.id] = n
+	if prev, dup := t.byIDOf(e.id); !dup || t.keyLess(n, prev) {
+		t.setByID(e.id, n)
 	}
 	if e.flags&fCorrection != 0 {
 		t.target[n] = target
 		t.corr[target] = append(t.corr[target], n)
 		affected = append(affected, t.corr[target]...)
-		if ti, ok := t.byID[target]; ok {
+		if ti, ok := t.byIDOf(target); ok {
 			affected = append(affected, ti)
 		}
 	}
@@ -348,8 +483,8 @@ func (t *Tally) add(it *Item) {
 
 // keyLess orders records by (kiosk id, seq).
 func (t *Tally) keyLess(a, b int32) bool {
-	ea, eb := &t.entries[a], &t.entries[b]
-	ka, kb := t.kiosks[ea.kiosk].id, t.kiosks[eb.kiosk].id
+	ea, eb := t.ent(a), t.ent(b)
+	ka, kb := t.kiosks[t.groups[ea.group].kiosk].id, t.kiosks[t.groups[eb.group].kiosk].id
 	if ka != kb {
 		return ka < kb
 	}
@@ -358,7 +493,7 @@ func (t *Tally) keyLess(a, b int32) bool {
 
 // later orders sibling corrections: the latest recorded wins.
 func (t *Tally) later(a, b int32) bool {
-	ea, eb := &t.entries[a], &t.entries[b]
+	ea, eb := t.ent(a), t.ent(b)
 	if ea.at != eb.at {
 		return ea.at > eb.at
 	}
@@ -367,9 +502,8 @@ func (t *Tally) later(a, b int32) bool {
 
 // earlier orders a citizen's activations: the first one counts.
 func (t *Tally) earlier(a, b int32) bool {
-	ea, eb := &t.entries[a], &t.entries[b]
-	if ea.baseAt != eb.baseAt {
-		return ea.baseAt < eb.baseAt
+	if ba, bb := t.baseAt(a), t.baseAt(b); ba != bb {
+		return ba < bb
 	}
 	return t.keyLess(a, b)
 }
@@ -386,7 +520,7 @@ func (t *Tally) winner(target idKey) int32 {
 
 // effective is the rule of the package doc.
 func (t *Tally) effective(i int32) bool {
-	e := &t.entries[i]
+	e := t.ent(i)
 	if len(t.corr[e.id]) > 0 {
 		return false
 	}
@@ -397,7 +531,7 @@ func (t *Tally) effective(i int32) bool {
 }
 
 func (t *Tally) refresh(i int32) {
-	e := &t.entries[i]
+	e := t.ent(i)
 	want, have := t.effective(i), e.flags&fEffective != 0
 	switch {
 	case want && !have:
@@ -423,72 +557,72 @@ func (t *Tally) propagateBase(root int32) {
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if t.byID[t.entries[x].id] != x {
+		id := t.ent(x).id
+		if r, _ := t.byIDOf(id); r != x {
 			continue
 		}
-		for _, c := range t.corr[t.entries[x].id] {
+		for _, c := range t.corr[id] {
 			if seen[c] {
 				continue
 			}
 			seen[c] = true
-			t.rebase(c, t.entries[x].baseAt)
+			t.rebase(c, t.baseAt(x))
 			stack = append(stack, c)
 		}
 	}
 }
 
 func (t *Tally) rebase(i int32, baseAt int64) {
-	e := &t.entries[i]
-	if e.baseAt == baseAt {
+	if t.baseAt(i) == baseAt {
 		return
 	}
-	if e.flags&fListed != 0 {
+	if t.ent(i).flags&fListed != 0 {
 		t.listRemove(i)
-		t.entries[i].baseAt = baseAt
+		t.setBase(i, baseAt)
 		t.listAdd(i)
 		return
 	}
-	e.baseAt = baseAt
+	t.setBase(i, baseAt)
 }
 
 func (t *Tally) best(c uint64) int32 {
 	b := int32(-1)
-	i, ok := t.cccd[c]
+	i, ok := t.headOf(c)
 	for ok && i >= 0 {
 		if b < 0 || t.earlier(i, b) {
 			b = i
 		}
-		i = t.entries[i].next
+		i = t.ent(i).next
 	}
 	return b
 }
 
 func (t *Tally) listAdd(i int32) {
-	e := &t.entries[i]
+	e := t.ent(i)
 	before := t.best(e.cccd)
-	if head, ok := t.cccd[e.cccd]; ok {
+	if head, ok := t.headOf(e.cccd); ok {
 		e.next = head
 	} else {
 		e.next = -1
 	}
-	t.cccd[e.cccd] = i
+	t.setHead(e.cccd, i)
 	e.flags |= fListed
 	t.recount(e.cccd, before)
 }
 
 func (t *Tally) listRemove(i int32) {
-	e := &t.entries[i]
+	e := t.ent(i)
 	before := t.best(e.cccd)
 	prev := int32(-1)
-	for j, ok := t.cccd[e.cccd]; ok && j >= 0; j = t.entries[j].next {
+	for j, ok := t.headOf(e.cccd); ok && j >= 0; j = t.ent(j).next {
 		if j == i {
 			switch {
 			case prev >= 0:
-				t.entries[prev].next = e.next
+				t.ent(prev).next = e.next
 			case e.next >= 0:
-				t.cccd[e.cccd] = e.next
+				t.setHead(e.cccd, e.next)
 			default:
-				delete(t.cccd, e.cccd)
+				t.delHead(e.cccd)
 			}
 			break
 		}
@@ -545,18 +679,19 @@ func bump(m map[int32]int, k int32, d int) {
 }
 
 func (t *Tally) count(i int32, d int) {
-	e := &t.entries[i]
+	e := t.ent(i)
 	if d > 0 {
 		e.flags |= fCounted
 	} else {
 		e.flags &^= fCounted
 	}
-	day := Day(e.baseAt)
+	day := Day(t.baseAt(i))
 	t.done += d
-	t.vDone[e.village] += d
-	bump(t.vDays[e.village], day, d)
-	t.aDone[e.assoc] += d
-	bump(t.aDays[e.assoc], day, d)
+	g := t.groups[e.group]
+	t.vDone[g.village] += d
+	bump(t.vDays[g.village], day, d)
+	t.aDone[g.assoc] += d
+	bump(t.aDays[g.assoc], day, d)
 	bump(t.days, day, d)
 }
 
@@ -588,7 +723,7 @@ func (t *Tally) Snapshot(now time.Time, windowDays int) Snapshot {
 	defer t.mu.RUnlock()
 	today := Day(now.UnixNano())
 	s := Snapshot{
-		Done: t.done, Failed: t.failed, Records: len(t.entries),
+		Done: t.done, Failed: t.failed, Records: int(t.n),
 		Days: make(map[string]int, len(t.days)), Today: DayString(today), WindowDays: windowDays,
 	}
 	if t.latest != 0 {
@@ -631,32 +766,88 @@ func (t *Tally) Snapshot(now time.Time, windowDays int) Snapshot {
 // one village (by quota.Key) and only those that count. Sorted by time of
 // the original record, then kiosk and seq.
 func (t *Tally) Refs(villageKey string, onlyCounted bool) []Ref {
+	l := t.List(villageKey, onlyCounted, nil)
+	return l.Refs(0, l.Len())
+}
+
+// RefList is a sorted list of held records at 4 bytes each: an export of a
+// million lines holds this, and expands a chunk at a time into Refs.
+type RefList struct {
+	t   *Tally
+	idx []int32
+}
+
+// Len is the number of records listed.
+func (l RefList) Len() int { return len(l.idx) }
+
+// Refs expands the records from..to of the list. A record's Counted and
+// Duplicate are as the tally holds them now.
+func (l RefList) Refs(from, to int) []Ref {
+	t := l.t
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]Ref, 0, to-from)
+	for _, i := range l.idx[from:to] {
+		e := t.ent(i)
+		g := t.groups[e.group]
+		out = append(out, Ref{
+			Kiosk: t.kiosks[g.kiosk].id, Seq: e.seq, At: time.Unix(0, t.baseAt(i)), Village: t.villages.key[g.village],
+			Counted:   e.flags&fCounted != 0,
+			Duplicate: e.flags&fListed != 0 && e.flags&fCounted == 0,
+		})
+	}
+	return out
+}
+
+// List is Refs as a RefList. villageRank, when given, orders the list by
+// village first: by villageRank of the village's quota.Key, then by the key
+// itself, then as Refs does.
+func (t *Tally) List(villageKey string, onlyCounted bool, villageRank func(key string) int) RefList {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	v, filter := uint32(0), villageKey != ""
 	if filter {
 		var ok bool
 		if v, ok = t.villages.idx[villageKey]; !ok {
-			return nil
+			return RefList{t: t}
 		}
 	}
 	var idx []int32
-	for i := range t.entries {
-		e := &t.entries[i]
-		if e.flags&fEffective == 0 || (filter && e.village != v) || (onlyCounted && e.flags&fCounted == 0) {
+	for i := range t.n {
+		e := t.ent(i)
+		if e.flags&fEffective == 0 || (filter && t.groups[e.group].village != v) || (onlyCounted && e.flags&fCounted == 0) {
 			continue
 		}
-		idx = append(idx, int32(i))
+		idx = append(idx, i)
 	}
-	sort.Slice(idx, func(a, b int) bool { return t.earlier(idx[a], idx[b]) })
-	out := make([]Ref, len(idx))
-	for j, i := range idx {
-		e := &t.entries[i]
-		out[j] = Ref{
-			Kiosk: t.kiosks[e.kiosk].id, Seq: e.seq, At: time.Unix(0, e.baseAt), Village: t.villages.key[e.village],
-			Counted:   e.flags&fCounted != 0,
-			Duplicate: e.flags&fListed != 0 && e.flags&fCounted == 0,
+	// pos orders villages once, so that a million comparisons compare ints.
+	pos := make([]int, len(t.villages.key))
+	if villageRank != nil {
+		order := make([]int, len(pos))
+		for i := range order {
+			order[i] = i
+		}
+		rank := make([]int, len(pos))
+		for i, k := range t.villages.key {
+			rank[i] = villageRank(k)
+		}
+		sort.Slice(order, func(a, b int) bool {
+			x, y := order[a], order[b]
+			if rank[x] != rank[y] {
+				return rank[x] < rank[y]
+			}
+			return t.villages.key[x] < t.villages.key[y]
+		})
+		for p, i := range order {
+			pos[i] = p
 		}
 	}
-	return out
+	sort.Slice(idx, func(a, b int) bool {
+		x, y := idx[a], idx[b]
+		if px, py := pos[t.groups[t.ent(x).group].village], pos[t.groups[t.ent(y).group].village]; px != py {
+			return px < py
+		}
+		return t.earlier(x, y)
+	})
+	return RefList{t: t, idx: idx}
 }
