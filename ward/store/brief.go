@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -297,7 +298,7 @@ func asciiFold(a []byte, b string) bool {
 }
 
 var (
-	briefKeys   = []string{"id", "kiosk_id", "seq", "type", "corrects", "citizen", "outcome", "reason", "recorded_at", "clock"}
+	briefKeys   = []string{"id", "kiosk_id", "seq", "type", "corrects", "citizen", "outcome", "reason", "recorded_at", "clock", "desk", "consent_at"}
 	citizenKeys = []string{"cccd", "village", "association"}
 )
 
@@ -323,30 +324,26 @@ func scanBrief(data []byte, b *brief, names map[string]string) error {
 			if s.null() {
 				return nil
 			}
-			s.ws()
-			start := s.i
-			for s.i < len(s.d) && s.d[s.i] >= '0' && s.d[s.i] <= '9' {
-				s.i++
-			}
-			n, err := strconv.ParseUint(string(s.d[start:s.i]), 10, 64)
-			if err != nil || (s.d[start] == '0' && s.i-start > 1) {
-				return errBriefFallback
+			n, err := s.uint()
+			if err != nil {
+				return err
 			}
 			b.Seq = n
 			return nil
-		case "recorded_at":
+		case "desk":
 			if s.null() {
 				return nil
 			}
-			s.ws()
-			start := s.i
-			if _, err := s.str(); err != nil {
-				return err
+			n, err := s.uint()
+			if err != nil || n > 1<<31 {
+				return errBriefFallback // negative or huge: let encoding/json say
 			}
-			if err := b.RecordedAt.UnmarshalJSON(s.d[start:s.i]); err != nil {
-				return errBriefFallback
-			}
+			b.Desk = int(n)
 			return nil
+		case "recorded_at":
+			return s.time(&b.RecordedAt)
+		case "consent_at":
+			return s.time(&b.ConsentAt)
 		case "citizen":
 			if s.null() {
 				return nil
@@ -376,6 +373,40 @@ func scanBrief(data []byte, b *brief, names map[string]string) error {
 	}
 	s.ws()
 	if s.i != len(s.d) {
+		return errBriefFallback
+	}
+	return nil
+}
+
+// uint reads a non-negative integer without a leading zero; anything else
+// goes to encoding/json.
+func (s *scanner) uint() (uint64, error) {
+	s.ws()
+	start := s.i
+	for s.i < len(s.d) && s.d[s.i] >= '0' && s.d[s.i] <= '9' {
+		s.i++
+	}
+	if s.i == start {
+		return 0, errBriefFallback
+	}
+	n, err := strconv.ParseUint(string(s.d[start:s.i]), 10, 64)
+	if err != nil || (s.d[start] == '0' && s.i-start > 1) {
+		return 0, errBriefFallback
+	}
+	return n, nil
+}
+
+// time reads an RFC 3339 time string (null leaves it as it was).
+func (s *scanner) time(t *time.Time) error {
+	if s.null() {
+		return nil
+	}
+	s.ws()
+	start := s.i
+	if _, err := s.str(); err != nil {
+		return err
+	}
+	if err := t.UnmarshalJSON(s.d[start:s.i]); err != nil {
 		return errBriefFallback
 	}
 	return nil

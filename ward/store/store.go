@@ -303,11 +303,15 @@ type brief struct {
 	Reason     string    `json:"reason"`
 	RecordedAt time.Time `json:"recorded_at"`
 	Clock      string    `json:"clock"`
+	// Desk and ConsentAt: the house's service times (the outreach rate).
+	Desk      int       `json:"desk"`
+	ConsentAt time.Time `json:"consent_at"`
 }
 
 // EachRecordBrief is EachRecord for start-up: Record holds only id,
 // kiosk_id, seq, type, corrects, the citizen's cccd, village and
-// association, outcome, reason, recorded_at and clock, and Canonical is
+// association, outcome, reason, recorded_at, clock, desk and consent_at
+// (what the counts and the outreach rate need), and Canonical is
 // valid only during fn (it is not copied).
 func (s *Store) EachRecordBrief(fn func(Stored) error) error {
 	names := map[string]string{}
@@ -326,6 +330,7 @@ func (s *Store) EachRecordBrief(fn func(Stored) error) error {
 				ID: b.ID, KioskID: b.KioskID, Seq: b.Seq, Type: b.Type, Corrects: b.Corrects,
 				Citizen: record.Citizen{CCCD: b.Citizen.CCCD, Village: b.Citizen.Village, Association: b.Citizen.Association},
 				Outcome: b.Outcome, Reason: b.Reason, RecordedAt: b.RecordedAt, Clock: b.Clock,
+				Desk: b.Desk, ConsentAt: b.ConsentAt,
 			}
 			return fn(st)
 		})
