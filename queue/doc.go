@@ -23,6 +23,11 @@
 //     never rebuilt per request: a join, a citizen's poll and the board
 //     cost O(log n), not a sort of the whole day. Start-up sorts the line
 //     once: O(n log n) in the day's tickets.
+//   - Every ticket write carries the ticket's digest (status, number,
+//     order, desk, times) in the same commit; start-up counts the day from
+//     the digests and reads only the active tickets whole (digest.go), so a
+//     restart costs the digests' walk, not the JSON of every ticket. Days
+//     written before digests existed are counted from the JSON.
 //   - Only active tickets (waiting, called) are held in memory; a finished
 //     one leaves memory after its change is committed and is read from the
 //     store when asked for (the phone of a served citizen, a requeue).
