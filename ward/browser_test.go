@@ -6,6 +6,7 @@ package ward
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -61,13 +62,21 @@ func (d *dashboard) run(steps ...chromedp.Action[chromedp.Void]) {
 	require.NoError(d.t, chromedp.Do(c, steps...))
 }
 
+// text is the visible text of the first element matching sel, once there
+// is one. It is read by one script call: ward.js redraws its tables every
+// few seconds, and a node DevTools found in one call can be gone by the
+// next ("No node with given id found", a CI flake).
 func (d *dashboard) text(sel string) string {
 	d.t.Helper()
 	c, cancel := context.WithTimeout(d.ctx, 20*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
-	require.NoError(d.t, err)
-	return s
+	type found struct {
+		Text string `json:"t"`
+	}
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? {t: e.innerText} : null; })()`, sel)
+	f, err := chromedp.Run(c, chromedp.Poll[found](js))
+	require.NoError(d.t, err, sel)
+	return f.Text
 }
 
 func (d *dashboard) eval(expr string) bool {
