@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -101,45 +100,10 @@ func (e *env) cgroupSection(ctx context.Context) error {
 	}
 
 	// A thousand phones with the board open, as in the sse section.
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true, ResponseHeaderTimeout: 10 * time.Second}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	subs := make([]*subscriber, subsN)
-	var connErrs atomic.Int64
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := range subs {
-		subs[i] = &subscriber{}
-		s := subs[i]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			s.listen(sctx, client, p.base+"/api/v1/events", func(err error) {
-				if err != nil {
-					connErrs.Add(1)
-				}
-				<-sem
-			})
-		}()
-	}
-	defer func() { cancel(); wg.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		c := 0
-		for _, s := range subs {
-			if s.got.Load() {
-				c++
-			}
-		}
-		sec.Connected = c
-		if c+int(connErrs.Load()) >= subsN {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	st := openStreams(ctx, p.base, subsN)
+	defer st.close()
+	subs := st.subs
+	sec.Connected = st.connected()
 	if kb, err := p.rssKB(); err == nil {
 		sec.RSSConnMB = mb(kb)
 	}

@@ -20,6 +20,69 @@ type arrival struct {
 	at  time.Time
 }
 
+// streams are n phones with the board open (GET /api/v1/events).
+type streams struct {
+	subs   []*subscriber
+	errs   atomic.Int64 // streams that failed to connect
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	tr     *http.Transport
+	once   sync.Once
+}
+
+// openStreams opens n event streams to base, at most 64 connecting at once
+// (not a thousand sockets in the same instant), and waits up to a minute
+// until each has its first board or has failed.
+func openStreams(ctx context.Context, base string, n int) *streams {
+	st := &streams{subs: make([]*subscriber, n),
+		tr: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true, ResponseHeaderTimeout: 10 * time.Second}}
+	client := &http.Client{Transport: st.tr}
+	sctx, cancel := context.WithCancel(ctx)
+	st.cancel = cancel
+	sem := make(chan struct{}, 64)
+	for i := range st.subs {
+		s := &subscriber{}
+		st.subs[i] = s
+		st.wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer st.wg.Done()
+			s.listen(sctx, client, base+"/api/v1/events", func(err error) {
+				if err != nil {
+					st.errs.Add(1)
+				}
+				<-sem
+			})
+		}()
+	}
+	// Every stream is live once it has its first board.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil && st.connected()+int(st.errs.Load()) < n {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return st
+}
+
+// connected counts the streams that have had a board.
+func (st *streams) connected() int {
+	c := 0
+	for _, s := range st.subs {
+		if s.got.Load() {
+			c++
+		}
+	}
+	return c
+}
+
+// close ends every stream and waits for them.
+func (st *streams) close() {
+	st.once.Do(func() {
+		st.cancel()
+		st.wg.Wait()
+		st.tr.CloseIdleConnections()
+	})
+}
+
 // subscriber is one phone with the page open.
 type subscriber struct {
 	mu      sync.Mutex
@@ -126,53 +189,18 @@ func (e *env) sseSection(ctx context.Context) error {
 	}
 	e.res.SSE = sec
 
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true, ResponseHeaderTimeout: 10 * time.Second}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	subs := make([]*subscriber, n)
-	var connErrs atomic.Int64
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64) // do not open a thousand sockets in the same instant
 	t0 := time.Now()
-	for i := range subs {
-		subs[i] = &subscriber{}
-		s := subs[i]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			s.listen(sctx, client, p.base+"/api/v1/events", func(err error) {
-				if err != nil {
-					connErrs.Add(1)
-				}
-				<-sem
-			})
-		}()
-	}
-	// Every stream is live once it has its first board.
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		c := 0
-		for _, s := range subs {
-			if s.got.Load() {
-				c++
-			}
-		}
-		sec.Connected = c
-		if c+int(connErrs.Load()) >= n {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	st := openStreams(ctx, p.base, n)
+	defer st.close()
+	subs := st.subs
+	sec.Connected = st.connected()
 	sec.ConnectS = round(time.Since(t0).Seconds(), 2)
 	time.Sleep(200 * time.Millisecond)
 	if kb, err := p.rssKB(); err == nil {
 		sec.RSSConnectMB = mb(kb)
 	}
 	if sec.Connected < n {
-		e.log.Warn("not every subscriber connected", "connected", sec.Connected, "errors", connErrs.Load())
+		e.log.Warn("not every subscriber connected", "connected", sec.Connected, "errors", st.errs.Load())
 	}
 
 	// One change at a time: a join, then wait until everyone has the new rev.
@@ -229,8 +257,7 @@ func (e *env) sseSection(ctx context.Context) error {
 	if b, err := get(ctx, p.base+"/api/v1/board"); err == nil {
 		sec.BoardBytes = len(b)
 	}
-	cancel()
-	wg.Wait()
+	st.close()
 	sortDurations(samples)
 	sortDurations(alls)
 	sortDurations(joins)
