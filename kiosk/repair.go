@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/kyso-vn/kyso/internal/backoff"
+	"github.com/kyso-vn/kyso/internal/vnnum"
 	"github.com/kyso-vn/kyso/link"
 	"github.com/kyso-vn/kyso/queue"
 	"github.com/kyso-vn/kyso/record"
@@ -183,10 +183,4 @@ func (r *repairer) alert() *storeAlert {
 }
 
 // num writes a count the Vietnamese way: 1.871.
-func num(n uint64) string {
-	s := strconv.FormatUint(n, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "." + s[i:]
-	}
-	return s
-}
+func num(n uint64) string { return vnnum.Int(int64(n)) }

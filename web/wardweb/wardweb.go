@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kyso-vn/kyso/clock"
+	"github.com/kyso-vn/kyso/internal/vnnum"
 	"github.com/kyso-vn/kyso/link"
 )
 
@@ -68,22 +69,7 @@ func Num(n any) string {
 	default:
 		return ""
 	}
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	s := strconv.FormatInt(v, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return vnnum.Int(v)
 }
 
 // Dec writes a number with up to two decimals and a decimal comma: 6,12.
