@@ -165,18 +165,16 @@ func New(cfg Config) (*App, error) {
 		}
 		d.sync = a.fwd.Status
 	}
-	d.inv = newInvitations(cfg.Token, cfg.Village, func() *link.WardClient {
+	// The ward as tonight's invitations and the store's repair reach it
+	// (nil until paired).
+	ward := func() *link.WardClient {
 		if cfg.Token == "" {
 			return nil
 		}
 		return &link.WardClient{URL: wardURL(), KioskID: cfg.ID, Token: cfg.Token, Version: cfg.Version}
-	}, log, d.board.changed)
-	a.fix = &repairer{log: a.q.Log(), logger: log, changed: d.board.changed, now: time.Now, ward: func() *link.WardClient {
-		if cfg.Token == "" {
-			return nil
-		}
-		return &link.WardClient{URL: wardURL(), KioskID: cfg.ID, Token: cfg.Token, Version: cfg.Version}
-	}}
+	}
+	d.inv = newInvitations(cfg.Token, cfg.Village, ward, log, d.board.changed)
+	a.fix = &repairer{log: a.q.Log(), logger: log, changed: d.board.changed, now: time.Now, ward: ward}
 	d.board.mu.Lock()
 	d.board.tonight = d.inv.counts
 	d.board.alert = a.fix.alert
