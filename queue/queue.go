@@ -764,21 +764,9 @@ func (q *Queue) appendLocked(rec *record.Record, t *Ticket) error {
 		rec.Seq = 0
 		key, ref = pendingKey(q.pending+1), "p"+strconv.FormatUint(q.pending+1, 10)
 	}
-	rb, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	err = q.db.Update(func(txn kv.Txn) error {
-		if err := txn.Set(key, rb); err != nil {
+	err := q.db.Update(func(txn kv.Txn) error {
+		if err := putRecordAt(txn, key, ref, *rec); err != nil {
 			return err
-		}
-		if err := txn.Set(recIDKey(rec.ID), []byte(ref)); err != nil {
-			return err
-		}
-		if rec.Outcome == record.OutcomeActivated {
-			if err := txn.Set(activeKey(rec.Citizen.CCCD), []byte(rec.ID)); err != nil {
-				return err
-			}
 		}
 		if t != nil {
 			tb, err := json.Marshal(t)

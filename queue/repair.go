@@ -138,8 +138,8 @@ func loadRepair(txn kv.Txn) (*RepairState, uint64, error) {
 // repairing reports whether appends go to the pending list.
 func repairing(st *RepairState) bool { return st != nil && !st.Done }
 
-// lostIn reports whether [from, to] lies inside one of the lost ranges:
-// such a hole in the log is known and reported, not damage.
+// lostIn reports whether [from, to] lies inside one of the ranges: a hole
+// in the log known lost (reported, not damage), or seqs the ward lacks.
 func lostIn(lost []record.SeqRange, from, to uint64) bool {
 	for _, r := range lost {
 		if r.From <= from && to <= r.To {
@@ -212,14 +212,20 @@ func (l *Log) PutRecovered(recs []record.Record) error {
 // putRecordTxn writes a record under its seq with its id index and, for an
 // activation, the CCCD's mark.
 func putRecordTxn(txn kv.Txn, r record.Record) error {
+	return putRecordAt(txn, recordKey(r.Seq), strconv.FormatUint(r.Seq, 10), r)
+}
+
+// putRecordAt writes r under key, its id index pointing at ref (a seq, or
+// "p<n>" for a pending record) and, for an activation, the CCCD's mark.
+func putRecordAt(txn kv.Txn, key []byte, ref string, r record.Record) error {
 	rb, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if err := txn.Set(recordKey(r.Seq), rb); err != nil {
+	if err := txn.Set(key, rb); err != nil {
 		return err
 	}
-	if err := txn.Set(recIDKey(r.ID), []byte(strconv.FormatUint(r.Seq, 10))); err != nil {
+	if err := txn.Set(recIDKey(r.ID), []byte(ref)); err != nil {
 		return err
 	}
 	if r.Outcome == record.OutcomeActivated && r.Citizen.CCCD != "" {
@@ -245,17 +251,7 @@ func (l *Log) FinishRepair(wardHead uint64, wardMissing []record.SeqRange, now t
 		return RepairState{}, errors.New("the log is not being repaired")
 	}
 	st := *q.repair
-	wardHolds := func(seq uint64) bool {
-		if seq > wardHead {
-			return false
-		}
-		for _, m := range wardMissing {
-			if m.From <= seq && seq <= m.To {
-				return false
-			}
-		}
-		return true
-	}
+	wardHolds := func(seq uint64) bool { return seq <= wardHead && !lostIn(wardMissing, seq, seq) }
 	// Walk the keys once: what is held, from where, and the holes.
 	var lost []record.SeqRange
 	var head, fromWard, fromBackup uint64
