@@ -166,11 +166,7 @@ func (q *Queue) restore() error {
 			q.floor, _ = strconv.ParseUint(string(v), 10, 64)
 			q.head = max(q.head, q.floor)
 		}
-		err = txn.Iterate(kv.IterOptions{KeysOnly: true, Prefix: []byte(prefActive)}, func(_, _ []byte) error {
-			q.activated++
-			return nil
-		})
-		if err != nil {
+		if q.activated, err = countActivated(txn); err != nil {
 			return err
 		}
 		if q.repair, q.pending, err = loadRepair(txn); err != nil {
@@ -178,6 +174,17 @@ func (q *Queue) restore() error {
 		}
 		return q.loadDayLocked(txn, Day(q.now()))
 	})
+}
+
+// countActivated counts the CCCDs marked activated (the house's total on
+// the board).
+func countActivated(txn kv.Txn) (int, error) {
+	n := 0
+	err := txn.Iterate(kv.IterOptions{KeysOnly: true, Prefix: []byte(prefActive)}, func(_, _ []byte) error {
+		n++
+		return nil
+	})
+	return n, err
 }
 
 func binaryUint64(b []byte) uint64 {

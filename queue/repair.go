@@ -336,7 +336,13 @@ func (l *Log) FinishRepair(wardHead uint64, wardMissing []record.SeqRange, now t
 	if err != nil {
 		return RepairState{}, unavailable(err)
 	}
-	q.repair, q.pending = &st, 0
+	// The activations that came back count on the board now, not at the
+	// next start.
+	var activated int
+	if err := q.db.View(func(txn kv.Txn) error { activated, err = countActivated(txn); return err }); err != nil {
+		return RepairState{}, unavailable(err)
+	}
+	q.repair, q.pending, q.activated = &st, 0, activated
 	q.head, q.acked, q.floor = next, acked, 0
 	q.rev++
 	go q.changed()

@@ -115,6 +115,8 @@ func TestRebuildAndRepair(t *testing.T) {
 			assert.Equal(t, made[1].ID, recs[len(recs)-1].ID)
 			assert.Equal(t, head, recs[len(recs)-1].Seq)
 
+			assert.Equal(t, len(ward)+int(tc.wantBackup)+2, q.Snapshot().ActivatedTotal,
+				"the house's activations on the TV count what came back, at once (every record here is an activation)")
 			activated, err := q.Activated(all[0].Citizen.CCCD)
 			require.NoError(t, err)
 			assert.True(t, activated, "an activation taken back still stops a second one")
