@@ -384,15 +384,7 @@ func plainTV(b *testing.B, exe, display, url string) (int, string) {
 // benchKiosk is a real kiosk on 127.0.0.1 with 60 citizens waiting.
 func benchKiosk(b *testing.B) string {
 	b.Helper()
-	cfg := Defaults()
-	cfg.Data = b.TempDir()
-	cfg.ID = "dong-lao"
-	cfg.Village = "Đông Lão"
-	cfg.PIN = "246810"
-	cfg.Token = "kiosk-secret-token"
-	cfg.Listen = "127.0.0.1:0"
-	cfg.JoinLimit = 0
-	cfg.MDNS = false
+	cfg := testConfig(b)
 	cfg.WifiSSID = "NVH Đông Lão"
 	cfg.WifiPassword = "camngoc2024"
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -267,7 +267,7 @@ func slowBrowser(t *testing.T, base string, limit time.Duration) *browser {
 // deviceWith is newDevice with another init script.
 func (b *browser) deviceWith(name string, w, h int64, script string) *tab {
 	b.t.Helper()
-	ctx, _ := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	ctx, _ := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext()) // ends with the browser
 	tb := &tab{t: b.t, name: name, base: b.base, ctx: ctx}
 	require.NoError(b.t, chromedp.Listen(ctx, tb.event))
 	tb.do(chromedp.EmulateViewport(w, h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {

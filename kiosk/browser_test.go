@@ -23,9 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -145,17 +143,7 @@ type tab struct {
 // reports.
 func (b *browser) newDevice(name string, w, h int64) *tab {
 	b.t.Helper()
-	ctx, _ := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext()) // ends with the browser
-	tb := &tab{t: b.t, name: name, base: b.base, ctx: ctx}
-	require.NoError(b.t, chromedp.Listen(ctx, tb.event))
-	tb.do(chromedp.EmulateViewport(w, h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: initScript})
-		return err
-	}))
-	b.mu.Lock()
-	b.devices = append(b.devices, tb)
-	b.mu.Unlock()
-	return tb
+	return b.deviceWith(name, w, h, initScript)
 }
 
 // expected reports whether a failed request is an answer the pages are

@@ -28,7 +28,7 @@ type harness struct {
 	done   chan error
 }
 
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	cfg := Defaults()
 	cfg.Data = t.TempDir()
 	cfg.ID = "dong-lao"
