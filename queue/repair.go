@@ -24,6 +24,9 @@ var (
 // would look like a complete one).
 var ErrRepairing = errors.New("the completion log is being repaired from the ward")
 
+// errNotRepairing refuses a repair step on a log that is not being repaired.
+var errNotRepairing = errors.New("the log is not being repaired")
+
 // RepairState is what a kiosk whose store was damaged knows about its
 // repair. It is kept in the fresh store from the rebuild on, so a power cut
 // in the middle of a repair resumes it, and after the end it stays as the
@@ -183,7 +186,7 @@ func (l *Log) PutRecovered(recs []record.Record) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !repairing(q.repair) {
-		return errors.New("the log is not being repaired")
+		return errNotRepairing
 	}
 	for _, r := range recs {
 		if r.KioskID != q.opts.KioskID || r.Seq == 0 || r.Seq > record.MaxSeq {
@@ -248,7 +251,7 @@ func (l *Log) FinishRepair(wardHead uint64, wardMissing []record.SeqRange, now t
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !repairing(q.repair) {
-		return RepairState{}, errors.New("the log is not being repaired")
+		return RepairState{}, errNotRepairing
 	}
 	st := *q.repair
 	wardHolds := func(seq uint64) bool { return seq <= wardHead && !lostIn(wardMissing, seq, seq) }
