@@ -231,5 +231,11 @@ func (f *fleet) commit(h store.Health) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.healthLocked(h.KioskID)
+	if h.Repair == nil {
+		// h was read (touch) before a repair report arrived and is committed
+		// after it: the report is never withdrawn, so it stays (the next
+		// contact writes it to the store again).
+		h.Repair = st.Repair
+	}
 	st.Health = h
 }
